@@ -1,0 +1,1 @@
+"""Geofences: the model, GeoJSON import and validation, coordinate systems. Pure: no I/O."""

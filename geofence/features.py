@@ -1,0 +1,122 @@
+"""GeoJSON geofence Features checked against CONTRACTS.md, one clear message per problem.
+
+Checks the schema cannot express: rings closed and long enough, shapes valid (no
+self-intersection), the geometry type each kind allows, the properties each kind needs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import shapely
+from shapely.geometry import shape
+from shapely.validation import explain_validity
+
+DEFAULT_BUFFER_M = 30.0
+
+# kind -> geometry types it may have (CONTRACTS.md "Geofences")
+ALLOWED_GEOMETRY = {
+    "chem_park": ("Polygon", "MultiPolygon"),
+    "parking": ("Polygon",),
+    "filling_station": ("Polygon", "Point"),
+    "restricted_road": ("LineString", "Polygon"),
+    "no_stopping": ("Polygon",),
+    "speed_zone": ("Polygon", "LineString"),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    message: str
+
+
+class GeofenceError(ValueError):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+def _position_problems(coords, path: str) -> list[Problem]:
+    if not (isinstance(coords, list) and 2 <= len(coords) <= 3 and all(
+            isinstance(c, (int, float)) and not isinstance(c, bool) for c in coords)):
+        return [Problem(path, "a position is [lon, lat] (optionally with altitude)")]
+    lon, lat = coords[0], coords[1]
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return [Problem(path, f"[{lon}, {lat}] is outside [-180..180, -90..90]: positions are [lon, lat]")]
+    return []
+
+
+def _line_problems(coords, path: str, *, ring: bool) -> list[Problem]:
+    if not isinstance(coords, list):
+        return [Problem(path, "must be an array of positions")]
+    problems = [p for i, c in enumerate(coords) for p in _position_problems(c, f"{path}[{i}]")]
+    if problems:
+        return problems
+    minimum = 4 if ring else 2
+    if len(coords) < minimum:
+        return [Problem(path, f"needs at least {minimum} positions, has {len(coords)}")]
+    if ring and coords[0][:2] != coords[-1][:2]:
+        return [Problem(path, "ring is not closed: the last position must equal the first")]
+    return []
+
+
+def _coordinate_problems(geometry: dict) -> list[Problem]:
+    kind, coords = geometry["type"], geometry["coordinates"]
+    base = "geometry.coordinates"
+    if kind == "Point":
+        return _position_problems(coords, base)
+    if kind == "LineString":
+        return _line_problems(coords, base, ring=False)
+    polygons = [coords] if kind == "Polygon" else coords
+    prefix = [base] if kind == "Polygon" else [f"{base}[{i}]" for i in range(len(coords))]
+    problems = []
+    for poly_path, rings in zip(prefix, polygons):
+        if not isinstance(rings, list) or not rings:
+            problems.append(Problem(poly_path, "a polygon is a non-empty array of rings"))
+            continue
+        for j, ring in enumerate(rings):
+            problems += _line_problems(ring, f"{poly_path}[{j}]", ring=True)
+    return problems
+
+
+def _property_problems(kind: str, geom_type: str, props: dict) -> list[Problem]:
+    problems = []
+    if geom_type not in ALLOWED_GEOMETRY[kind]:
+        problems.append(Problem("geometry.type", f"a {kind} geofence must be {' or '.join(ALLOWED_GEOMETRY[kind])}, "
+                                                 f"not {geom_type}"))
+    if geom_type == "Point" and "radius_m" not in props:
+        problems.append(Problem("properties.radius_m", "a Point geofence needs radius_m"))
+    if kind == "filling_station" and "station_id" not in props:
+        problems.append(Problem("properties.station_id", "a filling_station geofence needs station_id"))
+    if kind == "speed_zone" and "speed_limit_kmh" not in props:
+        problems.append(Problem("properties.speed_limit_kmh", "a speed_zone geofence needs speed_limit_kmh"))
+    if "ban_windows" in props and kind != "restricted_road":
+        problems.append(Problem("properties.ban_windows", "ban_windows apply to restricted_road geofences only"))
+    for i, window in enumerate(props.get("ban_windows") or []):
+        if window["from"] == window["to"]:
+            problems.append(Problem(f"properties.ban_windows[{i}]", "from equals to: an empty window"))
+    return problems
+
+
+def check_feature(feature: dict) -> dict:
+    """The Feature's geometry and properties with defaults applied, or GeofenceError.
+
+    `feature` has passed geofence_feature.schema.json.
+    """
+    geometry, props = feature["geometry"], dict(feature["properties"])
+    problems = _coordinate_problems(geometry)
+    if not problems:
+        geom = shape(geometry)
+        if geom.is_empty:
+            problems.append(Problem("geometry", "the geometry is empty"))
+        elif geometry["type"] in ("Polygon", "MultiPolygon") and not shapely.is_valid(geom):
+            problems.append(Problem("geometry", f"invalid polygon: {explain_validity(geom)}"))
+        elif geometry["type"] == "LineString" and geom.length == 0:
+            problems.append(Problem("geometry", "the line has no length (all positions equal)"))
+    problems += _property_problems(props["kind"], geometry["type"], props)
+    if problems:
+        raise GeofenceError(problems)
+    props.setdefault("active", True)
+    if geometry["type"] == "LineString":
+        props.setdefault("buffer_m", DEFAULT_BUFFER_M)
+    return {"geometry": geometry, "properties": props}

@@ -1,0 +1,1 @@
+"""Stream processing: the Kafka plumbing, topic names and the settled vocabularies."""

@@ -1,0 +1,38 @@
+"""Settled vocabularies shared by code, schemas and docs: change them only with a new version."""
+from __future__ import annotations
+
+VIOLATION_KINDS = (
+    "illegal_parking",
+    "no_stopping",
+    "restricted_road",
+    "route_deviation",
+    "speeding",
+    "fatigue_driving",
+    "night_driving",
+    "offline",
+    "gps_jump",
+    "filling_vehicle_absent",
+    "filling_overload",
+    "filling_unqualified",
+    "filling_no_waybill",
+)
+SEVERITIES = ("low", "medium", "high")
+AGENCIES = ("police", "transport", "market", "emergency")
+
+# CONTRACTS.md "Default routing to agencies"; `emergency` additionally gets every `high`.
+DEFAULT_ROUTING: dict[str, tuple[str, ...]] = {
+    "police": ("illegal_parking", "no_stopping", "restricted_road", "speeding", "night_driving"),
+    "transport": ("route_deviation", "fatigue_driving", "offline", "gps_jump", "filling_no_waybill"),
+    "market": ("filling_overload", "filling_unqualified", "filling_vehicle_absent"),
+}
+
+FIX_SOURCES = ("http", "jt808")
+GEOFENCE_KINDS = ("chem_park", "parking", "filling_station", "restricted_road", "no_stopping", "speed_zone")
+
+
+def agencies_for(kind: str, severity: str) -> list[str]:
+    """The agencies a violation is routed to under the default routing."""
+    routed = [agency for agency, kinds in DEFAULT_ROUTING.items() if kind in kinds]
+    if severity == "high":
+        routed.append("emergency")
+    return routed

@@ -1,0 +1,1 @@
+"""hazmat-tracker: the application edge (API, CLI, database, local stack)."""

@@ -1,0 +1,1 @@
+"""The aiohttp application: one module per resource, one `setup_*` per concern."""

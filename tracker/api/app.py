@@ -1,0 +1,102 @@
+"""The aiohttp app factory: resources as cleanup contexts, one `setup_*` per concern."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from aiohttp import web
+
+from streams.kafka import Publisher
+from streams.topics import Topics
+from tracker.api.context import FLEET, POOL, PUBLISHER, SETTINGS, TOKENS, TOPICS
+from tracker.api.filling import setup_filling
+from tracker.api.fixes import setup_fixes
+from tracker.api.geofences import setup_geofences
+from tracker.api.health import setup_health
+from tracker.api.problems import Problem
+from tracker.api.registry import setup_registry
+from tracker.api.tokens import setup_tokens
+from tracker.api.waybills import setup_waybills
+from tracker.auth import TokenCache
+from tracker.db.pool import create_pool, ensure_position_partitions
+from tracker.fleet import Fleet
+from tracker.metrics import HTTP_REQUESTS
+from tracker.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """Every error leaves as problem+json, including aiohttp's own 404/405/413."""
+    try:
+        return await handler(request)
+    except Problem as problem:
+        return problem.response()
+    except web.HTTPRequestEntityTooLarge as exc:
+        return Problem(413, f"body over the limit of {exc.max_size} bytes").response()
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return Problem(exc.status, exc.reason or exc.text or "").response()
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    finally:
+        route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+        HTTP_REQUESTS.labels(route, request.method, str(status)).observe(time.perf_counter() - started)
+
+
+async def _database(app: web.Application):
+    settings = app[SETTINGS]
+    app[POOL] = pool = await create_pool(settings.asyncpg_dsn)
+    await ensure_position_partitions(pool)
+    app[TOKENS] = TokenCache(pool)
+    app[FLEET] = fleet = Fleet(pool)
+    await fleet.reload()
+    refresher = asyncio.create_task(_refresh_fleet(fleet, settings.registry_refresh_s))
+    yield
+    refresher.cancel()
+    await asyncio.gather(refresher, return_exceptions=True)
+    await pool.close()
+
+
+async def _refresh_fleet(fleet: Fleet, every_s: float) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await fleet.reload()
+        except (OSError, asyncio.TimeoutError) as exc:
+            log.warning("registry refresh failed, keeping the last one: %r", exc)
+
+
+async def _broker(app: web.Application):
+    settings = app[SETTINGS]
+    app[PUBLISHER] = publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s)
+    yield
+    await publisher.close()
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(client_max_size=settings.max_body_bytes,
+                          middlewares=[metrics_middleware, problem_middleware])
+    app[SETTINGS] = settings
+    app[TOPICS] = Topics(settings.topic_prefix)
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_broker)
+    setup_health(app)
+    setup_tokens(app)
+    setup_registry(app)
+    setup_geofences(app)
+    setup_waybills(app)
+    setup_fixes(app)
+    setup_filling(app)
+    return app

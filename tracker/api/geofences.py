@@ -1,0 +1,112 @@
+"""PUT/DELETE/GET /v1/geofences: the safety office draws the zones the rules use.
+
+Every change raises the geofence's `version`; a deletion keeps the row (deleted_at set)
+so workers see deletions as one more version change.
+"""
+from __future__ import annotations
+
+import orjson
+import shapely
+from aiohttp import web
+
+from geofence.features import GeofenceError, check_feature
+from geofence.gcj02 import geometry_to_gcj02
+from streams.vocabulary import GEOFENCE_KINDS
+from tracker.api.context import POOL, requires
+from tracker.api.problems import Problem, error
+from tracker.api.respond import json_bytes_response, read_json_object
+from tracker.api.validate import check
+from tracker.auth import ADMIN, OPERATOR, READERS, Principal
+
+CRS = ("wgs84", "gcj02")
+COLUMNS = "id, kind, name, active, properties, version, ST_AsGeoJSON(geom, 7) AS geometry"
+
+
+def _feature(row, crs: str = "wgs84") -> dict:
+    geometry = orjson.loads(row["geometry"])
+    if crs == "gcj02":
+        geometry = orjson.loads(shapely.to_geojson(geometry_to_gcj02(shapely.from_geojson(orjson.dumps(geometry)))))
+    props = dict(row["properties"], kind=row["kind"], name=row["name"], active=row["active"], version=row["version"])
+    return {"type": "Feature", "id": row["id"], "geometry": geometry, "properties": props}
+
+
+@requires(ADMIN, OPERATOR)
+async def put_geofence(request: web.Request, principal: Principal) -> web.Response:
+    gid = request.match_info["id"]
+    body = check("geofence_feature.schema.json", await read_json_object(request), "geofence")
+    if "id" in body and str(body["id"]) != gid:
+        raise Problem(422, "the Feature's id differs from the id in the path", [error("must equal the path id", field="id")])
+    try:
+        clean = check_feature(body)
+    except GeofenceError as exc:
+        raise Problem(422, "the geofence is not usable", [error(p.message, field=p.field) for p in exc.problems]) from None
+    props = clean["properties"]
+    extra = {k: v for k, v in props.items() if k not in ("kind", "name", "active", "version")}
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        existed = await conn.fetchval("SELECT deleted_at IS NULL FROM geofences WHERE id = $1 FOR UPDATE", gid)
+        row = await conn.fetchrow(
+            f"""INSERT INTO geofences (id, kind, name, active, properties, geom, version)
+                VALUES ($1, $2, $3, $4, $5, ST_SetSRID(ST_Force2D(ST_GeomFromGeoJSON($6)), 4326), 1)
+                ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name, active = EXCLUDED.active,
+                  properties = EXCLUDED.properties, geom = EXCLUDED.geom, version = geofences.version + 1,
+                  updated_at = now(), deleted_at = NULL
+                RETURNING {COLUMNS}""",
+            gid, props["kind"], props["name"], props["active"], extra, orjson.dumps(clean["geometry"]).decode(),
+        )
+    return json_bytes_response(_feature(row), status=200 if existed else 201)
+
+
+@requires(ADMIN, OPERATOR)
+async def delete_geofence(request: web.Request, principal: Principal) -> web.Response:
+    gid = request.match_info["id"]
+    deleted = await request.app[POOL].fetchval(
+        """UPDATE geofences SET deleted_at = now(), version = version + 1, updated_at = now()
+           WHERE id = $1 AND deleted_at IS NULL RETURNING id""", gid)
+    if deleted is None:
+        raise Problem(404, f"no geofence {gid!r}")
+    return web.Response(status=204)
+
+
+def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
+    """`minLon,minLat,maxLon,maxLat` in WGS-84, or a 400 saying what is wrong."""
+    if raw is None:
+        return None
+    try:
+        values = tuple(float(v) for v in raw.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 4 or not (values[0] <= values[2] and values[1] <= values[3]):
+        raise Problem(400, "bbox is minLon,minLat,maxLon,maxLat", [error("4 numbers, min before max", field="bbox")])
+    return values
+
+
+def parse_crs(raw: str | None) -> str:
+    crs = (raw or "wgs84").lower()
+    if crs not in CRS:
+        raise Problem(400, f"crs must be one of {', '.join(CRS)}", [error(f"unknown crs {raw!r}", field="crs")])
+    return crs
+
+
+@requires(*READERS)
+async def get_geofences(request: web.Request, principal: Principal) -> web.Response:
+    query = request.rel_url.query
+    kind = query.get("kind")
+    if kind is not None and kind not in GEOFENCE_KINDS:
+        raise Problem(400, f"kind must be one of {', '.join(GEOFENCE_KINDS)}", [error(f"unknown kind {kind!r}", field="kind")])
+    bbox = parse_bbox(query.get("bbox"))
+    crs = parse_crs(query.get("crs"))
+    rows = await request.app[POOL].fetch(
+        f"""SELECT {COLUMNS} FROM geofences
+            WHERE deleted_at IS NULL AND ($1::text IS NULL OR kind = $1)
+              AND ($2::float8[] IS NULL OR geom && ST_MakeEnvelope($2[1], $2[2], $2[3], $2[4], 4326))
+            ORDER BY id""",
+        kind, list(bbox) if bbox else None,
+    )
+    return json_bytes_response({"type": "FeatureCollection", "features": [_feature(r, crs) for r in rows]},
+                               content_type="application/geo+json")
+
+
+def setup_geofences(app: web.Application) -> None:
+    app.router.add_put("/v1/geofences/{id}", put_geofence)
+    app.router.add_delete("/v1/geofences/{id}", delete_geofence)
+    app.router.add_get("/v1/geofences", get_geofences)

@@ -1,0 +1,86 @@
+"""The batch intake shared by fixes and filling records: validate each item, publish the
+good ones, dead-letter the bad ones with their reason, answer 202 only after the broker
+acknowledged both. A broker failure is a 503 and nothing is claimed accepted.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import fastjsonschema
+import orjson
+from aiohttp import web
+
+from schemas import explain
+from streams.fix import ItemError, normalise_plate
+from streams.kafka import BrokerUnavailable
+from tracker.api.context import PUBLISHER, SETTINGS, TOPICS
+from tracker.api.problems import Problem
+from tracker.api.respond import json_bytes_response, read_json
+from tracker.metrics import BROKER_FAILURES, INTAKE_ITEMS
+
+# Turns one schema-valid item into (key, value dict) or raises ItemError.
+Accept = Callable[[dict], tuple[str, dict]]
+
+
+@dataclass
+class Sorted:
+    good: list[tuple[bytes, bytes]] = field(default_factory=list)
+    dead: list[tuple[bytes | None, bytes]] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+async def read_items(request: web.Request, *, single_allowed: bool) -> list:
+    data = await read_json(request)
+    if single_allowed and isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        raise Problem(400, "the body must be a JSON array" + (" or object" if single_allowed else ""))
+    limit = request.app[SETTINGS].max_batch_items
+    if len(data) > limit:
+        raise Problem(413, f"{len(data)} items in one request; the limit is {limit}")
+    return data
+
+
+def sort_items(items: list, validate, accept: Accept, source: str, received_at: int) -> Sorted:
+    out = Sorted()
+    for index, item in enumerate(items):
+        try:
+            if not isinstance(item, dict):
+                raise ItemError("item must be a JSON object")
+            try:
+                validate(item)
+            except fastjsonschema.JsonSchemaValueException as exc:
+                raise ItemError(explain(exc)[1]) from None
+            key, value = accept(item)
+        except ItemError as exc:
+            reason = str(exc)
+            out.rejected.append({"index": index, "error": reason})
+            plate = item.get("plate") if isinstance(item, dict) else None
+            dead_key = normalise_plate(plate).encode() if isinstance(plate, str) and plate else None
+            record = {"input": item, "error": reason, "source": source, "received_at": received_at}
+            out.dead.append((dead_key, orjson.dumps(record)))
+            continue
+        out.good.append((key.encode(), orjson.dumps(value)))
+    return out
+
+
+async def publish_and_answer(request: web.Request, kind: str, topic: str, batch: Sorted) -> web.Response:
+    publisher = request.app[PUBLISHER]
+    try:
+        await asyncio.gather(
+            publisher.publish(topic, batch.good),
+            publisher.publish(request.app[TOPICS].deadletter, batch.dead),
+        )
+    except BrokerUnavailable as exc:
+        BROKER_FAILURES.inc()
+        raise Problem(503, f"nothing was accepted: {exc}", headers={"Retry-After": "5"}) from None
+    INTAKE_ITEMS.labels(kind, "accepted").inc(len(batch.good))
+    INTAKE_ITEMS.labels(kind, "rejected").inc(len(batch.rejected))
+    return json_bytes_response({"accepted": len(batch.good), "rejected": batch.rejected}, status=202)

@@ -1,0 +1,116 @@
+"""The `hazmat` console script."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+from tracker.localstack import EmbeddedBroker, EmbeddedPostgres, StackError
+from tracker.serve import prepare, serve_api
+from tracker.settings import Settings, SettingsError
+
+
+def _remember_admin_token(data_dir: Path, token: str | None) -> str | None:
+    """The embedded stack keeps the generated admin token beside its data (mode 600), so a
+    second `hazmat up` can print it again although the database holds only its hash."""
+    path = data_dir / "admin_token"
+    if token:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(token)
+        os.chmod(path, 0o600)
+        return token
+    return path.read_text().strip() if path.exists() else None
+
+
+async def _up(settings: Settings) -> None:
+    started: list[str] = []
+    postgres = broker = None
+    try:
+        if settings.database_url is None:
+            postgres = await asyncio.to_thread(EmbeddedPostgres.start, settings.data_dir / "pg")
+            settings = settings.with_(database_url=postgres.url)
+            started.append(f"PostgreSQL+PostGIS (embedded) {postgres.url}  data: {postgres.data_dir}")
+        if settings.kafka_bootstrap is None:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            broker = await asyncio.to_thread(EmbeddedBroker.start, settings.data_dir / "broker.log")
+            settings = settings.with_(kafka_bootstrap=broker.bootstrap)
+            started.append(f"Kafka-compatible broker (embedded Tansu, in memory) {broker.bootstrap}")
+        token = await prepare(settings)
+        if postgres is not None:
+            token = _remember_admin_token(settings.data_dir, token)
+
+        def announce() -> None:
+            host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
+            lines = ["hazmat is up"] + [f"  started: {s}" for s in started]
+            lines.append(f"  map and API: http://{host}:{settings.http_port}/  (API under /v1)")
+            lines.append(f"  admin token: {token}" if token else
+                         "  admin token: created earlier (set HAZMAT_ADMIN_TOKEN to choose one)")
+            lines.append("  stop with Ctrl-C")
+            print("\n".join(lines), flush=True)
+
+        await serve_api(settings, announce)
+    finally:
+        if broker is not None:
+            broker.stop()
+        if postgres is not None:
+            postgres.stop()
+
+
+def _require_urls(settings: Settings) -> None:
+    missing = [name for name, value in (("HAZMAT_DATABASE_URL", settings.database_url),
+                                        ("HAZMAT_KAFKA_BOOTSTRAP", settings.kafka_bootstrap)) if not value]
+    if missing:
+        raise SettingsError(f"set {' and '.join(missing)} (or use `hazmat up` for the embedded stack)")
+
+
+async def _api(settings: Settings) -> None:
+    _require_urls(settings)
+    token = await prepare(settings)
+    if token and not settings.admin_token:
+        print(f"admin token: {token}", flush=True)
+    await serve_api(settings)
+
+
+async def _migrate(settings: Settings, revision: str, down: bool) -> None:
+    if not settings.database_url:
+        raise SettingsError("set HAZMAT_DATABASE_URL")
+    from tracker.db import migrate
+
+    await (migrate.downgrade if down else migrate.upgrade)(settings.sqlalchemy_url, revision)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hazmat", description="Hazmat tanker tracking backend")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="the whole system on embedded defaults (or HAZMAT_* URLs)")
+    commands.add_parser("api", help="the HTTP API alone (needs HAZMAT_DATABASE_URL and HAZMAT_KAFKA_BOOTSTRAP)")
+    mig = commands.add_parser("migrate", help="bring the database to the latest schema (Alembic)")
+    mig.add_argument("revision", nargs="?", default=None, help="target revision (default: head; base with --down)")
+    mig.add_argument("--down", action="store_true", help="downgrade instead of upgrade")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        settings = Settings.from_env()
+        if args.command == "up":
+            asyncio.run(_up(settings))
+        elif args.command == "api":
+            asyncio.run(_api(settings))
+        elif args.command == "migrate":
+            asyncio.run(_migrate(settings, args.revision or ("base" if args.down else "head"), args.down))
+    except (SettingsError, StackError) as exc:
+        print(f"hazmat: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The database: models, migrations, the connection pool and position partitions."""

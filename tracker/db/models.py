@@ -1,0 +1,218 @@
+"""The schema as SQLAlchemy/GeoAlchemy2 models: the source Alembic migrations are written from.
+
+The hot paths use asyncpg directly (COPY, hand-written SQL); these models say what
+the tables are, so migrations can be checked against them.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Column,
+    Boolean,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _now():
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class Carrier(Base):
+    __tablename__ = "carriers"
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    license_no: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = _now()
+
+
+class Vehicle(Base):
+    __tablename__ = "vehicles"
+    plate: Mapped[str] = mapped_column(Text, primary_key=True)
+    carrier_id: Mapped[str] = mapped_column(ForeignKey("carriers.id"), index=True)
+    tank_capacity_kg: Mapped[float] = mapped_column(Double)
+    hazard_classes: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    permit_valid_until: Mapped[date] = mapped_column(Date)
+    tank_inspection_valid_until: Mapped[date] = mapped_column(Date)
+    terminal_phone: Mapped[str | None] = mapped_column(Text, unique=True)
+    updated_at: Mapped[datetime] = _now()
+
+
+class Driver(Base):
+    __tablename__ = "drivers"
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    carrier_id: Mapped[str] = mapped_column(ForeignKey("carriers.id"), index=True)
+    roles: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    qualification_valid_until: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime] = _now()
+
+
+class Token(Base):
+    """API tokens; only the SHA-256 of a token is kept, so a database leak leaks no token."""
+
+    __tablename__ = "tokens"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    role: Mapped[str] = mapped_column(Text)
+    carrier_id: Mapped[str | None] = mapped_column(ForeignKey("carriers.id"))
+    station_id: Mapped[str | None] = mapped_column(Text)
+    agency: Mapped[str | None] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Geofence(Base):
+    """A geofence version: `version` grows on every change so workers rebuild only what changed.
+
+    A deleted geofence keeps its row with `deleted_at` set, so workers learn of the deletion
+    the same way they learn of any other change.
+    """
+
+    __tablename__ = "geofences"
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text, index=True)
+    name: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    properties: Mapped[dict] = mapped_column(JSONB)
+    geom = mapped_column(Geometry(srid=4326, spatial_index=True), nullable=False)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = _now()
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Waybill(Base):
+    __tablename__ = "waybills"
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    plate: Mapped[str] = mapped_column(ForeignKey("vehicles.plate"), index=True)
+    carrier_id: Mapped[str] = mapped_column(ForeignKey("carriers.id"))
+    driver_id: Mapped[str] = mapped_column(Text)
+    escort_id: Mapped[str] = mapped_column(Text)
+    un_number: Mapped[str] = mapped_column(Text)
+    hazard_class: Mapped[str] = mapped_column(Text)
+    quantity_kg: Mapped[float] = mapped_column(Double)
+    origin: Mapped[dict] = mapped_column(JSONB)
+    destination: Mapped[dict] = mapped_column(JSONB)
+    route = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True), nullable=False)
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_to: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = _now()
+
+
+class FillingRecord(Base):
+    __tablename__ = "filling_records"
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    station_id: Mapped[str] = mapped_column(Text, index=True)
+    plate: Mapped[str] = mapped_column(Text, index=True)
+    filled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    record: Mapped[dict] = mapped_column(JSONB)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    checks: Mapped[dict | None] = mapped_column(JSONB)
+
+
+# Every accepted fix, range-partitioned by day on `ts` (see tracker.db.partitions). No
+# primary key: a device may repeat a timestamp, and the worker, not a constraint, decides
+# what a duplicate is; a constraint would make one repeated fix fail a whole COPY.
+positions = Table(
+    "positions",
+    Base.metadata,
+    Column("plate", Text, nullable=False),
+    Column("ts", DateTime(timezone=True), nullable=False),
+    Column("lat", Double, nullable=False),
+    Column("lon", Double, nullable=False),
+    Column("speed_kmh", Double, nullable=False),
+    Column("heading_deg", Double, nullable=False),
+    Column("alt_m", Double),
+    Column("h3_cell", BigInteger, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("ix_positions_plate_ts", "plate", "ts"),
+    postgresql_partition_by="RANGE (ts)",
+)
+
+
+class VehicleState(Base):
+    """A worker's per-vehicle rule state and the vehicle's latest position for the map."""
+
+    __tablename__ = "vehicle_state"
+    plate: Mapped[str] = mapped_column(Text, primary_key=True)
+    state: Mapped[dict] = mapped_column(JSONB)
+    last_ts: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lat: Mapped[float | None] = mapped_column(Double)
+    lon: Mapped[float | None] = mapped_column(Double)
+    speed_kmh: Mapped[float | None] = mapped_column(Double)
+    heading_deg: Mapped[float | None] = mapped_column(Double)
+    status: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = _now()
+
+
+class ConsumerOffset(Base):
+    """The next offset to consume, written in the same transaction as the batch's results."""
+
+    __tablename__ = "consumer_offsets"
+    group_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    topic: Mapped[str] = mapped_column(Text, primary_key=True)
+    partition: Mapped[int] = mapped_column(Integer, primary_key=True)
+    next_offset: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = _now()
+
+
+class Violation(Base):
+    __tablename__ = "violations"
+    __table_args__ = (Index("ix_violations_started_at", "started_at"),)
+    violation_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text, index=True)
+    plate: Mapped[str] = mapped_column(Text, index=True)
+    carrier_id: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lat: Mapped[float] = mapped_column(Double)
+    lon: Mapped[float] = mapped_column(Double)
+    geofence_id: Mapped[str | None] = mapped_column(Text)
+    waybill_id: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(Text)
+    agencies: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    details: Mapped[dict] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = _now()
+
+
+class Outbox(Base):
+    """Events waiting to be relayed to Kafka; rows are written with the state that caused them."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    topic: Mapped[str] = mapped_column(Text)
+    key: Mapped[str | None] = mapped_column(Text)
+    event_id: Mapped[str] = mapped_column(Text)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = _now()
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)

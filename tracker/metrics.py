@@ -1,0 +1,11 @@
+"""Prometheus metrics, kept beside the processing code (no per-vehicle labels)."""
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+HTTP_REQUESTS = Histogram(
+    "hazmat_http_request_seconds", "HTTP request handling time", ["route", "method", "status"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+INTAKE_ITEMS = Counter("hazmat_intake_items_total", "Items received by the HTTP intakes", ["kind", "outcome"])
+BROKER_FAILURES = Counter("hazmat_broker_unavailable_total", "Intake requests answered 503: broker unavailable")
