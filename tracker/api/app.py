@@ -34,8 +34,6 @@ async def problem_middleware(request: web.Request, handler) -> web.StreamRespons
         return await handler(request)
     except Problem as problem:
         return problem.response()
-    except web.HTTPRequestEntityTooLarge as exc:
-        return Problem(413, f"body over the limit of {exc.max_size} bytes").response()
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -6,6 +6,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from tracker.api.context import SETTINGS
 from tracker.api.problems import Problem
 
 
@@ -17,8 +18,8 @@ async def read_json(request: web.Request) -> Any:
     """The parsed body, or a 400/413 problem: the body is refused whole."""
     try:
         raw = await request.read()
-    except web.HTTPRequestEntityTooLarge as exc:
-        raise Problem(413, f"body over the limit of {exc.max_size} bytes") from None
+    except web.HTTPRequestEntityTooLarge:
+        raise Problem(413, f"body over the limit of {request.app[SETTINGS].max_body_bytes} bytes") from None
     if not raw:
         raise Problem(400, "the body is empty; a JSON document is expected")
     try:

@@ -1,0 +1,35 @@
+# `make run` and `make test` do all set-up on a fresh machine: venv, packages, PostGIS.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test postgis bench clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+# PostGIS for the newest PostgreSQL on the machine; installed when missing and we are root.
+postgis:
+	@major=$$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1); \
+	if [ -z "$$major" ]; then echo "PostgreSQL server binaries are missing: apt-get install -y postgresql-15 postgresql-15-postgis-3"; exit 1; fi; \
+	if [ ! -f /usr/share/postgresql/$$major/extension/postgis.control ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing PostGIS for PostgreSQL $$major"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-$$major-postgis-3 >/dev/null; \
+	  else echo "PostGIS is missing: sudo apt-get install -y postgresql-$$major-postgis-3"; exit 1; fi; \
+	fi
+
+run: $(STAMP) postgis
+	$(VENV)/bin/hazmat up
+
+test: $(STAMP) postgis
+	$(VENV)/bin/pytest
+
+bench: $(STAMP) postgis
+	$(PY) -m bench.ingest
+
+clean:
+	rm -rf $(VENV) .hazmat .pytest_cache .hypothesis

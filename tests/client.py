@@ -1,0 +1,62 @@
+"""A thin test client: requests with a token, and a small fleet registered under unique ids."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from aiohttp.test_utils import TestClient
+
+
+@dataclass
+class Api:
+    client: TestClient
+    admin_token: str
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    async def call(self, method: str, path: str, token: str | None = None, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return await self.client.request(method, path, headers=headers, **kwargs)
+
+    async def json(self, method: str, path: str, token: str | None = None, expect: int | None = None, **kwargs):
+        response = await self.call(method, path, token, **kwargs)
+        body = await response.json(content_type=None) if response.status != 204 else None
+        if expect is not None:
+            assert response.status == expect, (response.status, body)
+        return response.status, body
+
+    async def token(self, role: str, **binding) -> str:
+        _, body = await self.json("POST", "/v1/tokens", self.admin_token, expect=201,
+                                  json={"role": role, "label": f"test {role}", **binding})
+        return body["token"]
+
+
+@dataclass
+class Fleet:
+    """Two carriers with two vehicles each, and one driver and one escort per carrier."""
+
+    carriers: list[str]
+    plates: dict[str, list[str]]  # carrier -> plates
+    drivers: dict[str, tuple[str, str]]  # carrier -> (driver, escort)
+
+
+def fleet_body() -> tuple[Fleet, dict]:
+    tag = uuid.uuid4().hex[:6].upper()
+    carriers = [f"C{tag}A", f"C{tag}B"]
+    plates = {c: [f"浙B{tag[:3]}{c[-1]}{n}" for n in range(2)] for c in carriers}
+    drivers = {c: (f"D{c}", f"E{c}") for c in carriers}
+    body = {
+        "carriers": [{"id": c, "name": f"Carrier {c}", "license_no": f"L-{c}"} for c in carriers],
+        "vehicles": [
+            {"plate": p, "carrier_id": c, "tank_capacity_kg": 30000, "hazard_classes": ["2.1", "3"],
+             "permit_valid_until": "2030-01-01", "tank_inspection_valid_until": "2030-01-01"}
+            for c in carriers for p in plates[c]
+        ],
+        "drivers": [
+            {"id": d, "name": f"Driver {d}", "carrier_id": c, "roles": [role],
+             "qualification_valid_until": "2030-01-01"}
+            for c in carriers for d, role in zip(drivers[c], ("driver", "escort"))
+        ],
+    }
+    return Fleet(carriers, plates, drivers), body

@@ -1,0 +1,60 @@
+"""Fixtures: one real PostGIS database and one real broker per run; per test, an API app
+with its own topic prefix, so tests never see each other's messages."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from streams.topics import Topics
+from tests import stack
+from tests.client import Api
+from tracker.api.app import create_app
+from tracker.auth import ADMIN, insert_token, new_token
+from tracker.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    with stack.postgres_server(tmp_path_factory.mktemp("pg")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server):
+    with stack.fresh_database(pg_server) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def broker():
+    with stack.broker() as process:
+        yield process
+
+
+@pytest.fixture
+def settings(database_url, broker) -> Settings:
+    return Settings(
+        database_url=database_url,
+        kafka_bootstrap=broker.bootstrap,
+        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
+        topic_partitions=2,
+        max_body_bytes=2 * 1024 * 1024,
+        broker_timeout_s=5.0,
+    )
+
+
+@pytest.fixture
+def topics(settings) -> Topics:
+    return Topics(settings.topic_prefix)
+
+
+@pytest.fixture
+async def api(aiohttp_client, settings) -> Api:
+    """A running app and an admin token for it."""
+    client = await aiohttp_client(create_app(settings))
+    from tracker.api.context import POOL
+
+    token = new_token()
+    await insert_token(client.app[POOL], token, ADMIN, "test admin")
+    return Api(client, token)
