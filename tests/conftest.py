@@ -15,8 +15,8 @@ from tracker.settings import Settings
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory):
-    with stack.postgres_server(tmp_path_factory.mktemp("pg")) as url:
+def pg_server():
+    with stack.postgres_server() as url:
         yield url
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,16 +45,28 @@ def with_database(url: str, name: str) -> str:
 
 
 @contextmanager
-def postgres_server(tmp: Path):
+def cluster_dir():
+    """A directory the postgres user can enter (pytest's own tmp dirs are private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="hazmat-pg-"))
+    os.chmod(path, 0o711)
+    try:
+        yield path / "pg"
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def postgres_server():
     """Yields a URL of a server where we may create databases."""
     if asyncio.run(_server_answers(SERVER_URL)):
         yield SERVER_URL
         return
-    cluster = EmbeddedPostgres.start(tmp / "pg")
-    try:
-        yield with_database(cluster.url, "postgres")
-    finally:
-        cluster.stop()
+    with cluster_dir() as data:
+        cluster = EmbeddedPostgres.start(data)
+        try:
+            yield with_database(cluster.url, "postgres")
+        finally:
+            cluster.stop()
 
 
 @contextmanager

@@ -105,6 +105,10 @@ class EmbeddedPostgres:
         data_dir.mkdir(parents=True, exist_ok=True)
         _, entry = _demote_to("postgres")
         if entry is not None:
+            closed = [p for p in data_dir.parents if not os.stat(p).st_mode & 0o001]
+            if closed:
+                raise StackError(f"PostgreSQL runs as the postgres user, which cannot enter {closed[0]} "
+                                 f"(mode {oct(os.stat(closed[0]).st_mode & 0o777)}): choose another HAZMAT_DATA_DIR")
             os.chown(data_dir, entry.pw_uid, entry.pw_gid)
         os.chmod(data_dir, 0o700)
         if not (data_dir / "PG_VERSION").exists():

@@ -4,11 +4,10 @@ from __future__ import annotations
 import io
 import time
 
-import jsonschema
 import orjson
 import pytest
 
-from schemas import load
+from tests.contracts import validate
 from tests.client import fleet_body
 from tests.topic import read_topic, topic_is_empty
 
@@ -35,10 +34,6 @@ async def fleet(api):
 @pytest.fixture
 async def gateway(api, fleet):
     return await api.token("gateway", carrier_id=fleet.carriers[0])
-
-
-def validate(schema: str, instance) -> None:
-    jsonschema.validate(instance, load(schema), format_checker=jsonschema.FormatChecker())
 
 
 async def test_published_fixes_equal_the_normalised_input(api, fleet, gateway, settings, topics):
