@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MAX_FUTURE_MS = 5 * 60 * 1000
 MAX_AGE_MS = 7 * 24 * 3600 * 1000
 OPTIONAL_FIELDS = ("alt_m", "acc", "sats", "hdop", "alarm_flags", "seq")
@@ -37,7 +38,7 @@ def parse_time_ms(value: str | int, field: str = "ts") -> int:
         raise ItemError(f"{field} {value!r} is not an RFC 3339 time") from None
     if parsed.tzinfo is None:
         raise ItemError(f"{field} {value!r} has no UTC offset (add Z or +08:00)")
-    return int(parsed.timestamp() * 1000)
+    return (parsed - EPOCH) // timedelta(milliseconds=1)  # exact: float seconds lose milliseconds
 
 
 def normalise_fix(
