@@ -2,7 +2,6 @@
 the reference one on examples from CONTRACTS.md."""
 from __future__ import annotations
 
-import fastjsonschema
 import jsonschema
 import pytest
 
@@ -44,11 +43,7 @@ def test_runtime_and_reference_validators_agree(name, instance, ok):
         reference = True
     except jsonschema.ValidationError:
         reference = False
-    try:
-        validator(name)(instance)
-        runtime = True
-    except fastjsonschema.JsonSchemaValueException:
-        runtime = False
+    runtime = validator(name).is_valid(instance)
     assert reference == runtime == ok
 
 

@@ -9,11 +9,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import fastjsonschema
 import orjson
 from aiohttp import web
 
-from schemas import explain
+from schemas import SchemaError, explain
 from streams.fix import ItemError, normalise_plate
 from streams.kafka import BrokerUnavailable
 from tracker.api.context import PUBLISHER, SETTINGS, TOPICS
@@ -48,15 +47,15 @@ async def read_items(request: web.Request, *, single_allowed: bool) -> list:
     return data
 
 
-def sort_items(items: list, validate, accept: Accept, source: str, received_at: int) -> Sorted:
+def sort_items(items: list, validator, accept: Accept, source: str, received_at: int) -> Sorted:
     out = Sorted()
     for index, item in enumerate(items):
         try:
             if not isinstance(item, dict):
                 raise ItemError("item must be a JSON object")
             try:
-                validate(item)
-            except fastjsonschema.JsonSchemaValueException as exc:
+                validator.validate(item)
+            except SchemaError as exc:
                 raise ItemError(explain(exc)[1]) from None
             key, value = accept(item)
         except ItemError as exc:
