@@ -1,0 +1,1 @@
+"""Filling (loading) stations: intake checks and the cross-checks of filling records."""
