@@ -1,0 +1,68 @@
+"""Geofences as the rules use them: one area polygon each, in degrees, ready for tests.
+
+Corridors (LineString + buffer_m) and stations (Point + radius_m) become polygons here,
+buffered in metres, once per geofence version.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import shapely
+from shapely.geometry import shape
+
+from geofence.features import DEFAULT_BUFFER_M
+from geofence.metric import buffer_m
+
+EXPRESSWAY_LIMIT_KMH = 80  # a speed_zone at or above this limit is an expressway (night rule)
+
+
+@dataclass(frozen=True)
+class BanWindow:
+    days: tuple[int, ...]  # ISO weekdays, 1 = Monday
+    start_min: int  # minutes after local midnight
+    end_min: int  # may be < start_min: the window crosses midnight
+
+
+@dataclass(frozen=True)
+class Geofence:
+    id: str
+    kind: str
+    version: int
+    area: object  # shapely Polygon/MultiPolygon in WGS-84 degrees
+    name: str = ""
+    speed_limit_kmh: float | None = None
+    ban_windows: tuple[BanWindow, ...] | None = None  # None = always banned
+    station_id: str | None = None
+
+    @property
+    def is_expressway(self) -> bool:
+        return self.kind == "speed_zone" and (self.speed_limit_kmh or 0) >= EXPRESSWAY_LIMIT_KMH
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def compile_geofence(gid: str, version: int, geometry: dict, properties: dict) -> Geofence:
+    """From a stored (already validated) Feature to the polygon the index and rules use."""
+    geom = shape(geometry)
+    if geometry["type"] == "Point":
+        area = buffer_m(geom, float(properties["radius_m"]))
+    elif geometry["type"] == "LineString":
+        area = buffer_m(geom, float(properties.get("buffer_m", DEFAULT_BUFFER_M)))
+    else:
+        area = geom
+    shapely.prepare(area)
+    windows = properties.get("ban_windows")
+    return Geofence(
+        id=gid,
+        kind=properties["kind"],
+        version=version,
+        area=area,
+        name=properties.get("name", ""),
+        speed_limit_kmh=properties.get("speed_limit_kmh"),
+        ban_windows=None if windows is None else tuple(
+            BanWindow(tuple(w.get("days", range(1, 8))), _minutes(w["from"]), _minutes(w["to"])) for w in windows),
+        station_id=properties.get("station_id"),
+    )
