@@ -1,0 +1,1 @@
+"""The rules: pure functions of (vehicle state, fixes, geofences, waybills) -> (state, events)."""

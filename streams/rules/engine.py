@@ -1,0 +1,271 @@
+"""The per-vehicle state machine: one fix at a time, in event time, returning events.
+
+`step` applies one fix; `tick` advances the clock for timers (offline) when no fix
+comes. Both are pure: the same state and inputs give the same events, at any replay
+speed, which is what makes violation ids stable.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from geofence.metric import haversine_m
+from geofence.model import Geofence
+from streams.localtime import banned, in_minutes, local_midnight
+from streams.rules.config import RuleConfig
+from streams.rules.state import VehicleState
+from streams.rules.violations import CLOSED, OPENED, close_violation, open_violation
+from streams.rules.waybills import ActiveWaybill
+
+Event = tuple[str, dict]  # (event type, violation)
+STOP_ALLOWED = ("parking", "chem_park", "filling_station")
+
+
+@dataclass
+class Context:
+    geofences: Mapping[str, Geofence]
+    waybill_at: Callable[[str, int], ActiveWaybill | None]
+    config: RuleConfig = RuleConfig()
+
+
+class Step:
+    """One fix applied to one state; collects the events it causes."""
+
+    def __init__(self, state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) -> None:
+        self.s, self.fix, self.ctx, self.cfg = state, fix, ctx, ctx.config
+        self.t, self.lat, self.lon, self.speed = fix["ts"], fix["lat"], fix["lon"], fix["speed_kmh"]
+        self.zones = [ctx.geofences[g] for g in sorted(zones) if g in ctx.geofences]
+        self.events: list[Event] = []
+
+    # -- opening and closing -------------------------------------------------------
+    def open(self, key: str, kind: str, started: int, lat: float, lon: float, **extra) -> None:
+        if key in self.s.open:
+            return
+        violation = open_violation(kind, self.s.plate, self.s.carrier_id, started, lat, lon, **extra)
+        self.s.open[key] = violation
+        self.events.append((OPENED, violation))
+
+    def close(self, key: str, ended: int, **details) -> None:
+        violation = self.s.open.pop(key, None)
+        if violation is not None:
+            self.events.append((CLOSED, close_violation(violation, ended, **details)))
+
+    def close_matching(self, prefix: str, ended: int, keep: set[str] = frozenset()) -> None:
+        for key in [k for k in self.s.open if k.startswith(prefix) and k not in keep]:
+            self.close(key, ended)
+
+    # -- the rules, in order ---------------------------------------------------------
+    def run(self) -> list[Event]:
+        s = self.s
+        self.close("offline", self.t)
+        self.motion()
+        self.parking()
+        self.restricted_roads()
+        self.speeding()
+        self.night()
+        self.fatigue()
+        self.route()
+        s.last_ts, s.last_lat, s.last_lon, s.last_speed = self.t, self.lat, self.lon, self.speed
+        return self.events
+
+    def motion(self) -> None:
+        """Stops robust to parked GPS jitter: a stop begins below stop_speed and lasts until
+        the vehicle is move_away_m from where it stopped, whatever speed jitter reports."""
+        s, cfg = self.s, self.cfg
+        if s.anchor_ts is None:
+            if self.speed < cfg.stop_speed_kmh:
+                s.anchor_ts, s.anchor_lat, s.anchor_lon = self.t, self.lat, self.lon
+            return
+        away = haversine_m(s.anchor_lat, s.anchor_lon, self.lat, self.lon)
+        if away > cfg.move_away_m:
+            self.end_stop()
+            if self.speed < cfg.stop_speed_kmh:
+                s.anchor_ts, s.anchor_lat, s.anchor_lon = self.t, self.lat, self.lon
+        elif away > cfg.stop_radius_m and self.speed < cfg.stop_speed_kmh and not self.stop_violation_open():
+            s.anchor_ts, s.anchor_lat, s.anchor_lon = self.t, self.lat, self.lon  # crept on: a new stop
+
+    def stop_violation_open(self) -> bool:
+        return any(k == "illegal_parking" or k.startswith("no_stopping:") for k in self.s.open)
+
+    def end_stop(self) -> None:
+        s = self.s
+        self.close("illegal_parking", self.t)
+        self.close_matching("no_stopping:", self.t)
+        if self.t - s.anchor_ts >= self.cfg.rest_s * 1000:
+            self.rested(s.anchor_ts + self.cfg.rest_s * 1000)
+        s.anchor_ts = None
+
+    def rested(self, at: int) -> None:
+        s = self.s
+        self.close("fatigue_driving", at)
+        s.drive_start_ts, s.night_drive_ms = None, 0
+
+    def stop_age_ms(self) -> int:
+        return self.t - self.s.anchor_ts if self.s.anchor_ts is not None else -1
+
+    def parking(self) -> None:
+        s, cfg = self.s, self.cfg
+        if not s.stopped:
+            return
+        age = self.stop_age_ms()
+        if age >= cfg.rest_s * 1000 and (s.drive_start_ts is not None or "fatigue_driving" in s.open):
+            self.rested(s.anchor_ts + cfg.rest_s * 1000)
+        inside_no_stopping = {g.id for g in self.zones if g.kind == "no_stopping"}
+        self.close_matching("no_stopping:", self.t, keep={f"no_stopping:{g}" for g in inside_no_stopping})
+        if age >= cfg.no_stopping_s * 1000:
+            for gid in sorted(inside_no_stopping):
+                self.open(f"no_stopping:{gid}", "no_stopping", s.anchor_ts, s.anchor_lat, s.anchor_lon,
+                          geofence_id=gid)
+        if age >= cfg.illegal_parking_s * 1000 and "illegal_parking" not in s.open and not self.may_stop_here():
+            waybill = self.ctx.waybill_at(s.plate, self.t)
+            self.open("illegal_parking", "illegal_parking", s.anchor_ts, s.anchor_lat, s.anchor_lon,
+                      waybill_id=waybill.id if waybill else None)
+
+    def may_stop_here(self) -> bool:
+        if any(g.kind in STOP_ALLOWED for g in self.zones):
+            return True
+        waybill = self.ctx.waybill_at(self.s.plate, self.t)
+        return waybill is not None and waybill.near_an_end(self.s.anchor_lat, self.s.anchor_lon,
+                                                           self.cfg.waybill_place_radius_m)
+
+    def restricted_roads(self) -> None:
+        """Two consecutive fixes (>= 10 s apart) inside during a ban window open; two outside close."""
+        s, gap = self.s, self.cfg.restricted_min_gap_s * 1000
+        inside = {g.id for g in self.zones if g.kind == "restricted_road" and banned(self.t, g.ban_windows)}
+        for gid in inside:
+            first, count_in, _ = s.restricted.get(gid, [self.t, 0, 0])
+            s.restricted[gid] = [first, count_in + 1, 0]
+            if count_in + 1 >= 2 and self.t - first >= gap:
+                self.open(f"restricted_road:{gid}", "restricted_road", first, self.lat, self.lon, geofence_id=gid)
+        for gid in [g for g in s.restricted if g not in inside]:
+            first, _, count_out = s.restricted[gid]
+            if f"restricted_road:{gid}" not in s.open:
+                del s.restricted[gid]
+            elif count_out + 1 >= 2:
+                self.close(f"restricted_road:{gid}", self.t)
+                del s.restricted[gid]
+            else:
+                s.restricted[gid] = [first, 0, count_out + 1]
+
+    def speed_limit(self) -> tuple[float, str | None]:
+        zones = [g for g in self.zones if g.kind == "speed_zone" and g.speed_limit_kmh is not None]
+        if not zones:
+            return self.cfg.default_speed_limit_kmh, None
+        zone = min(zones, key=lambda g: g.speed_limit_kmh)
+        return zone.speed_limit_kmh, zone.id
+
+    def speeding(self) -> None:
+        s, hold = self.s, self.cfg.speeding_s * 1000
+        limit, zone = self.speed_limit()
+        if self.speed > limit:
+            s.below_ts = None
+            if s.above_ts is None:
+                s.above_ts, s.max_speed = self.t, 0.0
+            s.max_speed = max(s.max_speed, self.speed)
+            if "speeding" in s.open:
+                s.open["speeding"]["details"]["max_speed_kmh"] = s.max_speed
+            elif self.t - s.above_ts >= hold:
+                severity = "high" if s.max_speed >= 1.5 * limit else "medium"
+                self.open("speeding", "speeding", s.above_ts, self.lat, self.lon, geofence_id=zone, severity=severity,
+                          details={"max_speed_kmh": s.max_speed, "limit_kmh": limit})
+        elif "speeding" in s.open:
+            if s.below_ts is None:
+                s.below_ts = self.t
+            if self.t - s.below_ts >= hold:
+                self.close("speeding", s.below_ts, max_speed_kmh=s.max_speed)
+                s.above_ts = s.below_ts = None
+        else:
+            s.above_ts = None
+
+    def night(self) -> None:
+        s, cfg = self.s, self.cfg
+        in_window = in_minutes(self.t, cfg.night_from_min, cfg.night_to_min)
+        if "night_driving" in s.open:
+            if not in_window:
+                end = local_midnight(self.t) + cfg.night_to_min * 60_000
+                self.close("night_driving", end if end <= self.t else self.t)
+            elif s.stopped:
+                self.close("night_driving", s.anchor_ts)
+            return
+        if in_window and not s.stopped and not any(g.is_expressway for g in self.zones):
+            self.open("night_driving", "night_driving", self.t, self.lat, self.lon)
+
+    def fatigue(self) -> None:
+        s, cfg = self.s, self.cfg
+        if s.stopped:
+            return
+        if s.drive_start_ts is None:
+            s.drive_start_ts = self.t
+        elif s.last_ts is not None and in_minutes(s.last_ts, cfg.fatigue_night_from_min, cfg.fatigue_night_to_min):
+            s.night_drive_ms += self.t - s.last_ts
+        driven = self.t - s.drive_start_ts
+        if driven >= cfg.fatigue_s * 1000 or s.night_drive_ms >= cfg.fatigue_night_s * 1000:
+            self.open("fatigue_driving", "fatigue_driving", s.drive_start_ts, self.lat, self.lon,
+                      details={"driving_s": driven // 1000,
+                               "night_driving_s": s.night_drive_ms // 1000})
+
+    def route(self) -> None:
+        s, cfg = self.s, self.cfg
+        waybill = self.ctx.waybill_at(s.plate, self.t)
+        if waybill is None:
+            self.close("route_deviation", self.t)
+            s.deviation_ts = None
+            return
+        distance = waybill.distance_from_route_m(self.lat, self.lon)
+        if "route_deviation" in s.open:
+            violation = s.open["route_deviation"]
+            violation["details"]["distance_m"] = max(violation["details"]["distance_m"], round(distance, 1))
+            if distance <= cfg.deviation_close_m:
+                self.close("route_deviation", self.t)
+                s.deviation_ts = None
+        elif distance > cfg.deviation_open_m:
+            if s.deviation_ts is None:
+                s.deviation_ts = self.t
+            if self.t - s.deviation_ts >= cfg.deviation_s * 1000:
+                self.open("route_deviation", "route_deviation", s.deviation_ts, self.lat, self.lon,
+                          waybill_id=waybill.id,
+                          details={"distance_m": round(distance, 1)})
+        else:
+            s.deviation_ts = None
+
+
+def is_jump(state: VehicleState, fix: dict, cfg: RuleConfig) -> tuple[bool, float, float]:
+    if state.last_ts is None:
+        return False, 0.0, 0.0
+    distance = haversine_m(state.last_lat, state.last_lon, fix["lat"], fix["lon"])
+    seconds = max((fix["ts"] - state.last_ts) / 1000, 0.001)
+    implied = distance / seconds * 3.6
+    return distance > cfg.jump_min_m and implied > cfg.jump_speed_kmh, distance, implied
+
+
+def step(state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) -> list[Event]:
+    """Apply one fix. Duplicates and fixes older than the last one change no state;
+    impossible jumps yield a gps_jump (opened and closed) and are kept out of state."""
+    if state.carrier_id is None:
+        state.carrier_id = fix.get("carrier_id")
+    if state.last_ts is not None and fix["ts"] <= state.last_ts:
+        if fix["ts"] < state.last_ts:
+            state.late_fixes += 1
+        return []
+    jump, distance, implied = is_jump(state, fix, ctx.config)
+    if jump:
+        violation = open_violation("gps_jump", state.plate, state.carrier_id, fix["ts"], fix["lat"], fix["lon"],
+                                   details={"distance_m": round(distance, 1), "implied_speed_kmh": round(implied, 1),
+                                            "from": {"lat": state.last_lat, "lon": state.last_lon}})
+        return [(OPENED, violation), (CLOSED, close_violation(violation, fix["ts"], duration_s=0))]
+    return Step(state, fix, zones, ctx).run()
+
+
+def tick(state: VehicleState, now_ms: int, ctx: Context) -> list[Event]:
+    """Timers without a fix: a vehicle silent for offline_s while on a waybill or last seen moving."""
+    cfg = ctx.config
+    if state.last_ts is None or "offline" in state.open or now_ms - state.last_ts < cfg.offline_s * 1000:
+        return []
+    waybill = ctx.waybill_at(state.plate, state.last_ts)
+    if waybill is None and state.last_speed < cfg.stop_speed_kmh:
+        return []
+    violation = open_violation("offline", state.plate, state.carrier_id, state.last_ts, state.last_lat, state.last_lon,
+                               waybill_id=waybill.id if waybill else None,
+                               details={"last_speed_kmh": state.last_speed})
+    state.open["offline"] = violation
+    return [(OPENED, violation)]

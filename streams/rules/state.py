@@ -1,0 +1,43 @@
+"""What the rules remember about one vehicle between fixes; stored as JSON with the offsets.
+
+Kept small on purpose (< 1 KB a vehicle): the last fix, the stop anchor, a few timers,
+and the violations now open.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(slots=True)
+class VehicleState:
+    plate: str
+    carrier_id: str | None = None
+    last_ts: int | None = None
+    last_lat: float = 0.0
+    last_lon: float = 0.0
+    last_speed: float = 0.0
+    # Where and since when the vehicle stands; None while it drives.
+    anchor_ts: int | None = None
+    anchor_lat: float = 0.0
+    anchor_lon: float = 0.0
+    drive_start_ts: int | None = None  # continuous driving since the last rest
+    night_drive_ms: int = 0  # driving between 22:00 and 06:00 local since the last rest
+    above_ts: int | None = None  # speeding: first fix above the limit
+    below_ts: int | None = None  # speeding: first fix back below the limit
+    max_speed: float = 0.0
+    deviation_ts: int | None = None
+    # restricted road id -> [first inside ts, consecutive inside, consecutive outside]
+    restricted: dict[str, list[int]] = field(default_factory=dict)
+    open: dict[str, dict] = field(default_factory=dict)  # key -> open violation
+    late_fixes: int = 0  # fixes older than the last one, stored but not replayed
+
+    @property
+    def stopped(self) -> bool:
+        return self.anchor_ts is not None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "VehicleState":
+        return cls(**data)

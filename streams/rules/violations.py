@@ -1,0 +1,91 @@
+"""Violation records and their events, with ids that replays reproduce.
+
+A violation's id hashes what identifies it (plate, kind, geofence, start time), so the
+same fixes processed again after a crash or a rebalance yield the same id.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta, timezone
+
+from streams.vocabulary import agencies_for
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+OPENED, CLOSED = "hazmat.violation.opened", "hazmat.violation.closed"
+
+SEVERITY = {
+    "illegal_parking": "medium",
+    "no_stopping": "high",
+    "restricted_road": "high",
+    "route_deviation": "medium",
+    "speeding": "medium",
+    "fatigue_driving": "high",
+    "night_driving": "medium",
+    "offline": "medium",
+    "gps_jump": "low",
+    "filling_vehicle_absent": "medium",
+    "filling_overload": "high",
+    "filling_unqualified": "high",
+    "filling_no_waybill": "medium",
+}
+
+
+def rfc3339(ts_ms: int | None) -> str | None:
+    if ts_ms is None:
+        return None
+    return datetime.fromtimestamp(ts_ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def violation_id(plate: str, kind: str, geofence_id: str | None, started_ms: int) -> str:
+    digest = hashlib.sha256(f"{plate}|{kind}|{geofence_id or ''}|{started_ms}".encode()).hexdigest()
+    return f"v-{digest[:24]}"
+
+
+def open_violation(kind: str, plate: str, carrier_id: str | None, started_ms: int, lat: float, lon: float, *,
+                   geofence_id: str | None = None, waybill_id: str | None = None, severity: str | None = None,
+                   details: dict | None = None) -> dict:
+    severity = severity or SEVERITY[kind]
+    return {
+        "violation_id": violation_id(plate, kind, geofence_id, started_ms),
+        "kind": kind,
+        "plate": plate,
+        "carrier_id": carrier_id,
+        "status": "open",
+        "started_at": rfc3339(started_ms),
+        "ended_at": None,
+        "lat": lat,
+        "lon": lon,
+        "geofence_id": geofence_id,
+        "waybill_id": waybill_id,
+        "severity": severity,
+        "agencies": agencies_for(kind, severity),
+        "details": details or {},
+    }
+
+
+def ms(rfc: str) -> int:
+    return (datetime.fromisoformat(rfc) - EPOCH) // timedelta(milliseconds=1)
+
+
+def close_violation(violation: dict, ended_ms: int, **details) -> dict:
+    """The closed record; `duration_s` is added unless the caller gives one."""
+    details.setdefault("duration_s", max(0, (ended_ms - ms(violation["started_at"])) // 1000))
+    return dict(violation, status="closed", ended_at=rfc3339(ended_ms), details={**violation["details"], **details})
+
+
+def event_id(violation: dict, event_type: str) -> str:
+    return f"{violation['violation_id']}.{'opened' if event_type == OPENED else 'closed'}"
+
+
+def cloud_event(event_type: str, violation: dict) -> dict:
+    """CONTRACTS.md violation event: CloudEvents 1.0 structured JSON."""
+    return {
+        "specversion": "1.0",
+        "id": event_id(violation, event_type),
+        "source": "hazmat/rules",
+        "type": event_type,
+        "time": violation["ended_at"] if event_type == CLOSED else violation["started_at"],
+        "subject": violation["plate"],
+        "datacontenttype": "application/json",
+        "data": violation,
+    }

@@ -1,0 +1,42 @@
+"""Replays: the same fixes give the same events however they are cut into batches and
+however often the state is saved and loaded between batches (as a worker restart does)."""
+from __future__ import annotations
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from streams.rules.state import VehicleState
+from tests.unit.rules.harness import MONDAY_10, Run, drive, park, square
+
+T = MONDAY_10
+GEOFENCES = [square("bridge", "no_stopping", 2900, -50, 3100, 50), square("road", "restricted_road", 5000, -20, 8000, 20)]
+STREAM = (drive(T, 180, every=5, speed=65) + park(T + 185_000, 20 * 60, every=20, east_m=3000, jitter_m=20)
+          + drive(T + 1_500_000, 400, every=10, speed=70, east0=3300))
+
+
+def events_of(run: Run) -> list[tuple[str, str, str | None]]:
+    return [(t, v["violation_id"], v["ended_at"]) for t, v in run.events]
+
+
+ONE_PASS = Run(GEOFENCES)
+ONE_PASS.feed(*STREAM)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=len(STREAM) - 1), max_size=8, unique=True))
+def test_batches_and_restarts_do_not_change_events(cuts):
+    run = Run(GEOFENCES)
+    bounds = [0, *sorted(cuts), len(STREAM)]
+    for start, end in zip(bounds, bounds[1:]):
+        run.feed(*STREAM[start:end])
+        run.state = VehicleState.from_json(orjson.loads(orjson.dumps(run.state.to_json())))
+    assert events_of(run) == events_of(ONE_PASS)
+
+
+def test_the_stream_raises_several_kinds():
+    assert {v["kind"] for _, v in ONE_PASS.events} >= {"speeding", "no_stopping", "restricted_road"}
+
+
+def test_state_stays_under_a_kilobyte():
+    assert len(orjson.dumps(ONE_PASS.state.to_json())) < 1024
