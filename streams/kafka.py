@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.partitioner import murmur2
@@ -156,3 +156,32 @@ def consumer(bootstrap: str, topics: Sequence[str], *, group_id: str | None, **o
         auto_offset_reset="earliest",
         **options,
     )
+
+
+class _Listener(ConsumerRebalanceListener):
+    def __init__(self, on_assigned, on_revoked) -> None:
+        self._on_assigned, self._on_revoked = on_assigned, on_revoked
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        await self._on_revoked(sorted(tp.partition for tp in revoked))
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        await self._on_assigned(sorted(tp.partition for tp in assigned))
+
+
+def group_consumer(bootstrap: str, topic: str, group_id: str, *, on_assigned, on_revoked,
+                   **options) -> AIOKafkaConsumer:
+    """A consumer-group member whose callbacks receive partition numbers of `topic` and may
+    `seek` before consumption resumes (aiokafka awaits the listener during a rebalance)."""
+    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
+                         auto_offset_reset="earliest", **options)
+    c.subscribe([topic], listener=_Listener(on_assigned, on_revoked))
+    return c
+
+
+def seek(c: AIOKafkaConsumer, topic: str, partition: int, offset: int) -> None:
+    c.seek(TopicPartition(topic, partition), offset)
+
+
+def seek_to_beginning(c: AIOKafkaConsumer, topic: str, partition: int) -> None:
+    c.seek_to_beginning(TopicPartition(topic, partition))

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from tracker.localstack import EmbeddedBroker, EmbeddedPostgres, StackError
-from tracker.serve import prepare, serve_api
+from tracker.serve import create_topics, prepare, serve
 from tracker.settings import Settings, SettingsError
 
 
@@ -44,14 +44,14 @@ async def _up(settings: Settings) -> None:
 
         def announce() -> None:
             host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
-            lines = ["hazmat is up"] + [f"  started: {s}" for s in started]
+            lines = ["hazmat is up (API and stream worker)"] + [f"  started: {s}" for s in started]
             lines.append(f"  map and API: http://{host}:{settings.http_port}/  (API under /v1)")
             lines.append(f"  admin token: {token}" if token else
                          "  admin token: created earlier (set HAZMAT_ADMIN_TOKEN to choose one)")
             lines.append("  stop with Ctrl-C")
             print("\n".join(lines), flush=True)
 
-        await serve_api(settings, announce)
+        await serve(settings, api=True, worker=True, started=announce)
     finally:
         if broker is not None:
             broker.stop()
@@ -71,7 +71,13 @@ async def _api(settings: Settings) -> None:
     token = await prepare(settings)
     if token and not settings.admin_token:
         print(f"admin token: {token}", flush=True)
-    await serve_api(settings)
+    await serve(settings, api=True, worker=False)
+
+
+async def _worker(settings: Settings) -> None:
+    _require_urls(settings)
+    await create_topics(settings)  # migrations are `hazmat migrate`'s: workers start side by side
+    await serve(settings, api=False, worker=True)
 
 
 async def _migrate(settings: Settings, revision: str, down: bool) -> None:
@@ -87,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="the whole system on embedded defaults (or HAZMAT_* URLs)")
     commands.add_parser("api", help="the HTTP API alone (needs HAZMAT_DATABASE_URL and HAZMAT_KAFKA_BOOTSTRAP)")
+    commands.add_parser("worker", help="one stream worker of the consumer group (needs both URLs)")
     mig = commands.add_parser("migrate", help="bring the database to the latest schema (Alembic)")
     mig.add_argument("revision", nargs="?", default=None, help="target revision (default: head; base with --down)")
     mig.add_argument("--down", action="store_true", help="downgrade instead of upgrade")
@@ -102,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_up(settings))
         elif args.command == "api":
             asyncio.run(_api(settings))
+        elif args.command == "worker":
+            asyncio.run(_worker(settings))
         elif args.command == "migrate":
             asyncio.run(_migrate(settings, args.revision or ("base" if args.down else "head"), args.down))
     except (SettingsError, StackError) as exc:

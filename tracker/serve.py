@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from aiohttp import web
 
-from streams.kafka import ensure_topics
+from streams.kafka import Publisher, ensure_topics
 from streams.topics import Topics
 from tracker.api.app import create_app
 from tracker.auth import bootstrap_admin
 from tracker.db import migrate
 from tracker.db.pool import create_pool
 from tracker.settings import Settings
+from tracker.worker import Worker
 
 
 async def wait_for_stop_signal() -> None:
@@ -28,10 +30,14 @@ async def wait_for_stop_signal() -> None:
             loop.remove_signal_handler(sig)
 
 
+async def create_topics(settings: Settings) -> None:
+    await ensure_topics(settings.kafka_bootstrap, Topics(settings.topic_prefix).all(), settings.topic_partitions)
+
+
 async def prepare(settings: Settings) -> str | None:
     """Migrations to head, topics created, an admin token ensured; returns a token to print."""
     await migrate.upgrade(settings.sqlalchemy_url)
-    await ensure_topics(settings.kafka_bootstrap, Topics(settings.topic_prefix).all(), settings.topic_partitions)
+    await create_topics(settings)
     pool = await create_pool(settings.asyncpg_dsn, max_size=2)
     try:
         return await bootstrap_admin(pool, settings.admin_token)
@@ -39,15 +45,46 @@ async def prepare(settings: Settings) -> str | None:
         await pool.close()
 
 
-async def serve_api(settings: Settings, started: Callable[[], Awaitable[None] | None] | None = None) -> None:
+@asynccontextmanager
+async def api_running(settings: Settings):
     runner = web.AppRunner(create_app(settings), access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.http_host, settings.http_port).start()
-        if started is not None:
-            result = started()
-            if result is not None:
-                await result
-        await wait_for_stop_signal()
+        yield
     finally:
         await runner.cleanup()
+
+
+@asynccontextmanager
+async def worker_running(settings: Settings):
+    """A stream worker with its own pool and producer; yields the task running it."""
+    pool = await create_pool(settings.asyncpg_dsn)
+    publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s)
+    stop = asyncio.Event()
+    task = asyncio.create_task(Worker(settings, pool, publisher).run(stop))
+    try:
+        yield task
+    finally:
+        stop.set()
+        await asyncio.gather(task, return_exceptions=True)
+        await publisher.close()
+        await pool.close()
+
+
+async def serve(settings: Settings, *, api: bool, worker: bool, started: Callable[[], None] | None = None) -> None:
+    """Run the roles until Ctrl-C/SIGTERM; a worker that dies takes the process down with its error."""
+    async with AsyncExitStack() as stack:
+        tasks = []
+        if api:
+            await stack.enter_async_context(api_running(settings))
+        if worker:
+            tasks.append(await stack.enter_async_context(worker_running(settings)))
+        if started is not None:
+            started()
+        stop = asyncio.create_task(wait_for_stop_signal())
+        done, _ = await asyncio.wait([stop, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        for task in done:
+            if task is not stop:
+                task.result()

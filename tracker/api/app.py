@@ -17,6 +17,7 @@ from tracker.api.health import setup_health
 from tracker.api.problems import Problem
 from tracker.api.registry import setup_registry
 from tracker.api.tokens import setup_tokens
+from tracker.api.violations import setup_violations
 from tracker.api.waybills import setup_waybills
 from tracker.auth import TokenCache
 from tracker.db.pool import create_pool, ensure_position_partitions
@@ -97,4 +98,5 @@ def create_app(settings: Settings) -> web.Application:
     setup_waybills(app)
     setup_fixes(app)
     setup_filling(app)
+    setup_violations(app)
     return app

@@ -1,0 +1,100 @@
+"""GET /v1/violations and /v1/violations/{id}: newest first, keyset-paginated.
+
+An agency token sees only violations routed to its agency.
+"""
+from __future__ import annotations
+
+import base64
+
+import orjson
+from aiohttp import web
+
+from streams.fix import ItemError, normalise_plate, parse_time_ms
+from streams.rules.violations import rfc3339
+from streams.vocabulary import VIOLATION_KINDS
+from tracker.api.context import POOL, requires
+from tracker.api.geofences import parse_bbox
+from tracker.api.problems import Problem, error
+from tracker.api.respond import json_bytes_response
+from tracker.auth import ADMIN, AGENCY, OPERATOR, Principal
+from tracker.db.store import epoch_ms, utc
+
+COLUMNS = """violation_id, kind, plate, carrier_id, status, started_at, ended_at, lat, lon, geofence_id,
+             waybill_id, severity, agencies, details"""
+
+
+def as_violation(row) -> dict:
+    out = dict(row)
+    out["started_at"] = rfc3339(epoch_ms(row["started_at"]))
+    out["ended_at"] = rfc3339(epoch_ms(row["ended_at"])) if row["ended_at"] else None
+    return out
+
+
+def _time(query, name: str):
+    raw = query.get(name)
+    if raw is None:
+        return None
+    try:
+        return utc(parse_time_ms(int(raw) if raw.isdigit() else raw, name))
+    except ItemError as exc:
+        raise Problem(400, str(exc), [error(str(exc), field=name)]) from None
+
+
+def _cursor(raw: str | None):
+    if raw is None:
+        return None
+    try:
+        started_ms, vid = orjson.loads(base64.urlsafe_b64decode(raw.encode()))
+        return utc(started_ms), vid
+    except (ValueError, TypeError):
+        raise Problem(400, "cursor is not one this API gave", [error("unknown cursor", field="cursor")]) from None
+
+
+@requires(ADMIN, OPERATOR, AGENCY)
+async def list_violations(request: web.Request, principal: Principal) -> web.Response:
+    q = request.rel_url.query
+    kind, status = q.get("kind"), q.get("status")
+    if kind is not None and kind not in VIOLATION_KINDS:
+        raise Problem(400, f"unknown kind {kind!r}", [error("not a violation kind", field="kind")])
+    if status is not None and status not in ("open", "closed"):
+        raise Problem(400, "status is open or closed", [error("open or closed", field="status")])
+    try:
+        limit = int(q.get("limit", "100"))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 1000:
+        raise Problem(400, "limit is 1..1000", [error("1..1000", field="limit")])
+    bbox = parse_bbox(q.get("bbox"))
+    cursor = _cursor(q.get("cursor"))
+    rows = await request.app[POOL].fetch(
+        f"""SELECT {COLUMNS} FROM violations
+            WHERE ($1::text IS NULL OR plate = $1) AND ($2::text IS NULL OR kind = $2)
+              AND ($3::text IS NULL OR status = $3) AND ($4::timestamptz IS NULL OR started_at >= $4)
+              AND ($5::timestamptz IS NULL OR started_at < $5)
+              AND ($6::float8[] IS NULL OR (lon BETWEEN $6[1] AND $6[3] AND lat BETWEEN $6[2] AND $6[4]))
+              AND ($7::text IS NULL OR $7 = ANY(agencies))
+              AND ($8::timestamptz IS NULL OR (started_at, violation_id) < ($8, $9::text))
+            ORDER BY started_at DESC, violation_id DESC LIMIT $10""",
+        normalise_plate(q["plate"]) if "plate" in q else None, kind, status, _time(q, "since"), _time(q, "until"),
+        list(bbox) if bbox else None, principal.agency if principal.role == AGENCY else None,
+        cursor[0] if cursor else None, cursor[1] if cursor else None, limit + 1)
+    items = [as_violation(r) for r in rows[:limit]]
+    following = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        following = base64.urlsafe_b64encode(orjson.dumps([epoch_ms(last["started_at"]), last["violation_id"]])).decode()
+    return json_bytes_response({"items": items, "next": following})
+
+
+@requires(ADMIN, OPERATOR, AGENCY)
+async def get_violation(request: web.Request, principal: Principal) -> web.Response:
+    row = await request.app[POOL].fetchrow(f"SELECT {COLUMNS} FROM violations WHERE violation_id = $1",
+                                           request.match_info["id"])
+    if row is None or (principal.role == AGENCY and principal.agency not in row["agencies"]):
+        raise Problem(404, f"no violation {request.match_info['id']!r}")
+    return json_bytes_response(as_violation(row))
+
+
+def setup_violations(app: web.Application) -> None:
+    app.router.add_get("/v1/violations", list_violations)
+    app.router.add_get("/v1/violations/{id}", get_violation)

@@ -1,0 +1,124 @@
+"""What the worker reads from and writes to PostGIS; one transaction per consumed batch."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+import asyncpg
+import orjson
+
+from streams.rules.state import VehicleState
+from streams.rules.waybills import ActiveWaybill
+
+POSITION_COLUMNS = ["plate", "ts", "lat", "lon", "speed_kmh", "heading_deg", "alt_m", "h3_cell", "source",
+                    "received_at"]
+
+
+def utc(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def epoch_ms(value: datetime) -> int:
+    return (value - EPOCH) // timedelta(milliseconds=1)  # exact; float seconds lose milliseconds
+
+
+@dataclass
+class BatchResult:
+    """Everything one consumed batch changes, written atomically with its offsets."""
+
+    positions: list[tuple] = field(default_factory=list)
+    states: dict[str, VehicleState] = field(default_factory=dict)
+    violations: dict[str, dict] = field(default_factory=dict)  # id -> latest record
+    outbox: list[tuple[str, str | None, str, bytes]] = field(default_factory=list)  # topic, key, event id, value
+    offsets: dict[tuple[str, int], int] = field(default_factory=dict)  # (topic, partition) -> next offset
+
+
+async def changed_geofences(pool: asyncpg.Pool, since: datetime | None) -> list[asyncpg.Record]:
+    return await pool.fetch(
+        """SELECT id, kind, name, active, properties, version, deleted_at, updated_at,
+                  ST_AsGeoJSON(geom)::text AS geometry
+           FROM geofences WHERE $1::timestamptz IS NULL OR updated_at > $1 ORDER BY updated_at""", since)
+
+
+async def changed_waybills(pool: asyncpg.Pool, since: datetime | None) -> list[tuple[datetime, ActiveWaybill]]:
+    rows = await pool.fetch(
+        """SELECT id, plate, un_number, valid_from, valid_to, origin, destination, updated_at,
+                  ST_AsGeoJSON(route)::text AS route
+           FROM waybills WHERE $1::timestamptz IS NULL OR updated_at > $1 ORDER BY updated_at""", since)
+    return [(r["updated_at"], ActiveWaybill(
+        id=r["id"], plate=r["plate"], un_number=r["un_number"], valid_from=epoch_ms(r["valid_from"]),
+        valid_to=epoch_ms(r["valid_to"]), origin=(r["origin"]["lat"], r["origin"]["lon"]),
+        destination=(r["destination"]["lat"], r["destination"]["lon"]), route=orjson.loads(r["route"])))
+        for r in rows]
+
+
+async def stored_offsets(pool: asyncpg.Pool, group: str, topic: str) -> dict[int, int]:
+    rows = await pool.fetch("SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2",
+                            group, topic)
+    return {r["partition"]: r["next_offset"] for r in rows}
+
+
+async def stored_states(pool: asyncpg.Pool) -> list[VehicleState]:
+    rows = await pool.fetch("SELECT state FROM vehicle_state")
+    return [VehicleState.from_json(r["state"]) for r in rows]
+
+
+async def ensure_days(conn: asyncpg.Connection, days: set[date]) -> None:
+    if days:
+        await conn.execute("SELECT hazmat_ensure_position_partitions($1, $2)", min(days), max(days))
+
+
+def _status(state: VehicleState) -> str:
+    if "offline" in state.open:
+        return "offline"
+    return "stopped" if state.stopped else "moving"
+
+
+async def write_batch(pool: asyncpg.Pool, group: str, result: BatchResult) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        if result.positions:
+            await ensure_days(conn, {p[1].date() for p in result.positions})
+            await conn.copy_records_to_table("positions", records=result.positions, columns=POSITION_COLUMNS)
+        if result.states:
+            await conn.executemany(
+                """INSERT INTO vehicle_state (plate, state, last_ts, lat, lon, speed_kmh, heading_deg, status, updated_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, now())
+                   ON CONFLICT (plate) DO UPDATE SET state = EXCLUDED.state, last_ts = EXCLUDED.last_ts,
+                     lat = EXCLUDED.lat, lon = EXCLUDED.lon, speed_kmh = EXCLUDED.speed_kmh,
+                     status = EXCLUDED.status, updated_at = now()""",
+                [(s.plate, s.to_json(), utc(s.last_ts) if s.last_ts is not None else None, s.last_lat, s.last_lon,
+                  s.last_speed, _status(s)) for s in result.states.values()])
+        if result.violations:
+            await conn.executemany(
+                """INSERT INTO violations (violation_id, kind, plate, carrier_id, status, started_at, ended_at, lat,
+                                           lon, geofence_id, waybill_id, severity, agencies, details, updated_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now())
+                   ON CONFLICT (violation_id) DO UPDATE SET status = EXCLUDED.status, ended_at = EXCLUDED.ended_at,
+                     details = EXCLUDED.details, severity = EXCLUDED.severity, agencies = EXCLUDED.agencies,
+                     updated_at = now()""",
+                [(v["violation_id"], v["kind"], v["plate"], v["carrier_id"], v["status"],
+                  datetime.fromisoformat(v["started_at"]),
+                  datetime.fromisoformat(v["ended_at"]) if v["ended_at"] else None, v["lat"], v["lon"],
+                  v["geofence_id"], v["waybill_id"], v["severity"], v["agencies"], v["details"])
+                 for v in result.violations.values()])
+        if result.outbox:
+            await conn.executemany("INSERT INTO outbox (topic, key, event_id, value) VALUES ($1, $2, $3, $4)",
+                                   result.outbox)
+        await conn.executemany(
+            """INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, updated_at)
+               VALUES ($1, $2, $3, $4, now())
+               ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset,
+                 updated_at = now()""",
+            [(group, topic, partition, offset) for (topic, partition), offset in result.offsets.items()])
+
+
+async def pending_outbox(pool: asyncpg.Pool, limit: int = 5000) -> list[asyncpg.Record]:
+    return await pool.fetch(
+        "SELECT id, topic, key, value FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1", limit)
+
+
+async def mark_published(pool: asyncpg.Pool, ids: list[int]) -> None:
+    await pool.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", ids)
