@@ -183,5 +183,5 @@ def seek(c: AIOKafkaConsumer, topic: str, partition: int, offset: int) -> None:
     c.seek(TopicPartition(topic, partition), offset)
 
 
-def seek_to_beginning(c: AIOKafkaConsumer, topic: str, partition: int) -> None:
-    c.seek_to_beginning(TopicPartition(topic, partition))
+async def seek_to_beginning(c: AIOKafkaConsumer, topic: str, partition: int) -> None:
+    await c.seek_to_beginning(TopicPartition(topic, partition))

@@ -116,14 +116,18 @@ class EmbeddedPostgres:
                              "--locale=C.UTF-8", check=False)
             if result.returncode != 0:
                 raise StackError(f"initdb failed: {result.stderr.strip()}")
-        options = f"-p {pg.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={data_dir}"
-        result = pg._run("pg_ctl", "start", "-D", str(data_dir), "-w", "-t", "60", "-o", options,
-                         "-l", str(data_dir / "server.log"), check=False)
-        if result.returncode != 0:
-            log_tail = (data_dir / "server.log").read_text(errors="replace")[-2000:]
-            raise StackError(f"PostgreSQL did not start: {result.stderr.strip()}\n{log_tail}")
+        pg.restart()
         pg._create_database()
         return pg
+
+    def restart(self) -> None:
+        """Start the server on its data directory and port (also after `stop`)."""
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.data_dir}"
+        result = self._run("pg_ctl", "start", "-D", str(self.data_dir), "-w", "-t", "60", "-o", options,
+                           "-l", str(self.data_dir / "server.log"), check=False)
+        if result.returncode != 0:
+            log_tail = (self.data_dir / "server.log").read_text(errors="replace")[-2000:]
+            raise StackError(f"PostgreSQL did not start: {result.stderr.strip()}\n{log_tail}")
 
     def _create_database(self) -> None:
         psql = [str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-v",

@@ -43,6 +43,7 @@ class Settings:
     max_batch_items: int = 10_000
     # How long an HTTP intake waits for the broker's acknowledgement before a 503.
     broker_timeout_s: float = 10.0
+    worker_group: str = "hazmat-workers"
     # How often a process re-reads the registry written by other processes.
     registry_refresh_s: float = 5.0
 
@@ -62,6 +63,7 @@ class Settings:
             topic_prefix=prefix,
             data_dir=Path(env.get("HAZMAT_DATA_DIR") or ".hazmat"),
             topic_partitions=_int(env, "HAZMAT_TOPIC_PARTITIONS", 8, 1, 1024),
+            worker_group=env.get("HAZMAT_WORKER_GROUP") or "hazmat-workers",
             max_body_bytes=_int(env, "HAZMAT_MAX_BODY_BYTES", 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
         )
 

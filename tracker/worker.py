@@ -28,13 +28,12 @@ from tracker.db import store
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
-GROUP = "hazmat-workers"
 REFRESH_S = 2.0
 
 
 class Worker:
-    def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher: Publisher, group: str = GROUP) -> None:
-        self.settings, self.pool, self.publisher, self.group = settings, pool, publisher, group
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher: Publisher) -> None:
+        self.settings, self.pool, self.publisher, self.group = settings, pool, publisher, settings.worker_group
         self.topics = Topics(settings.topic_prefix)
         self.index = GeofenceIndex()
         self.waybills: dict[str, dict[str, ActiveWaybill]] = {}
@@ -46,6 +45,13 @@ class Worker:
         self._geofences_seen: datetime | None = None
         self._waybills_seen: datetime | None = None
         self._consumer = None
+        # A rebalance waits for the batch in hand to commit, so a partition's new owner
+        # loads the state and offsets that batch wrote (the listener runs in aiokafka's task).
+        self._busy = asyncio.Lock()
+        self._stale = False  # in-memory state or positions may be ahead of PostGIS
+        # Per owned partition, the offset the next batch must start at (None: from the start).
+        # Records fetched before a rewind's seek do not match it and are dropped.
+        self._next: dict[int, int | None] = {}
 
     def _waybill_at(self, plate: str, ts: int) -> ActiveWaybill | None:
         return active(list(self.waybills.get(plate, {}).values()), ts)
@@ -66,18 +72,16 @@ class Worker:
             self._waybills_seen = updated_at
 
     async def _assigned(self, partitions: list[int]) -> None:
-        self.owned = set(partitions)
-        self.partition_count = len(self._consumer.partitions_for_topic(self.topics.fixes) or partitions)
-        offsets = await store.stored_offsets(self.pool, self.group, self.topics.fixes)
-        for p in partitions:
-            if p in offsets:
-                seek(self._consumer, self.topics.fixes, p, offsets[p])
-        self.states = {s.plate: s for s in await store.stored_states(self.pool) if self._owns(s.plate)}
-        log.info("worker owns partitions %s (%d vehicles)", partitions, len(self.states))
+        async with self._busy:
+            self.owned = set(partitions)
+            self.partition_count = len(self._consumer.partitions_for_topic(self.topics.fixes) or partitions)
+            await self._rewind()
+            log.info("worker owns partitions %s (%d vehicles)", partitions, len(self.states))
 
     async def _revoked(self, partitions: list[int]) -> None:
-        self.owned -= set(partitions)
-        self.states = {p: s for p, s in self.states.items() if self._owns(p)}
+        async with self._busy:
+            self.owned -= set(partitions)
+            self.states = {p: s for p, s in self.states.items() if self._owns(p)}
 
     def _owns(self, plate: str) -> bool:
         return partition_for(plate.encode(), list(range(self.partition_count))) in self.owned
@@ -101,6 +105,11 @@ class Worker:
     async def handle(self, batches: dict) -> None:
         fixes, offsets, dead = [], {}, []
         for tp, records in batches.items():
+            if tp.partition not in self.owned:
+                continue  # revoked while this batch was fetched: its new owner consumes it
+            records = self._contiguous(tp.partition, records)
+            if not records:
+                continue
             for r in records:
                 try:
                     fix = orjson.loads(r.value)
@@ -118,6 +127,8 @@ class Worker:
         result = self._result(outcome)
         result.offsets = offsets
         await store.write_batch(self.pool, self.group, result)
+        for (_, partition), offset in offsets.items():
+            self._next[partition] = offset
 
     async def tick(self, idle: bool) -> None:
         """Offline timers: event time while there is a backlog, wall time once caught up."""
@@ -152,30 +163,50 @@ class Worker:
             while not stop.is_set():
                 batches = await self._consumer.getmany(timeout_ms=500, max_records=5000)
                 try:
-                    if batches:
-                        await self.handle(batches)
-                    await self.tick(idle=not batches)
-                    await self.relay()
-                    if time.monotonic() - last_refresh > REFRESH_S:
-                        await self.refresh()
-                        last_refresh = time.monotonic()
+                    async with self._busy:
+                        if self._stale:
+                            await self._rewind()
+                            continue
+                        if batches:
+                            await self.handle(batches)
+                        await self.tick(idle=not batches)
+                        await self.relay()
+                        if time.monotonic() - last_refresh > REFRESH_S:
+                            await self.refresh()
+                            last_refresh = time.monotonic()
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, BrokerUnavailable) as exc:
                     # Nothing was committed: rewind to the stored offsets and try again.
                     log.warning("batch not committed, retrying from stored offsets: %r", exc)
+                    self._stale = True
                     await asyncio.sleep(1)
-                    await self._rewind()
         finally:
             await self._consumer.stop()
 
     async def _rewind(self) -> None:
+        """Back to what PostGIS holds: stored offsets and states of the owned partitions.
+        Until that succeeds nothing is processed (the database may be down)."""
+        self._stale = True
         try:
             offsets = await store.stored_offsets(self.pool, self.group, self.topics.fixes)
             self.states = {s.plate: s for s in await store.stored_states(self.pool) if self._owns(s.plate)}
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            log.warning("database still unavailable: %r", exc)
+            log.warning("database unavailable, processing paused: %r", exc)
             return
         for p in self.owned:
             if p in offsets:
                 seek(self._consumer, self.topics.fixes, p, offsets[p])
             else:
-                seek_to_beginning(self._consumer, self.topics.fixes, p)
+                await seek_to_beginning(self._consumer, self.topics.fixes, p)
+        self._next = {p: offsets.get(p) for p in self.owned}
+        self._stale = False
+
+    def _contiguous(self, partition: int, records: list) -> list:
+        """The records that continue exactly where the committed ones end."""
+        expected = self._next.get(partition)
+        if expected is None:
+            return records
+        records = [r for r in records if r.offset >= expected]
+        if records and records[0].offset > expected:
+            seek(self._consumer, self.topics.fixes, partition, expected)  # fetched before a seek: read again
+            return []
+        return records

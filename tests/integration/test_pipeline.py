@@ -32,7 +32,7 @@ async def worker(settings):
     await create_topics(settings)
     pool = await create_pool(settings.asyncpg_dsn)
     publisher = Publisher(settings.kafka_bootstrap)
-    worker = Worker(settings, pool, publisher, group=f"g-{settings.topic_prefix}")
+    worker = Worker(settings.with_(worker_group=f"g-{settings.topic_prefix}"), pool, publisher)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     yield worker

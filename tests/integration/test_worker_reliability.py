@@ -1,0 +1,179 @@
+"""Workers that die, restart, or lose the database: every violation that happened is
+emitted (possibly twice, with the same id), none that did not, and no position is lost
+or stored twice."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import asyncpg
+import pytest
+
+from streams.kafka import Publisher
+from tests import stack
+from tests.client import fleet_body
+from tests.scenario import expected_event_ids, fleet_fixes, messages
+from tests.topic import read_topic
+from tracker.db import migrate
+from tracker.db.pool import create_pool
+from tracker.serve import create_topics, worker_running
+
+pytestmark = pytest.mark.integration
+VEHICLES = 24
+
+
+async def register(url: str, body: dict) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.executemany("INSERT INTO carriers (id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                               [(c["id"], c["name"]) for c in body["carriers"]])
+    finally:
+        await conn.close()
+
+
+def plates(n: int) -> tuple[str, list[str]]:
+    fleet, _ = fleet_body()
+    return fleet.carriers[0], [f"{fleet.carriers[0][:6]}-{i:03d}" for i in range(n)]
+
+
+def start_worker(settings, log) -> subprocess.Popen:
+    env = dict(os.environ, HAZMAT_DATABASE_URL=settings.database_url, HAZMAT_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
+               HAZMAT_TOPIC_PREFIX=settings.topic_prefix, HAZMAT_TOPIC_PARTITIONS=str(settings.topic_partitions),
+               HAZMAT_WORKER_GROUP=settings.worker_group)
+    return subprocess.Popen([sys.executable, "-m", "tracker.cli", "worker"], env=env, stdout=log, stderr=log)
+
+
+async def wait_until(predicate, timeout_s: float, what: str):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if await predicate():
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"{what}: not within {timeout_s}s")
+
+
+async def publish_in_chunks(bootstrap: str, topic: str, fixes: list[dict], chunks: int, pause_s: float,
+                            after_chunk=None) -> None:
+    publisher = Publisher(bootstrap)
+    size = -(-len(fixes) // chunks)
+    try:
+        for n, start in enumerate(range(0, len(fixes), size)):
+            await publisher.publish(topic, messages(fixes[start:start + size]))
+            if after_chunk is not None:
+                await after_chunk(n)
+            await asyncio.sleep(pause_s)
+    finally:
+        await publisher.close()
+
+
+async def check_outcome(settings, topics, pool, fixes, expected: set[str]) -> None:
+    plate_list = sorted({f["plate"] for f in fixes})
+
+    async def all_stored():
+        stored = await pool.fetchval("SELECT count(*) FROM violations WHERE plate = ANY($1::text[]) AND "
+                                     "status = 'closed'", plate_list)
+        positions = await pool.fetchval("SELECT count(*) FROM positions WHERE plate = ANY($1::text[])", plate_list)
+        return stored == len(expected) // 2 and positions >= len(fixes)
+
+    try:
+        await wait_until(all_stored, 90, "every violation stored and closed")
+    except AssertionError:
+        rows = await pool.fetch("SELECT kind, status, count(*) FROM violations GROUP BY 1, 2")
+        offsets = await pool.fetch("SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1",
+                                   settings.worker_group)
+        positions = await pool.fetchval("SELECT count(*) FROM positions WHERE plate = ANY($1::text[])", plate_list)
+        extra = [tuple(r) for r in await pool.fetch("SELECT (SELECT count(*) FROM positions), (SELECT count(*) FROM "
+                                                    "vehicle_state), (SELECT count(*) FROM outbox)")]
+        raise AssertionError(f"{extra} violations {[tuple(r) for r in rows]}, offsets {[tuple(r) for r in offsets]}, "
+                             f"positions {positions} of {len(fixes)}") from None
+    events = await read_topic(settings.kafka_bootstrap, topics.violations, len(expected), timeout_s=60)
+    ids = {e["id"] for _, e in events}
+    assert ids == expected  # every expected event, and no id for anything that did not happen
+    await asyncio.sleep(2)  # a replay storing a batch twice would show now
+    positions = await pool.fetchval("SELECT count(*) FROM positions WHERE plate = ANY($1::text[])", plate_list)
+    assert positions == len(fixes)  # a replayed batch was never half-committed
+
+
+@pytest.fixture
+def worker_settings(settings):
+    return settings.with_(topic_partitions=4, worker_group=f"g-{settings.topic_prefix}")
+
+
+async def test_two_workers_one_killed_mid_stream_and_restarted(worker_settings, topics, tmp_path):
+    settings = worker_settings
+    await create_topics(settings)
+    carrier, plate_list = plates(VEHICLES)
+    await register(settings.database_url, {"carriers": [{"id": carrier, "name": carrier}]})
+    fixes = fleet_fixes(plate_list, carrier)
+    expected = expected_event_ids(fixes)
+    assert len(expected) == 2 * VEHICLES  # one speeding episode each, opened and closed
+    pool = await create_pool(settings.asyncpg_dsn)
+    log = open(tmp_path / "workers.log", "ab")
+    first, second = start_worker(settings, log), start_worker(settings, log)
+    restarted = None
+    try:
+        async def progress():
+            return await pool.fetchval("SELECT count(*) FROM consumer_offsets WHERE group_id = $1",
+                                       settings.worker_group)
+
+        async def kill_midway(chunk: int) -> None:
+            nonlocal restarted
+            if chunk == 3:
+                await wait_until(progress, 60, "workers committing")
+                first.send_signal(signal.SIGKILL)
+                first.wait()
+            if chunk == 6:
+                restarted = start_worker(settings, log)
+
+        await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, fixes, 10, 1.0, kill_midway)
+        await check_outcome(settings, topics, pool, fixes, expected)
+    except AssertionError:
+        log.flush()
+        print((tmp_path / "workers.log").read_text()[-6000:])
+        raise
+    finally:
+        for process in (first, second, restarted):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(20)
+        log.close()
+        await pool.close()
+    assert first.returncode == -signal.SIGKILL
+
+
+async def test_database_outage_stops_commits_and_loses_nothing(broker, topics, settings):
+    with stack.cluster_dir() as data:
+        cluster = stack.EmbeddedPostgres.start(data)
+        try:
+            await _outage(cluster, broker, topics, settings)
+        finally:
+            cluster.stop()
+
+
+async def _outage(cluster, broker, topics, base_settings) -> None:
+    url = cluster.url
+    await migrate.upgrade(url.replace("postgresql://", "postgresql+asyncpg://", 1))
+    settings = base_settings.with_(database_url=url, topic_partitions=2, worker_group="outage")
+    await create_topics(settings)
+    carrier, plate_list = plates(8)
+    await register(url, {"carriers": [{"id": carrier, "name": carrier}]})
+    fixes = fleet_fixes(plate_list, carrier)
+    expected = expected_event_ids(fixes)
+    async with worker_running(settings) as task:
+        async def outage(chunk: int) -> None:
+            if chunk == 2:
+                await asyncio.to_thread(cluster.stop)
+            if chunk == 5:
+                assert not task.done(), "the worker must survive the outage"
+                await asyncio.to_thread(cluster.restart)
+
+        await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, fixes, 8, 1.0, outage)
+        pool = await create_pool(settings.asyncpg_dsn)
+        try:
+            await check_outcome(settings, topics, pool, fixes, expected)
+        finally:
+            await pool.close()

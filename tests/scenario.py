@@ -1,0 +1,52 @@
+"""A deterministic fleet scenario with known violations, and the events the pure core
+says it must yield: the reference the reliability tests and benchmarks compare with."""
+from __future__ import annotations
+
+import time
+
+import orjson
+
+from geofence.index import GeofenceIndex
+from streams.batch import process
+from streams.rules.engine import Context
+from streams.rules.violations import event_id
+from streams.rules.waybills import active
+
+M_LAT, M_LON = 1 / 110_574, 1 / 96_400
+
+
+def vehicle_fixes(plate: str, carrier: str, lane: int, t0: int, minutes: int = 10) -> list[dict]:
+    """Every 10 s: 50 km/h, one minute at 75 (speeding opens and closes), 50 again, and the
+    last two minutes standing still (so no offline when the stream ends)."""
+    fixes, east = [], 0.0
+    for s in range(0, minutes * 60 + 1, 10):
+        if s >= (minutes - 2) * 60:
+            speed = 0.0
+        elif 120 <= s < 180:
+            speed = 75.0
+        else:
+            speed = 50.0
+        fixes.append({"plate": plate, "ts": t0 + s * 1000, "lat": 29.80 + lane * 300 * M_LAT,
+                      "lon": 121.60 + east * M_LON, "speed_kmh": speed, "heading_deg": 90.0,
+                      "carrier_id": carrier, "received_at": t0 + s * 1000, "source": "http"})
+        east += speed / 3.6 * 10
+    return fixes
+
+
+def fleet_fixes(plates: list[str], carrier: str, t0: int | None = None) -> list[dict]:
+    """All vehicles' fixes interleaved in time order, as gateways would deliver them.
+
+    By default the stream ends now, so the worker's wall clock (used when it is idle)
+    agrees with event time: no vehicle is silent long enough to be offline."""
+    t0 = t0 if t0 is not None else int(time.time() * 1000) - 10 * 60_000
+    fixes = [f for lane, plate in enumerate(plates) for f in vehicle_fixes(plate, carrier, lane, t0)]
+    return sorted(fixes, key=lambda f: (f["ts"], f["plate"]))
+
+
+def expected_event_ids(fixes: list[dict]) -> set[str]:
+    outcome = process([dict(f) for f in fixes], {}, GeofenceIndex(), Context({}, lambda plate, ts: active([], ts)))
+    return {event_id(v, t) for t, v in outcome.events}
+
+
+def messages(fixes: list[dict]) -> list[tuple[bytes, bytes]]:
+    return [(f["plate"].encode(), orjson.dumps(f)) for f in fixes]
