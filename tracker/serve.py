@@ -15,6 +15,7 @@ from tracker.auth import bootstrap_admin
 from tracker.db import migrate
 from tracker.db.pool import create_pool
 from tracker.settings import Settings
+from tracker.filling_worker import FillingWorker
 from tracker.worker import Worker
 
 
@@ -58,11 +59,12 @@ async def api_running(settings: Settings):
 
 @asynccontextmanager
 async def worker_running(settings: Settings):
-    """A stream worker with its own pool and producer; yields the task running it."""
+    """The fix worker and the filling cross-check, sharing a pool and a producer; yields
+    the future running both."""
     pool = await create_pool(settings.asyncpg_dsn)
     publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s)
     stop = asyncio.Event()
-    task = asyncio.create_task(Worker(settings, pool, publisher).run(stop))
+    task = asyncio.gather(Worker(settings, pool, publisher).run(stop), FillingWorker(settings, pool, publisher).run(stop))
     try:
         yield task
     finally:

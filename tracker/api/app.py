@@ -39,6 +39,9 @@ async def problem_middleware(request: web.Request, handler) -> web.StreamRespons
         if exc.status < 400:
             raise
         return Problem(exc.status, exc.reason or exc.text or "").response()
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return Problem(500, "the server failed; the error is logged").response()
 
 
 @web.middleware

@@ -9,9 +9,13 @@ from aiohttp import web
 
 from schemas import validator
 from streams.fix import ItemError, normalise_plate, parse_time_ms
-from tracker.api.context import TOPICS, requires
+from streams.rules.violations import rfc3339
+from tracker.api.context import POOL, TOPICS, requires
 from tracker.api.intake import now_ms, publish_and_answer, read_items, sort_items
-from tracker.auth import ADMIN, STATION, Principal
+from tracker.api.problems import Problem, error
+from tracker.api.respond import json_bytes_response
+from tracker.api.violations import query_time
+from tracker.auth import ADMIN, OPERATOR, STATION, Principal
 
 SOURCE = "http/filling-records"
 
@@ -33,5 +37,32 @@ async def post_filling_records(request: web.Request, principal: Principal) -> we
     return await publish_and_answer(request, "filling_record", request.app[TOPICS].filling, batch)
 
 
+@requires(OPERATOR, ADMIN, STATION)
+async def list_filling_records(request: web.Request, principal: Principal) -> web.Response:
+    """Records with their check results, newest first; a station sees only its own."""
+    q = request.rel_url.query
+    station_id = q.get("station_id")
+    if principal.role == STATION:
+        if station_id not in (None, principal.station_id):
+            raise Problem(403, f"this token speaks for station {principal.station_id!r} only")
+        station_id = principal.station_id
+    try:
+        limit = int(q.get("limit", "100"))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 1000:
+        raise Problem(400, "limit is 1..1000", [error("1..1000", field="limit")])
+    rows = await request.app[POOL].fetch(
+        """SELECT record, checks FROM filling_records
+           WHERE ($1::text IS NULL OR station_id = $1) AND ($2::timestamptz IS NULL OR filled_at >= $2)
+             AND ($3::timestamptz IS NULL OR filled_at < $3)
+           ORDER BY filled_at DESC, id DESC LIMIT $4""",
+        station_id, query_time(q, "since"), query_time(q, "until"), limit)
+    items = [dict(r["record"], filled_at=rfc3339(r["record"]["filled_at"]),
+                  received_at=rfc3339(r["record"]["received_at"]), checks=r["checks"]) for r in rows]
+    return json_bytes_response({"items": items})
+
+
 def setup_filling(app: web.Application) -> None:
     app.router.add_post("/v1/filling-records", post_filling_records)
+    app.router.add_get("/v1/filling-records", list_filling_records)

@@ -30,7 +30,7 @@ def as_violation(row) -> dict:
     return out
 
 
-def _time(query, name: str):
+def query_time(query, name: str):
     raw = query.get(name)
     if raw is None:
         return None
@@ -75,7 +75,7 @@ async def list_violations(request: web.Request, principal: Principal) -> web.Res
               AND ($7::text IS NULL OR $7 = ANY(agencies))
               AND ($8::timestamptz IS NULL OR (started_at, violation_id) < ($8, $9::text))
             ORDER BY started_at DESC, violation_id DESC LIMIT $10""",
-        normalise_plate(q["plate"]) if "plate" in q else None, kind, status, _time(q, "since"), _time(q, "until"),
+        normalise_plate(q["plate"]) if "plate" in q else None, kind, status, query_time(q, "since"), query_time(q, "until"),
         list(bbox) if bbox else None, principal.agency if principal.role == AGENCY else None,
         cursor[0] if cursor else None, cursor[1] if cursor else None, limit + 1)
     items = [as_violation(r) for r in rows[:limit]]

@@ -91,34 +91,37 @@ async def write_batch(pool: asyncpg.Pool, group: str, result: BatchResult) -> No
                      status = EXCLUDED.status, updated_at = now()""",
                 [(s.plate, s.to_json(), utc(s.last_ts) if s.last_ts is not None else None, s.last_lat, s.last_lon,
                   s.last_speed, _status(s)) for s in result.states.values()])
-        if result.violations:
-            await conn.executemany(
-                """INSERT INTO violations (violation_id, kind, plate, carrier_id, status, started_at, ended_at, lat,
-                                           lon, geofence_id, waybill_id, severity, agencies, details, updated_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now())
-                   ON CONFLICT (violation_id) DO UPDATE SET status = EXCLUDED.status, ended_at = EXCLUDED.ended_at,
-                     details = EXCLUDED.details, severity = EXCLUDED.severity, agencies = EXCLUDED.agencies,
-                     updated_at = now()""",
-                [(v["violation_id"], v["kind"], v["plate"], v["carrier_id"], v["status"],
-                  datetime.fromisoformat(v["started_at"]),
-                  datetime.fromisoformat(v["ended_at"]) if v["ended_at"] else None, v["lat"], v["lon"],
-                  v["geofence_id"], v["waybill_id"], v["severity"], v["agencies"], v["details"])
-                 for v in result.violations.values()])
-        if result.outbox:
-            await conn.executemany("INSERT INTO outbox (topic, key, event_id, value) VALUES ($1, $2, $3, $4)",
-                                   result.outbox)
-        await conn.executemany(
-            """INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, updated_at)
-               VALUES ($1, $2, $3, $4, now())
-               ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset,
-                 updated_at = now()""",
-            [(group, topic, partition, offset) for (topic, partition), offset in result.offsets.items()])
+        await upsert_violations(conn, list(result.violations.values()))
+        await insert_outbox(conn, result.outbox)
+        await save_offsets(conn, group, result.offsets)
 
 
-async def pending_outbox(pool: asyncpg.Pool, limit: int = 5000) -> list[asyncpg.Record]:
-    return await pool.fetch(
-        "SELECT id, topic, key, value FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1", limit)
+async def upsert_violations(conn: asyncpg.Connection, violations: list[dict]) -> None:
+    if not violations:
+        return
+    await conn.executemany(
+        """INSERT INTO violations (violation_id, kind, plate, carrier_id, status, started_at, ended_at, lat,
+                                   lon, geofence_id, waybill_id, severity, agencies, details, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now())
+           ON CONFLICT (violation_id) DO UPDATE SET status = EXCLUDED.status, ended_at = EXCLUDED.ended_at,
+             details = EXCLUDED.details, severity = EXCLUDED.severity, agencies = EXCLUDED.agencies,
+             updated_at = now()""",
+        [(v["violation_id"], v["kind"], v["plate"], v["carrier_id"], v["status"],
+          datetime.fromisoformat(v["started_at"]),
+          datetime.fromisoformat(v["ended_at"]) if v["ended_at"] else None, v["lat"], v["lon"],
+          v["geofence_id"], v["waybill_id"], v["severity"], v["agencies"], v["details"])
+         for v in violations])
 
 
-async def mark_published(pool: asyncpg.Pool, ids: list[int]) -> None:
-    await pool.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", ids)
+async def insert_outbox(conn: asyncpg.Connection, rows: list[tuple]) -> None:
+    if rows:
+        await conn.executemany("INSERT INTO outbox (topic, key, event_id, value) VALUES ($1, $2, $3, $4)", rows)
+
+
+async def save_offsets(conn: asyncpg.Connection, group: str, offsets: dict[tuple[str, int], int]) -> None:
+    await conn.executemany(
+        """INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, updated_at)
+           VALUES ($1, $2, $3, $4, now())
+           ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset,
+             updated_at = now()""",
+        [(group, topic, partition, offset) for (topic, partition), offset in offsets.items()])

@@ -1,0 +1,136 @@
+"""A consumer-group member whose offsets live in PostGIS beside the results they produced.
+
+The subclass handles contiguous batches and writes their offsets in its own transaction;
+this class owns what makes that safe: seeking to stored offsets on assignment, pausing
+and rewinding while the database is unavailable, and dropping records fetched before a
+seek. A rebalance waits for the batch in hand to commit (the listener runs in aiokafka's
+task and takes the same lock).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import asyncpg
+
+from streams.kafka import BrokerUnavailable, group_consumer, seek, seek_to_beginning
+from tracker.db import store
+from tracker.references import REFRESH_S, References
+from tracker.settings import Settings
+
+log = logging.getLogger(__name__)
+RETRYABLE = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, BrokerUnavailable)
+# Larger batches spread the per-batch writes (vehicle states, offsets) over more records.
+BATCH = 20_000
+# Kafka brokers hold a fetch up to this long waiting for data; the default 500 ms would
+# be most of the latency from fix to violation event.
+FETCH_WAIT_MS = 50
+
+
+class PartitionedLoop:
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, topic: str, group: str) -> None:
+        self.settings, self.pool, self.topic, self.group = settings, pool, topic, group
+        self.refs = References()
+        self.owned: set[int] = set()
+        self.partition_count = settings.topic_partitions
+        self._consumer = None
+        self._busy = asyncio.Lock()
+        self._stale = False  # in-memory state or positions may be ahead of PostGIS
+        # Per owned partition, the offset the next batch must start at (None: from the start).
+        self._next: dict[int, int | None] = {}
+
+    # -- for subclasses ---------------------------------------------------------------------
+    async def load_owned(self) -> None:
+        """Reload whatever in-memory state belongs to the owned partitions."""
+
+    async def handle(self, records: dict[int, list]) -> None:
+        """Process contiguous records per partition and commit them with `offsets_of(records)`."""
+        raise NotImplementedError
+
+    async def periodic(self, idle: bool) -> None:
+        """Work after each poll (timers, relays), inside the same lock."""
+
+    def offsets_of(self, records: dict[int, list]) -> dict[tuple[str, int], int]:
+        return {(self.topic, p): rs[-1].offset + 1 for p, rs in records.items()}
+
+    # -- the loop -----------------------------------------------------------------------------
+    async def _assigned(self, partitions: list[int]) -> None:
+        async with self._busy:
+            self.owned = set(partitions)
+            self.partition_count = len(self._consumer.partitions_for_topic(self.topic) or partitions)
+            await self._rewind()
+            log.info("%s owns partitions %s of %s", self.group, partitions, self.topic)
+
+    async def _revoked(self, partitions: list[int]) -> None:
+        async with self._busy:
+            self.owned -= set(partitions)
+            await self.load_owned()
+
+    async def _rewind(self) -> None:
+        """Back to what PostGIS holds; until that succeeds nothing is processed."""
+        self._stale = True
+        try:
+            offsets = await store.stored_offsets(self.pool, self.group, self.topic)
+            await self.load_owned()
+        except RETRYABLE as exc:
+            log.warning("%s: database unavailable, processing paused: %r", self.group, exc)
+            return
+        for p in self.owned:
+            if p in offsets:
+                seek(self._consumer, self.topic, p, offsets[p])
+            else:
+                await seek_to_beginning(self._consumer, self.topic, p)
+        self._next = {p: offsets.get(p) for p in self.owned}
+        self._stale = False
+
+    def _contiguous(self, partition: int, records: list) -> list:
+        """The records that continue exactly where the committed ones end."""
+        expected = self._next.get(partition)
+        if expected is None:
+            return records
+        records = [r for r in records if r.offset >= expected]
+        if records and records[0].offset > expected:
+            seek(self._consumer, self.topic, partition, expected)  # fetched before a seek: read again
+            return []
+        return records
+
+    async def _step(self, batches: dict, refreshed_at: float) -> float:
+        if self._stale:
+            await self._rewind()
+            return refreshed_at
+        records = {}
+        for tp, rs in batches.items():
+            if tp.partition in self.owned:  # else revoked meanwhile: its new owner consumes it
+                rs = self._contiguous(tp.partition, rs)
+                if rs:
+                    records[tp.partition] = rs
+        if records:
+            await self.handle(records)
+            for p, rs in records.items():
+                self._next[p] = rs[-1].offset + 1
+        await self.periodic(idle=not batches)
+        if time.monotonic() - refreshed_at > REFRESH_S:
+            await self.refs.refresh(self.pool)
+            refreshed_at = time.monotonic()
+        return refreshed_at
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.refs.refresh(self.pool)
+        self._consumer = group_consumer(self.settings.kafka_bootstrap, self.topic, self.group,
+                                        on_assigned=self._assigned, on_revoked=self._revoked,
+                                        max_poll_records=BATCH, fetch_max_wait_ms=FETCH_WAIT_MS)
+        await self._consumer.start()
+        refreshed_at = time.monotonic()
+        try:
+            while not stop.is_set():
+                batches = await self._consumer.getmany(timeout_ms=500, max_records=BATCH)
+                try:
+                    async with self._busy:
+                        refreshed_at = await self._step(batches, refreshed_at)
+                except RETRYABLE as exc:
+                    log.warning("%s: batch not committed, retrying from stored offsets: %r", self.group, exc)
+                    self._stale = True
+                    await asyncio.sleep(1)
+        finally:
+            await self._consumer.stop()

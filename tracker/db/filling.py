@@ -1,0 +1,64 @@
+"""What the filling cross-check reads and writes in PostGIS."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import asyncpg
+
+from filling_stations.checks import PRESENCE_WINDOW_MS, Person, Vehicle, Waybill
+from tracker.db.store import epoch_ms, utc
+
+
+async def insert_new(conn: asyncpg.Connection, records: list[dict]) -> set[str]:
+    """Store records not seen before; the ids actually inserted (a re-post is one record)."""
+    rows = await conn.fetch(
+        """INSERT INTO filling_records (id, station_id, plate, filled_at, record, received_at, checks)
+           SELECT r.id, r.station_id, r.plate, r.filled_at, r.record, r.received_at, '{}'::jsonb
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::timestamptz[])
+                AS r(id, station_id, plate, filled_at, record, received_at)
+           ON CONFLICT (id) DO NOTHING RETURNING id""",
+        [r["id"] for r in records], [r["station_id"] for r in records], [r["plate"] for r in records],
+        [utc(r["filled_at"]) for r in records], records, [utc(r["received_at"]) for r in records])
+    return {r["id"] for r in rows}
+
+
+async def vehicle(conn: asyncpg.Connection, plate: str) -> Vehicle | None:
+    row = await conn.fetchrow("SELECT * FROM vehicles WHERE plate = $1", plate)
+    if row is None:
+        return None
+    return Vehicle(row["plate"], row["carrier_id"], row["tank_capacity_kg"], tuple(row["hazard_classes"]),
+                   row["permit_valid_until"], row["tank_inspection_valid_until"])
+
+
+async def people(conn: asyncpg.Connection, ids: list[str]) -> dict[str, Person]:
+    rows = await conn.fetch("SELECT id, qualification_valid_until FROM drivers WHERE id = ANY($1::text[])", ids)
+    return {r["id"]: Person(r["id"], r["qualification_valid_until"]) for r in rows}
+
+
+async def waybills(conn: asyncpg.Connection, plate: str) -> list[Waybill]:
+    rows = await conn.fetch("SELECT id, un_number, valid_from, valid_to FROM waybills WHERE plate = $1", plate)
+    return [Waybill(r["id"], r["un_number"], epoch_ms(r["valid_from"]), epoch_ms(r["valid_to"])) for r in rows]
+
+
+async def fixes_around(conn: asyncpg.Connection, plate: str, filled_at: int) -> list[tuple[int, float, float]]:
+    window = timedelta(milliseconds=PRESENCE_WINDOW_MS)
+    rows = await conn.fetch("SELECT ts, lat, lon FROM positions WHERE plate = $1 AND ts BETWEEN $2 AND $3",
+                            plate, utc(filled_at) - window, utc(filled_at) + window)
+    return [(epoch_ms(r["ts"]), r["lat"], r["lon"]) for r in rows]
+
+
+async def event_clock(conn: asyncpg.Connection) -> int | None:
+    """How far the fix stream has got in event time: the newest fix any worker stored."""
+    newest = await conn.fetchval("SELECT max(last_ts) FROM vehicle_state")
+    return epoch_ms(newest) if newest is not None else None
+
+
+async def pending(conn: asyncpg.Connection, limit: int = 500) -> list[dict]:
+    rows = await conn.fetch(
+        """SELECT record, checks FROM filling_records WHERE checks->>'presence' = 'pending'
+           ORDER BY filled_at LIMIT $1 FOR UPDATE SKIP LOCKED""", limit)
+    return [dict(r["record"], _checks=r["checks"]) for r in rows]
+
+
+async def save_checks(conn: asyncpg.Connection, checks: dict[str, dict]) -> None:
+    await conn.executemany("UPDATE filling_records SET checks = $2 WHERE id = $1", list(checks.items()))
