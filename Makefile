@@ -30,6 +30,7 @@ test: $(STAMP) postgis
 
 bench: $(STAMP) postgis
 	$(PY) -m bench.ingest
+	$(PY) -m bench.worker
 
 clean:
 	rm -rf $(VENV) .hazmat .pytest_cache .hypothesis

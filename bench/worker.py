@@ -177,7 +177,10 @@ async def postgis_per_fix(pool: asyncpg.Pool, features, fixes: list[dict]) -> fl
 
 async def latency(settings: Settings, pool: asyncpg.Pool, rate: int, seconds: int, rng: random.Random) -> list[float]:
     """Publish at `rate` fixes/s with an impossible jump now and then; for each gps_jump
-    event, the time from publishing the jumping fix to reading the event."""
+    event, the time from publishing the jumping fix to reading the event. Topics of its own,
+    so the worker starts with no backlog."""
+    settings = settings.with_(topic_prefix=f"lat{uuid.uuid4().hex[:6]}.", worker_group="latency")
+    await create_topics(settings)
     topics = Topics(settings.topic_prefix)
     vehicles = 668
     now = int(time.time() * 1000)
@@ -186,7 +189,7 @@ async def latency(settings: Settings, pool: asyncpg.Pool, rate: int, seconds: in
         f["ts"] = f["received_at"] = now - seconds * 1000 + i * 1000 // rate
     published: dict[tuple[str, int], float] = {}
     publisher, worker_pub = Publisher(settings.kafka_bootstrap), Publisher(settings.kafka_bootstrap)
-    worker = Worker(settings.with_(worker_group="latency"), pool, worker_pub)
+    worker = Worker(settings, pool, worker_pub)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     events = consumer(settings.kafka_bootstrap, [topics.violations], group_id=None, fetch_max_wait_ms=20)

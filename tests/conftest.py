@@ -8,7 +8,7 @@ import pytest
 
 from streams.topics import Topics
 from tests import stack
-from tests.client import Api
+from tests.client import Api, fleet_body
 from tracker.api.app import create_app
 from tracker.auth import ADMIN, insert_token, new_token
 from tracker.settings import Settings
@@ -58,3 +58,11 @@ async def api(aiohttp_client, settings) -> Api:
     token = new_token()
     await insert_token(client.app[POOL], token, ADMIN, "test admin")
     return Api(client, token)
+
+
+@pytest.fixture
+async def fleet(api):
+    """Two carriers' vehicles, drivers and escorts, registered through the API."""
+    fleet, body = fleet_body()
+    await api.json("PUT", "/v1/registry", api.admin_token, expect=200, json=body)
+    return fleet

@@ -13,6 +13,7 @@ import logging
 import time
 
 import asyncpg
+import orjson
 
 from streams.kafka import BrokerUnavailable, group_consumer, seek, seek_to_beginning
 from tracker.db import store
@@ -50,6 +51,22 @@ class PartitionedLoop:
 
     async def periodic(self, idle: bool) -> None:
         """Work after each poll (timers, relays), inside the same lock."""
+
+    def decode(self, records: dict[int, list], required: frozenset[str], what: str) -> tuple[list[dict], list]:
+        """JSON objects with the `required` keys, and dead-letter messages for the rest:
+        a foreign producer's garbage is explained, never dropped or allowed to stop the loop."""
+        items, dead = [], []
+        for rs in records.values():
+            for r in rs:
+                try:
+                    item = orjson.loads(r.value)
+                    if not isinstance(item, dict) or not required <= item.keys():
+                        raise ValueError(f"not {what}: needs {', '.join(sorted(required))}")
+                    items.append(item)
+                except ValueError as exc:
+                    dead.append((r.key, orjson.dumps({"input": r.value.decode(errors="replace"), "error": str(exc),
+                                                      "source": self.group, "received_at": int(time.time() * 1000)})))
+        return items, dead
 
     def offsets_of(self, records: dict[int, list]) -> dict[tuple[str, int], int]:
         return {(self.topic, p): rs[-1].offset + 1 for p, rs in records.items()}

@@ -7,10 +7,7 @@ replay decides the same.
 """
 from __future__ import annotations
 
-import time
-
 import asyncpg
-import orjson
 
 from filling_stations.checks import ABSENT, PENDING, absent_violation, immediate_checks, presence
 from streams.kafka import Publisher
@@ -63,17 +60,7 @@ class FillingWorker(PartitionedLoop):
         return checks, violations
 
     async def handle(self, records: dict[int, list]) -> None:
-        decoded, dead = [], []
-        for rs in records.values():
-            for r in rs:
-                try:
-                    item = orjson.loads(r.value)
-                    if not isinstance(item, dict) or not REQUIRED <= item.keys():
-                        raise ValueError("not a filling record as the intake publishes it")
-                    decoded.append(item)
-                except ValueError as exc:
-                    dead.append((r.key, orjson.dumps({"input": r.value.decode(errors="replace"), "error": str(exc),
-                                                      "source": "filling-check", "received_at": int(time.time() * 1000)})))
+        decoded, dead = self.decode(records, REQUIRED, "a filling record as the intake publishes it")
         await self.publisher.publish(self.topics.deadletter, dead)
         async with self.pool.acquire() as conn, conn.transaction():
             new = await filling.insert_new(conn, decoded) if decoded else set()

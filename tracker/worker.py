@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 
 import asyncpg
-import orjson
 
 from streams.batch import Outcome, process, tick_all
 from streams.kafka import Publisher, partition_for
@@ -54,17 +53,7 @@ class Worker(PartitionedLoop):
         return result
 
     async def handle(self, records: dict[int, list]) -> None:
-        fixes, dead = [], []
-        for rs in records.values():
-            for r in rs:
-                try:
-                    fix = orjson.loads(r.value)
-                    if not isinstance(fix, dict) or not REQUIRED <= fix.keys():
-                        raise ValueError("not a normalised fix")
-                    fixes.append(fix)
-                except ValueError as exc:
-                    dead.append((r.key, orjson.dumps({"input": r.value.decode(errors="replace"), "error": str(exc),
-                                                      "source": "worker", "received_at": int(time.time() * 1000)})))
+        fixes, dead = self.decode(records, REQUIRED, "a normalised fix")
         await self.publisher.publish(self.topics.deadletter, dead)
         outcome = process(fixes, self.states, self.index, self.ctx)
         if outcome.max_ts is not None:

@@ -5,8 +5,8 @@ import copy
 
 import pytest
 
-from tests.contracts import validate
 from tests.client import fleet_body
+from tests.contracts import validate
 
 pytestmark = pytest.mark.integration
 
@@ -30,13 +30,6 @@ def waybill(fleet, carrier: int = 0, **over) -> dict:
     }
     body.update(over)
     return body
-
-
-@pytest.fixture
-async def fleet(api):
-    fleet, body = fleet_body()
-    await api.json("PUT", "/v1/registry", api.admin_token, expect=200, json=body)
-    return fleet
 
 
 async def test_token_issue_shows_secret_once_and_checks_binding(api, fleet):

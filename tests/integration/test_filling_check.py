@@ -11,6 +11,7 @@ import pytest
 from tests.client import fleet_body
 from tests.contracts import validate
 from tests.topic import read_topic
+from tests.waiting import until
 from tracker.serve import create_topics, worker_running
 
 pytestmark = pytest.mark.integration
@@ -32,16 +33,6 @@ def fix(plate: str, ts: int, at: tuple[float, float], east_m: float = 0.0) -> di
 def record(rid: str, plate: str, filled_at: int, driver: str, escort: str, station_id: str = "S1") -> dict:
     return {"id": rid, "station_id": station_id, "plate": plate, "driver_id": driver, "escort_id": escort,
             "un_number": "1203", "hazard_class": "3", "quantity_kg": 18_000, "filled_at": filled_at}
-
-
-async def until(predicate, timeout_s: float = 30.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = await predicate()
-        if value:
-            return value
-        await asyncio.sleep(0.5)
-    raise AssertionError("not in time")
 
 
 async def test_presence_in_every_order(api, settings, topics):

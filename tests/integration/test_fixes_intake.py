@@ -8,7 +8,6 @@ import orjson
 import pytest
 
 from tests.contracts import validate
-from tests.client import fleet_body
 from tests.topic import read_topic, topic_is_empty
 
 pytestmark = pytest.mark.integration
@@ -22,13 +21,6 @@ def fix(plate_: str, **over) -> dict:
     item = {"plate": plate_, "ts": now_ms() - 1000, "lat": 29.9, "lon": 121.85, "speed_kmh": 40.5, "heading_deg": 90}
     item.update(over)
     return item
-
-
-@pytest.fixture
-async def fleet(api):
-    fleet, body = fleet_body()
-    await api.json("PUT", "/v1/registry", api.admin_token, expect=200, json=body)
-    return fleet
 
 
 @pytest.fixture

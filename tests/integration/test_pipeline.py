@@ -11,6 +11,7 @@ from streams.kafka import Publisher
 from tests.client import fleet_body
 from tests.contracts import validate
 from tests.topic import read_topic
+from tests.waiting import until
 from tracker.api.context import POOL
 from tracker.db.pool import create_pool
 from tracker.serve import create_topics
@@ -42,16 +43,6 @@ async def worker(settings):
     await pool.close()
 
 
-async def wait_for(predicate, timeout_s: float = 40.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = await predicate()
-        if value:
-            return value
-        await asyncio.sleep(0.5)
-    raise AssertionError("condition not met in time")
-
-
 async def test_a_small_fleet_day_yields_the_expected_violations(api, settings, topics, worker):
     fleet, body = fleet_body()
     await api.json("PUT", "/v1/registry", api.admin_token, expect=200, json=body)
@@ -64,7 +55,7 @@ async def test_a_small_fleet_day_yields_the_expected_violations(api, settings, t
     async def worker_knows_the_bridge():
         return "bridge-1" in worker.index.geofences
 
-    await wait_for(worker_knows_the_bridge, 10)  # geofence changes reach a running worker within seconds
+    await until(worker_knows_the_bridge, 10)  # geofence changes reach a running worker within seconds
     t0 = int(time.time() * 1000) - 2 * 3600_000
     fixes = {
         # 70 km/h for 60 s on a 60 km/h road, then 50 km/h: speeding opened and closed
@@ -95,7 +86,7 @@ async def test_a_small_fleet_day_yields_the_expected_violations(api, settings, t
 
     seen: set = set()
     try:
-        page = await wait_for(closed_ones)
+        page = await until(closed_ones)
     except AssertionError:
         raise AssertionError(f"expected {expected}, stored {seen}") from None
     mine = [v for v in page["items"] if v["plate"] in fixes]

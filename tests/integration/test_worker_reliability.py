@@ -18,6 +18,7 @@ from tests import stack
 from tests.client import fleet_body
 from tests.scenario import expected_event_ids, fleet_fixes, messages
 from tests.topic import read_topic
+from tests.waiting import until
 from tracker.db import migrate
 from tracker.db.pool import create_pool
 from tracker.serve import create_topics, worker_running
@@ -47,15 +48,6 @@ def start_worker(settings, log) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "tracker.cli", "worker"], env=env, stdout=log, stderr=log)
 
 
-async def wait_until(predicate, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if await predicate():
-            return
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"{what}: not within {timeout_s}s")
-
-
 async def publish_in_chunks(bootstrap: str, topic: str, fixes: list[dict], chunks: int, pause_s: float,
                             after_chunk=None) -> None:
     publisher = Publisher(bootstrap)
@@ -80,7 +72,7 @@ async def check_outcome(settings, topics, pool, fixes, expected: set[str]) -> No
         return stored == len(expected) // 2 and positions >= len(fixes)
 
     try:
-        await wait_until(all_stored, 90, "every violation stored and closed")
+        await until(all_stored, 90, "every violation stored and closed")
     except AssertionError:
         rows = await pool.fetch("SELECT kind, status, count(*) FROM violations GROUP BY 1, 2")
         offsets = await pool.fetch("SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1",
@@ -123,7 +115,7 @@ async def test_two_workers_one_killed_mid_stream_and_restarted(worker_settings, 
         async def kill_midway(chunk: int) -> None:
             nonlocal restarted
             if chunk == 3:
-                await wait_until(progress, 60, "workers committing")
+                await until(progress, 60, "workers committing")
                 first.send_signal(signal.SIGKILL)
                 first.wait()
             if chunk == 6:

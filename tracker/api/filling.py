@@ -12,9 +12,9 @@ from streams.fix import ItemError, normalise_plate, parse_time_ms
 from streams.rules.violations import rfc3339
 from tracker.api.context import POOL, TOPICS, requires
 from tracker.api.intake import now_ms, publish_and_answer, read_items, sort_items
-from tracker.api.problems import Problem, error
+from tracker.api.problems import Problem
 from tracker.api.respond import json_bytes_response
-from tracker.api.violations import query_time
+from tracker.api.query import query_limit, query_time
 from tracker.auth import ADMIN, OPERATOR, STATION, Principal
 
 SOURCE = "http/filling-records"
@@ -46,12 +46,7 @@ async def list_filling_records(request: web.Request, principal: Principal) -> we
         if station_id not in (None, principal.station_id):
             raise Problem(403, f"this token speaks for station {principal.station_id!r} only")
         station_id = principal.station_id
-    try:
-        limit = int(q.get("limit", "100"))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 1000:
-        raise Problem(400, "limit is 1..1000", [error("1..1000", field="limit")])
+    limit = query_limit(q)
     rows = await request.app[POOL].fetch(
         """SELECT record, checks FROM filling_records
            WHERE ($1::text IS NULL OR station_id = $1) AND ($2::timestamptz IS NULL OR filled_at >= $2)

@@ -14,11 +14,11 @@ from geofence.gcj02 import geometry_to_gcj02
 from streams.vocabulary import GEOFENCE_KINDS
 from tracker.api.context import POOL, requires
 from tracker.api.problems import Problem, error
+from tracker.api.query import parse_bbox, parse_crs
 from tracker.api.respond import json_bytes_response, read_json_object
 from tracker.api.validate import check
 from tracker.auth import ADMIN, OPERATOR, READERS, Principal
 
-CRS = ("wgs84", "gcj02")
 COLUMNS = "id, kind, name, active, properties, version, ST_AsGeoJSON(geom, 7) AS geometry"
 
 
@@ -65,26 +65,6 @@ async def delete_geofence(request: web.Request, principal: Principal) -> web.Res
     if deleted is None:
         raise Problem(404, f"no geofence {gid!r}")
     return web.Response(status=204)
-
-
-def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
-    """`minLon,minLat,maxLon,maxLat` in WGS-84, or a 400 saying what is wrong."""
-    if raw is None:
-        return None
-    try:
-        values = tuple(float(v) for v in raw.split(","))
-    except ValueError:
-        values = ()
-    if len(values) != 4 or not (values[0] <= values[2] and values[1] <= values[3]):
-        raise Problem(400, "bbox is minLon,minLat,maxLon,maxLat", [error("4 numbers, min before max", field="bbox")])
-    return values
-
-
-def parse_crs(raw: str | None) -> str:
-    crs = (raw or "wgs84").lower()
-    if crs not in CRS:
-        raise Problem(400, f"crs must be one of {', '.join(CRS)}", [error(f"unknown crs {raw!r}", field="crs")])
-    return crs
 
 
 @requires(*READERS)

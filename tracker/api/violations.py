@@ -9,11 +9,11 @@ import base64
 import orjson
 from aiohttp import web
 
-from streams.fix import ItemError, normalise_plate, parse_time_ms
+from streams.fix import normalise_plate
 from streams.rules.violations import rfc3339
 from streams.vocabulary import VIOLATION_KINDS
 from tracker.api.context import POOL, requires
-from tracker.api.geofences import parse_bbox
+from tracker.api.query import parse_bbox, query_limit, query_time
 from tracker.api.problems import Problem, error
 from tracker.api.respond import json_bytes_response
 from tracker.auth import ADMIN, AGENCY, OPERATOR, Principal
@@ -28,16 +28,6 @@ def as_violation(row) -> dict:
     out["started_at"] = rfc3339(epoch_ms(row["started_at"]))
     out["ended_at"] = rfc3339(epoch_ms(row["ended_at"])) if row["ended_at"] else None
     return out
-
-
-def query_time(query, name: str):
-    raw = query.get(name)
-    if raw is None:
-        return None
-    try:
-        return utc(parse_time_ms(int(raw) if raw.isdigit() else raw, name))
-    except ItemError as exc:
-        raise Problem(400, str(exc), [error(str(exc), field=name)]) from None
 
 
 def _cursor(raw: str | None):
@@ -58,12 +48,7 @@ async def list_violations(request: web.Request, principal: Principal) -> web.Res
         raise Problem(400, f"unknown kind {kind!r}", [error("not a violation kind", field="kind")])
     if status is not None and status not in ("open", "closed"):
         raise Problem(400, "status is open or closed", [error("open or closed", field="status")])
-    try:
-        limit = int(q.get("limit", "100"))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 1000:
-        raise Problem(400, "limit is 1..1000", [error("1..1000", field="limit")])
+    limit = query_limit(q)
     bbox = parse_bbox(q.get("bbox"))
     cursor = _cursor(q.get("cursor"))
     rows = await request.app[POOL].fetch(

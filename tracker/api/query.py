@@ -1,0 +1,48 @@
+"""Query-string parameters shared by the read endpoints, each refused with a 400 naming it."""
+from __future__ import annotations
+
+from streams.fix import ItemError, parse_time_ms
+from tracker.api.problems import Problem, error
+from tracker.db.store import utc
+
+CRS = ("wgs84", "gcj02")
+
+
+def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
+    """`minLon,minLat,maxLon,maxLat` in WGS-84, or a 400 saying what is wrong."""
+    if raw is None:
+        return None
+    try:
+        values = tuple(float(v) for v in raw.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 4 or not (values[0] <= values[2] and values[1] <= values[3]):
+        raise Problem(400, "bbox is minLon,minLat,maxLon,maxLat", [error("4 numbers, min before max", field="bbox")])
+    return values
+
+
+def parse_crs(raw: str | None) -> str:
+    crs = (raw or "wgs84").lower()
+    if crs not in CRS:
+        raise Problem(400, f"crs must be one of {', '.join(CRS)}", [error(f"unknown crs {raw!r}", field="crs")])
+    return crs
+
+
+def query_time(query, name: str):
+    raw = query.get(name)
+    if raw is None:
+        return None
+    try:
+        return utc(parse_time_ms(int(raw) if raw.isdigit() else raw, name))
+    except ItemError as exc:
+        raise Problem(400, str(exc), [error(str(exc), field=name)]) from None
+
+
+def query_limit(query, default: int = 100, most: int = 1000) -> int:
+    try:
+        limit = int(query.get("limit", str(default)))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= most:
+        raise Problem(400, f"limit is 1..{most}", [error(f"1..{most}", field="limit")])
+    return limit
