@@ -68,7 +68,6 @@ def test_index_equals_brute_force_within_a_metre_of_edges(vertex, dx_m, dy_m):
 
 
 def test_buffers_are_metres_on_the_ground():
-    station = GEOFENCES[2]
     lon0, lat0 = STATION["coordinates"]
     for bearing in range(0, 360, 15):
         # a point 149 m away is inside, 151 m is outside, in every direction
