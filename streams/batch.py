@@ -23,7 +23,9 @@ class Outcome:
 
 def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceIndex, ctx: Context) -> Outcome:
     """Fixes of a batch, each vehicle's in event-time order (a device's blind-area upload
-    may reach the broker in any order); H3 cells and geofences for the whole batch at once."""
+    may reach the broker in any order); H3 cells and geofences for the whole batch at once.
+    Fixes marked `stored` are history replayed for late ones: they run the rules again
+    but are not stored again."""
     out = Outcome()
     if not fixes:
         return out
@@ -43,7 +45,7 @@ def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceI
             duplicate = state.last_ts == f["ts"]
             events = step(state, f, zones[i], ctx)
             out.events += events
-            if not duplicate and not any(v["kind"] == "gps_jump" for _, v in events):
+            if not duplicate and not f.get("stored") and not any(v["kind"] == "gps_jump" for _, v in events):
                 out.positions.append(f)
         out.touched.add(plate)
         last = fixes[indexes[-1]]["ts"]

@@ -66,3 +66,9 @@ async def fleet(api):
     fleet, body = fleet_body()
     await api.json("PUT", "/v1/registry", api.admin_token, expect=200, json=body)
     return fleet
+
+
+@pytest.fixture
+def worker_settings(settings):
+    """Settings for workers of a group of the test's own."""
+    return settings.with_(topic_partitions=4, worker_group=f"g-{settings.topic_prefix}")

@@ -15,6 +15,7 @@ from streams.batch import Outcome, process, tick_all
 from streams.kafka import Publisher, partition_for
 from streams.rules.engine import Context
 from streams.rules.state import VehicleState
+from streams.rules.violations import event_id
 from streams.topics import Topics
 from tracker import outbox
 from tracker.consuming import PartitionedLoop
@@ -22,6 +23,9 @@ from tracker.db import store
 from tracker.settings import Settings
 
 REQUIRED = frozenset({"plate", "ts", "lat", "lon", "speed_kmh"})
+# Late fixes up to this much event time behind a vehicle's newest are replayed through
+# the rules (up to twice as much, depending on where the checkpoint rotation stands).
+CHECKPOINT_MS = 3600_000
 
 
 class Worker(PartitionedLoop):
@@ -55,12 +59,47 @@ class Worker(PartitionedLoop):
     async def handle(self, records: dict[int, list]) -> None:
         fixes, dead = self.decode(records, REQUIRED, "a normalised fix")
         await self.publisher.publish(self.topics.deadletter, dead)
-        outcome = process(fixes, self.states, self.index, self.ctx)
+        history = await self._replay_late(fixes)
+        outcome = process(history + fixes, self.states, self.index, self.ctx)
+        if history:  # a replay repeats events already sent; send only what is new
+            sent = await store.emitted(self.pool, [event_id(v, t) for t, v in outcome.events])
+            outcome.events = [(t, v) for t, v in outcome.events if event_id(v, t) not in sent]
         if outcome.max_ts is not None:
             self.watermark = max(self.watermark or outcome.max_ts, outcome.max_ts)
         result = self._result(outcome)
+        result.checkpoints = self._checkpoints(outcome)
         result.offsets = self.offsets_of(records)
         await store.write_batch(self.pool, self.group, result)
+
+    async def _replay_late(self, fixes: list[dict]) -> list[dict]:
+        """For vehicles with fixes older than their newest (blind-area back-fill), go back to
+        a stored checkpoint before the oldest of them and return the stored fixes since it,
+        so the rules see the whole track in event-time order again."""
+        oldest: dict[str, int] = {}
+        for f in fixes:
+            state = self.states.get(f["plate"])
+            if state is not None and state.last_ts is not None and f["ts"] < state.last_ts:
+                oldest[f["plate"]] = min(f["ts"], oldest.get(f["plate"], f["ts"]))
+        history = []
+        for plate, ts in oldest.items():
+            found = await store.checkpoint_before(self.pool, plate, ts)
+            if found is None:
+                continue  # older than any checkpoint: stored, but the rules do not see it
+            at, snapshot = found
+            self.states[plate] = VehicleState.from_json(snapshot)
+            history += await store.history(self.pool, plate, at)
+        return history
+
+    def _checkpoints(self, outcome: Outcome) -> list[tuple[str, int, dict]]:
+        """Rotate a vehicle's checkpoints every CHECKPOINT_MS of its event time."""
+        out = []
+        for plate in outcome.touched:
+            state = self.states[plate]
+            if state.last_ts is not None and (state.checkpoint_ts is None
+                                              or state.last_ts - state.checkpoint_ts >= CHECKPOINT_MS):
+                state.checkpoint_ts = state.last_ts
+                out.append((plate, state.last_ts, state.to_json()))
+        return out
 
     async def periodic(self, idle: bool) -> None:
         """Offline timers (event time while there is a backlog, wall time once caught up); relay."""

@@ -29,7 +29,8 @@ class VehicleState:
     # restricted road id -> [first inside ts, consecutive inside, consecutive outside]
     restricted: dict[str, list[int]] = field(default_factory=dict)
     open: dict[str, dict] = field(default_factory=dict)  # key -> open violation
-    late_fixes: int = 0  # fixes older than the last one, stored but not replayed
+    late_fixes: int = 0  # fixes older than the last one that reached the rules (not replayed)
+    checkpoint_ts: int | None = None  # event time of the newest stored checkpoint
 
     @property
     def stopped(self) -> bool:

@@ -89,11 +89,6 @@ async def check_outcome(settings, topics, pool, fixes, expected: set[str]) -> No
     assert positions == len(fixes)  # a replayed batch was never half-committed
 
 
-@pytest.fixture
-def worker_settings(settings):
-    return settings.with_(topic_partitions=4, worker_group=f"g-{settings.topic_prefix}")
-
-
 async def test_two_workers_one_killed_mid_stream_and_restarted(worker_settings, topics, tmp_path):
     settings = worker_settings
     await create_topics(settings)

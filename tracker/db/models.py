@@ -174,6 +174,21 @@ class VehicleState(Base):
     updated_at: Mapped[datetime] = _now()
 
 
+class VehicleCheckpoint(Base):
+    """Two past rule states of a vehicle, so late fixes can be replayed in event-time order.
+
+    `candidate` is taken at least CHECKPOINT_MS after the previous one and becomes
+    `checkpoint` at the next rotation, so the older of the two is always at least that old.
+    """
+
+    __tablename__ = "vehicle_checkpoints"
+    plate: Mapped[str] = mapped_column(Text, primary_key=True)
+    checkpoint_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    checkpoint: Mapped[dict | None] = mapped_column(JSONB)
+    candidate_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    candidate: Mapped[dict] = mapped_column(JSONB)
+
+
 class ConsumerOffset(Base):
     """The next offset to consume, written in the same transaction as the batch's results."""
 

@@ -34,6 +34,7 @@ class BatchResult:
     violations: dict[str, dict] = field(default_factory=dict)  # id -> latest record
     outbox: list[tuple[str, str | None, str, bytes]] = field(default_factory=list)  # topic, key, event id, value
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)  # (topic, partition) -> next offset
+    checkpoints: list[tuple[str, int, dict]] = field(default_factory=list)  # plate, event time, state
 
 
 async def changed_geofences(pool: asyncpg.Pool, since: datetime | None) -> list[asyncpg.Record]:
@@ -91,10 +92,42 @@ async def write_batch(pool: asyncpg.Pool, group: str, result: BatchResult) -> No
                      status = EXCLUDED.status, updated_at = now()""",
                 [(s.plate, s.to_json(), utc(s.last_ts) if s.last_ts is not None else None, s.last_lat, s.last_lon,
                   s.last_speed, _status(s)) for s in result.states.values()])
+        if result.checkpoints:
+            await conn.executemany(
+                """INSERT INTO vehicle_checkpoints (plate, candidate_at, candidate) VALUES ($1, $2, $3)
+                   ON CONFLICT (plate) DO UPDATE SET checkpoint_at = vehicle_checkpoints.candidate_at,
+                     checkpoint = vehicle_checkpoints.candidate, candidate_at = EXCLUDED.candidate_at,
+                     candidate = EXCLUDED.candidate""",
+                [(plate, utc(ts), state) for plate, ts, state in result.checkpoints])
         await upsert_violations(conn, list(result.violations.values()))
         await insert_outbox(conn, result.outbox)
         await save_offsets(conn, group, result.offsets)
 
+
+async def checkpoint_before(pool: asyncpg.Pool, plate: str, ts: int) -> tuple[int, dict] | None:
+    """The newest stored rule state of `plate` taken at or before event time `ts`."""
+    row = await pool.fetchrow("SELECT * FROM vehicle_checkpoints WHERE plate = $1", plate)
+    if row is None:
+        return None
+    for at, state in ((row["candidate_at"], row["candidate"]), (row["checkpoint_at"], row["checkpoint"])):
+        if at is not None and epoch_ms(at) <= ts:
+            return epoch_ms(at), state
+    return None
+
+
+async def history(pool: asyncpg.Pool, plate: str, after_ts: int) -> list[dict]:
+    """The stored fixes of `plate` after `after_ts`, marked as already stored."""
+    rows = await pool.fetch(
+        """SELECT ts, lat, lon, speed_kmh, heading_deg, alt_m, h3_cell, source, received_at FROM positions
+           WHERE plate = $1 AND ts > $2 ORDER BY ts""", plate, utc(after_ts))
+    return [{"plate": plate, "ts": epoch_ms(r["ts"]), "lat": r["lat"], "lon": r["lon"], "speed_kmh": r["speed_kmh"],
+             "heading_deg": r["heading_deg"], "source": r["source"], "received_at": epoch_ms(r["received_at"]),
+             "stored": True} for r in rows]
+
+
+async def emitted(pool: asyncpg.Pool, event_ids: list[str]) -> set[str]:
+    rows = await pool.fetch("SELECT DISTINCT event_id FROM outbox WHERE event_id = ANY($1::text[])", event_ids)
+    return {r["event_id"] for r in rows}
 
 async def upsert_violations(conn: asyncpg.Connection, violations: list[dict]) -> None:
     if not violations:
