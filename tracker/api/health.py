@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -18,7 +19,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def _database_ok(request: web.Request) -> bool:
     try:
         return await asyncio.wait_for(request.app[POOL].fetchval("SELECT 1"), 3) == 1
-    except (OSError, asyncio.TimeoutError, Exception) as exc:  # any failure means "not ready"
+    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         request.app.logger.warning("readiness: database check failed: %r", exc)
         return False
 
