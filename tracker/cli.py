@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from prometheus_client import start_http_server
+
 from tracker.localstack import EmbeddedBroker, EmbeddedPostgres, StackError
 from tracker.serve import create_topics, prepare, serve
 from tracker.settings import Settings, SettingsError
@@ -77,6 +79,7 @@ async def _api(settings: Settings) -> None:
 async def _worker(settings: Settings) -> None:
     _require_urls(settings)
     await create_topics(settings)  # migrations are `hazmat migrate`'s: workers start side by side
+    start_http_server(settings.metrics_port)
     await serve(settings, api=False, worker=True)
 
 

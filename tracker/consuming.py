@@ -17,6 +17,7 @@ import orjson
 
 from streams.kafka import BrokerUnavailable, KafkaError, end_offsets, group_consumer, seek, seek_to_beginning
 from tracker.db import store
+from tracker.metrics import WORKER_BATCH_SECONDS, WORKER_RECORDS, WORKER_REWINDS
 from tracker.references import REFRESH_S, References
 from tracker.settings import Settings
 
@@ -87,6 +88,7 @@ class PartitionedLoop:
     async def _rewind(self) -> None:
         """Back to what PostGIS holds; until that succeeds nothing is processed."""
         self._stale = True
+        WORKER_REWINDS.labels(self.group).inc()
         try:
             offsets = await store.stored_offsets(self.pool, self.group, self.topic)
             await self.load_owned()
@@ -131,7 +133,9 @@ class PartitionedLoop:
                 if rs:
                     records[tp.partition] = rs
         if records:
-            await self.handle(records)
+            with WORKER_BATCH_SECONDS.labels(self.group).time():
+                await self.handle(records)
+            WORKER_RECORDS.labels(self.group).inc(sum(len(rs) for rs in records.values()))
             for p, rs in records.items():
                 self._next[p] = rs[-1].offset + 1
         await self.periodic(idle=not batches)

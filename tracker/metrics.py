@@ -9,3 +9,12 @@ HTTP_REQUESTS = Histogram(
 )
 INTAKE_ITEMS = Counter("hazmat_intake_items_total", "Items received by the HTTP intakes", ["kind", "outcome"])
 BROKER_FAILURES = Counter("hazmat_broker_unavailable_total", "Intake requests answered 503: broker unavailable")
+WORKER_RECORDS = Counter("hazmat_worker_records_total", "Records committed by the stream workers", ["group"])
+WORKER_BATCH_SECONDS = Histogram(
+    "hazmat_worker_batch_seconds", "Time from a batch fetched to its transaction committed", ["group"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+WORKER_REWINDS = Counter("hazmat_worker_rewinds_total", "Returns to the stored offsets (assignments, failures)",
+                         ["group"])
+VIOLATION_EVENTS = Counter("hazmat_violation_events_total", "Violation events the workers produced (a retried batch counts again)", ["kind", "type"])
+LATE_REPLAYS = Counter("hazmat_worker_late_replays_total", "Vehicles replayed from a checkpoint for late fixes")

@@ -9,11 +9,13 @@ from streams.kafka import Publisher
 from streams.rules.engine import Event
 from streams.rules.violations import cloud_event, event_id
 from streams.topics import Topics
+from tracker.metrics import VIOLATION_EVENTS
 
 
 def rows(topics: Topics, events: list[Event]) -> list[tuple[str, str | None, str, bytes]]:
     out = []
     for event_type, violation in events:
+        VIOLATION_EVENTS.labels(violation["kind"], event_type.rsplit(".", 1)[1]).inc()
         value = orjson.dumps(cloud_event(event_type, violation))
         eid = event_id(violation, event_type)
         out.append((topics.violations, violation["plate"], eid, value))

@@ -44,6 +44,7 @@ class Settings:
     # How long an HTTP intake waits for the broker's acknowledgement before a 503.
     broker_timeout_s: float = 10.0
     worker_group: str = "hazmat-workers"
+    metrics_port: int = 9108  # `hazmat worker` serves /metrics here (the API serves its own)
     # How often a process re-reads the registry written by other processes.
     registry_refresh_s: float = 5.0
 
@@ -64,6 +65,7 @@ class Settings:
             data_dir=Path(env.get("HAZMAT_DATA_DIR") or ".hazmat"),
             topic_partitions=_int(env, "HAZMAT_TOPIC_PARTITIONS", 8, 1, 1024),
             worker_group=env.get("HAZMAT_WORKER_GROUP") or "hazmat-workers",
+            metrics_port=_int(env, "HAZMAT_METRICS_PORT", 9108, 0, 65535),
             max_body_bytes=_int(env, "HAZMAT_MAX_BODY_BYTES", 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
         )
 

@@ -20,6 +20,7 @@ from streams.topics import Topics
 from tracker import outbox
 from tracker.consuming import PartitionedLoop
 from tracker.db import store
+from tracker.metrics import LATE_REPLAYS
 from tracker.settings import Settings
 
 REQUIRED = frozenset({"plate", "ts", "lat", "lon", "speed_kmh"})
@@ -86,6 +87,7 @@ class Worker(PartitionedLoop):
             if found is None:
                 continue  # older than any checkpoint: stored, but the rules do not see it
             at, snapshot = found
+            LATE_REPLAYS.inc()
             self.states[plate] = VehicleState.from_json(snapshot)
             history += await store.history(self.pool, plate, at)
         return history

@@ -107,6 +107,9 @@ async def test_a_small_fleet_day_yields_the_expected_violations(api, settings, t
     police = await read_topic(settings.kafka_bootstrap, topics.agency("police"), 4)
     assert {e["data"]["kind"] for _, e in police} == {"speeding", "no_stopping"}
 
+    metrics = await (await api.call("GET", "/metrics")).text()
+    assert f'hazmat_worker_records_total{{group="{worker.group}"}}' in metrics
+    assert 'hazmat_violation_events_total{kind="gps_jump",type="opened"}' in metrics
     _, one = await api.json("GET", f"/v1/violations/{speeding['violation_id']}", api.admin_token, expect=200)
     assert one == speeding
     agency = await api.token("agency", agency="market")

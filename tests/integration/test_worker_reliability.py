@@ -43,7 +43,7 @@ def plates(n: int) -> tuple[str, list[str]]:
 def start_worker(settings, log) -> subprocess.Popen:
     env = dict(os.environ, HAZMAT_DATABASE_URL=settings.database_url, HAZMAT_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
                HAZMAT_TOPIC_PREFIX=settings.topic_prefix, HAZMAT_TOPIC_PARTITIONS=str(settings.topic_partitions),
-               HAZMAT_WORKER_GROUP=settings.worker_group)
+               HAZMAT_WORKER_GROUP=settings.worker_group, HAZMAT_METRICS_PORT="0")
     return subprocess.Popen([sys.executable, "-m", "tracker.cli", "worker"], env=env, stdout=log, stderr=log)
 
 
