@@ -185,8 +185,3 @@ def seek(c: AIOKafkaConsumer, topic: str, partition: int, offset: int) -> None:
 
 async def seek_to_beginning(c: AIOKafkaConsumer, topic: str, partition: int) -> None:
     await c.seek_to_beginning(TopicPartition(topic, partition))
-
-
-async def end_offsets(c: AIOKafkaConsumer, topic: str, partitions: Iterable[int]) -> dict[int, int]:
-    ends = await c.end_offsets([TopicPartition(topic, p) for p in partitions])
-    return {tp.partition: offset for tp, offset in ends.items()}

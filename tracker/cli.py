@@ -40,7 +40,7 @@ async def _up(settings: Settings) -> None:
             broker = await asyncio.to_thread(EmbeddedBroker.start, settings.data_dir / "broker.log")
             settings = settings.with_(kafka_bootstrap=broker.bootstrap)
             started.append(f"Kafka-compatible broker (embedded Tansu, in memory) {broker.bootstrap}")
-        token = await prepare(settings)
+        token = await prepare(settings, new_broker=broker is not None)
         if postgres is not None:
             token = _remember_admin_token(settings.data_dir, token)
 

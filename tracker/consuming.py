@@ -15,7 +15,7 @@ import time
 import asyncpg
 import orjson
 
-from streams.kafka import BrokerUnavailable, KafkaError, end_offsets, group_consumer, seek, seek_to_beginning
+from streams.kafka import BrokerUnavailable, group_consumer, seek, seek_to_beginning
 from tracker.db import store
 from tracker.metrics import WORKER_BATCH_SECONDS, WORKER_RECORDS, WORKER_REWINDS
 from tracker.references import REFRESH_S, References
@@ -92,17 +92,9 @@ class PartitionedLoop:
         try:
             offsets = await store.stored_offsets(self.pool, self.group, self.topic)
             await self.load_owned()
-            ends = await end_offsets(self._consumer, self.topic, self.owned)
-        except RETRYABLE + (KafkaError,) as exc:
-            log.warning("%s: database or broker unavailable, processing paused: %r", self.group, exc)
+        except RETRYABLE as exc:
+            log.warning("%s: database unavailable, processing paused: %r", self.group, exc)
             return
-        for p, end in ends.items():
-            if offsets.get(p, 0) > end:
-                # The topic is younger than our offsets (recreated, or the in-memory development
-                # broker restarted): its records are new to us, so read them from the start.
-                log.warning("%s: stored offset %d of %s[%d] is past its end %d; reading from the start",
-                            self.group, offsets[p], self.topic, p, end)
-                del offsets[p]
         for p in self.owned:
             if p in offsets:
                 seek(self._consumer, self.topic, p, offsets[p])

@@ -14,6 +14,7 @@ from tracker.api.app import create_app
 from tracker.auth import bootstrap_admin
 from tracker.db import migrate
 from tracker.db.pool import create_pool
+from tracker.db.store import forget_offsets
 from tracker.settings import Settings
 from tracker.filling_worker import FillingWorker
 from tracker.worker import Worker
@@ -35,12 +36,17 @@ async def create_topics(settings: Settings) -> None:
     await ensure_topics(settings.kafka_bootstrap, Topics(settings.topic_prefix).all(), settings.topic_partitions)
 
 
-async def prepare(settings: Settings) -> str | None:
-    """Migrations to head, topics created, an admin token ensured; returns a token to print."""
+async def prepare(settings: Settings, *, new_broker: bool = False) -> str | None:
+    """Migrations to head, topics created, an admin token ensured; returns a token to print.
+
+    With `new_broker` (the embedded broker keeps nothing between runs) stored consumer
+    offsets belong to topics that no longer exist and are dropped."""
     await migrate.upgrade(settings.sqlalchemy_url)
     await create_topics(settings)
     pool = await create_pool(settings.asyncpg_dsn, max_size=2)
     try:
+        if new_broker:
+            await forget_offsets(pool)
         return await bootstrap_admin(pool, settings.admin_token)
     finally:
         await pool.close()

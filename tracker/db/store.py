@@ -158,3 +158,9 @@ async def save_offsets(conn: asyncpg.Connection, group: str, offsets: dict[tuple
            ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset,
              updated_at = now()""",
         [(group, topic, partition, offset) for (topic, partition), offset in offsets.items()])
+
+
+async def forget_offsets(pool: asyncpg.Pool) -> int:
+    """Drop every stored consumer offset: for a broker whose topics are new (the embedded
+    in-memory broker after a restart), where old offsets would skip their records."""
+    return int((await pool.execute("DELETE FROM consumer_offsets")).split()[-1])
