@@ -72,3 +72,11 @@ async def fleet(api):
 def worker_settings(settings):
     """Settings for workers of a group of the test's own."""
     return settings.with_(topic_partitions=4, worker_group=f"g-{settings.topic_prefix}")
+
+
+@pytest.fixture
+def own_database(pg_server, worker_settings):
+    """Worker settings with a database of the test's own: the session's holds other tests'
+    vehicles, whose states workers would load and time out (offline) on this test's topics."""
+    with stack.fresh_database(pg_server) as url:
+        yield worker_settings.with_(database_url=url)

@@ -25,11 +25,11 @@ def fix(plate: str, carrier: str, t: int, t0: int, speed: float) -> dict:
             "heading_deg": 90.0, "carrier_id": carrier, "received_at": t, "source": "http"}
 
 
-async def test_back_filled_speeding_is_found(worker_settings, topics, monkeypatch):
+async def test_back_filled_speeding_is_found(own_database, topics, monkeypatch):
     # small batches: checkpoints (every hour of event time) rotate within the track, and the worker never idles on it
     # (idle, its clock is wall time, and this track is older than the offline threshold)
     monkeypatch.setattr(tracker.consuming, "BATCH", 10)
-    settings = worker_settings.with_(topic_partitions=1)
+    settings = own_database.with_(topic_partitions=1)
     await create_topics(settings)
     carrier, (plate,) = plates(1)
     await register(settings.database_url, {"carriers": [{"id": carrier, "name": carrier}]})

@@ -83,14 +83,16 @@ async def check_outcome(settings, topics, pool, fixes, expected: set[str]) -> No
                              f"positions {positions} of {len(fixes)}") from None
     events = await read_topic(settings.kafka_bootstrap, topics.violations, len(expected), timeout_s=60)
     ids = {e["id"] for _, e in events}
-    assert ids == expected  # every expected event, and no id for anything that did not happen
+    extra = [(e["data"]["kind"], e["subject"], e["data"]["started_at"], e["data"]["details"]) for _, e in events
+             if e["id"] not in expected]
+    assert ids == expected, f"missing {expected - ids}, extra {extra}"  # nothing that did not happen
     await asyncio.sleep(2)  # a replay storing a batch twice would show now
     positions = await pool.fetchval("SELECT count(*) FROM positions WHERE plate = ANY($1::text[])", plate_list)
     assert positions == len(fixes)  # a replayed batch was never half-committed
 
 
-async def test_two_workers_one_killed_mid_stream_and_restarted(worker_settings, topics, tmp_path):
-    settings = worker_settings
+async def test_two_workers_one_killed_mid_stream_and_restarted(own_database, topics, tmp_path):
+    settings = own_database
     await create_topics(settings)
     carrier, plate_list = plates(VEHICLES)
     await register(settings.database_url, {"carriers": [{"id": carrier, "name": carrier}]})
@@ -165,10 +167,10 @@ async def _outage(cluster, broker, topics, base_settings) -> None:
             await pool.close()
 
 
-async def test_a_new_embedded_broker_is_read_from_the_start(worker_settings, topics):
+async def test_a_new_embedded_broker_is_read_from_the_start(own_database, topics):
     """`hazmat up` keeps PostGIS between runs but its broker is in memory: the offsets
     stored by the last run must not make the worker skip the new topic's records."""
-    settings = worker_settings.with_(topic_partitions=2)
+    settings = own_database.with_(topic_partitions=2)
     await create_topics(settings)
     carrier, plate_list = plates(4)
     await register(settings.database_url, {"carriers": [{"id": carrier, "name": carrier}]})
