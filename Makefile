@@ -31,6 +31,7 @@ test: $(STAMP) postgis
 bench: $(STAMP) postgis
 	$(PY) -m bench.ingest
 	$(PY) -m bench.worker
+	$(PY) -m bench.presence
 
 clean:
 	rm -rf $(VENV) .hazmat .pytest_cache .hypothesis
