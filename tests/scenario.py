@@ -1,16 +1,20 @@
-"""A deterministic fleet scenario with known violations, and the events the pure core
-says it must yield: the reference the reliability tests and benchmarks compare with."""
+"""A deterministic fleet scenario with known violations, the events the pure core says it
+must yield (the reference the worker tests compare with), and the plumbing to feed it."""
 from __future__ import annotations
 
+import asyncio
 import time
 
+import asyncpg
 import orjson
 
 from geofence.index import GeofenceIndex
 from streams.batch import process
+from streams.kafka import Publisher
 from streams.rules.engine import Context
 from streams.rules.violations import event_id
 from streams.rules.waybills import active
+from tests.client import fleet_body
 
 M_LAT, M_LON = 1 / 110_574, 1 / 96_400
 
@@ -50,3 +54,32 @@ def expected_event_ids(fixes: list[dict]) -> set[str]:
 
 def messages(fixes: list[dict]) -> list[tuple[bytes, bytes]]:
     return [(f["plate"].encode(), orjson.dumps(f)) for f in fixes]
+
+
+def plates(n: int) -> tuple[str, list[str]]:
+    """A carrier id and `n` plates unique to this test run."""
+    fleet, _ = fleet_body()
+    return fleet.carriers[0], [f"{fleet.carriers[0][:6]}-{i:03d}" for i in range(n)]
+
+
+async def register_carrier(url: str, carrier: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("INSERT INTO carriers (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING", carrier)
+    finally:
+        await conn.close()
+
+
+async def publish_in_chunks(bootstrap: str, topic: str, fixes: list[dict], chunks: int, pause_s: float,
+                            after_chunk=None) -> None:
+    """Fixes straight onto the topic (the API path has its own tests), `chunks` at a time."""
+    publisher = Publisher(bootstrap)
+    size = -(-len(fixes) // chunks)
+    try:
+        for n, start in enumerate(range(0, len(fixes), size)):
+            await publisher.publish(topic, messages(fixes[start:start + size]))
+            if after_chunk is not None:
+                await after_chunk(n)
+            await asyncio.sleep(pause_s)
+    finally:
+        await publisher.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from prometheus_client import start_http_server
 
+from tracker.db import migrate
 from tracker.localstack import EmbeddedBroker, EmbeddedPostgres, StackError
 from tracker.serve import create_topics, prepare, serve
 from tracker.settings import Settings, SettingsError
@@ -86,8 +87,6 @@ async def _worker(settings: Settings) -> None:
 async def _migrate(settings: Settings, revision: str, down: bool) -> None:
     if not settings.database_url:
         raise SettingsError("set HAZMAT_DATABASE_URL")
-    from tracker.db import migrate
-
     await (migrate.downgrade if down else migrate.upgrade)(settings.sqlalchemy_url, revision)
 
 

@@ -8,10 +8,9 @@ import time
 import pytest
 
 import tracker.consuming
-from tests.scenario import expected_event_ids, messages
+from tests.scenario import expected_event_ids, plates, publish_in_chunks, register_carrier
 from tests.topic import read_topic
 from tests.waiting import until
-from tests.integration.test_worker_reliability import plates, publish_in_chunks, register
 from tracker.db.pool import create_pool
 from tracker.serve import create_topics, worker_running
 
@@ -32,7 +31,7 @@ async def test_back_filled_speeding_is_found(own_database, topics, monkeypatch):
     settings = own_database.with_(topic_partitions=1)
     await create_topics(settings)
     carrier, (plate,) = plates(1)
-    await register(settings.database_url, {"carriers": [{"id": carrier, "name": carrier}]})
+    await register_carrier(settings.database_url, carrier)
     t0 = int(time.time() * 1000) - 100 * 60_000
     live = [fix(plate, carrier, t0 + m * 60_000, t0, 50.0) for m in range(0, 91)]
     live += [fix(plate, carrier, t0 + m * 60_000, t0, 0.0) for m in range(91, 99)]

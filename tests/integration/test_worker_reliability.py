@@ -9,13 +9,10 @@ import signal
 import subprocess
 import sys
 
-import asyncpg
 import pytest
 
-from streams.kafka import Publisher
 from tests import stack
-from tests.client import fleet_body
-from tests.scenario import expected_event_ids, fleet_fixes, messages
+from tests.scenario import expected_event_ids, fleet_fixes, plates, publish_in_chunks, register_carrier
 from tests.topic import read_topic
 from tests.waiting import until
 from tracker.db import migrate
@@ -26,39 +23,11 @@ pytestmark = pytest.mark.integration
 VEHICLES = 24
 
 
-async def register(url: str, body: dict) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.executemany("INSERT INTO carriers (id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                               [(c["id"], c["name"]) for c in body["carriers"]])
-    finally:
-        await conn.close()
-
-
-def plates(n: int) -> tuple[str, list[str]]:
-    fleet, _ = fleet_body()
-    return fleet.carriers[0], [f"{fleet.carriers[0][:6]}-{i:03d}" for i in range(n)]
-
-
 def start_worker(settings, log) -> subprocess.Popen:
     env = dict(os.environ, HAZMAT_DATABASE_URL=settings.database_url, HAZMAT_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
                HAZMAT_TOPIC_PREFIX=settings.topic_prefix, HAZMAT_TOPIC_PARTITIONS=str(settings.topic_partitions),
                HAZMAT_WORKER_GROUP=settings.worker_group, HAZMAT_METRICS_PORT="0")
     return subprocess.Popen([sys.executable, "-m", "tracker.cli", "worker"], env=env, stdout=log, stderr=log)
-
-
-async def publish_in_chunks(bootstrap: str, topic: str, fixes: list[dict], chunks: int, pause_s: float,
-                            after_chunk=None) -> None:
-    publisher = Publisher(bootstrap)
-    size = -(-len(fixes) // chunks)
-    try:
-        for n, start in enumerate(range(0, len(fixes), size)):
-            await publisher.publish(topic, messages(fixes[start:start + size]))
-            if after_chunk is not None:
-                await after_chunk(n)
-            await asyncio.sleep(pause_s)
-    finally:
-        await publisher.close()
 
 
 async def check_outcome(settings, topics, pool, fixes, expected: set[str]) -> None:
@@ -95,7 +64,7 @@ async def test_two_workers_one_killed_mid_stream_and_restarted(own_database, top
     settings = own_database
     await create_topics(settings)
     carrier, plate_list = plates(VEHICLES)
-    await register(settings.database_url, {"carriers": [{"id": carrier, "name": carrier}]})
+    await register_carrier(settings.database_url, carrier)
     fixes = fleet_fixes(plate_list, carrier)
     expected = expected_event_ids(fixes)
     assert len(expected) == 2 * VEHICLES  # one speeding episode each, opened and closed
@@ -148,7 +117,7 @@ async def _outage(cluster, broker, topics, base_settings) -> None:
     settings = base_settings.with_(database_url=url, topic_partitions=2, worker_group="outage")
     await create_topics(settings)
     carrier, plate_list = plates(8)
-    await register(url, {"carriers": [{"id": carrier, "name": carrier}]})
+    await register_carrier(url, carrier)
     fixes = fleet_fixes(plate_list, carrier)
     expected = expected_event_ids(fixes)
     async with worker_running(settings) as task:
@@ -173,7 +142,7 @@ async def test_a_new_embedded_broker_is_read_from_the_start(own_database, topics
     settings = own_database.with_(topic_partitions=2)
     await create_topics(settings)
     carrier, plate_list = plates(4)
-    await register(settings.database_url, {"carriers": [{"id": carrier, "name": carrier}]})
+    await register_carrier(settings.database_url, carrier)
     fixes = fleet_fixes(plate_list, carrier)
     pool = await create_pool(settings.asyncpg_dsn)
     try:
