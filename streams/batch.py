@@ -21,10 +21,11 @@ class Outcome:
     max_ts: int | None = None
 
 
-def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceIndex, ctx: Context) -> Outcome:
+def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceIndex, ctx: Context,
+            stored: int = 0) -> Outcome:
     """Fixes of a batch, each vehicle's in event-time order (a device's blind-area upload
     may reach the broker in any order); H3 cells and geofences for the whole batch at once.
-    Fixes marked `stored` are history replayed for late ones: they run the rules again
+    The first `stored` fixes are history replayed for late ones: they run the rules again
     but are not stored again."""
     out = Outcome()
     if not fixes:
@@ -32,6 +33,7 @@ def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceI
     cells = index.cells([f["lat"] for f in fixes], [f["lon"] for f in fixes])
     zones = index.containing([f["lat"] for f in fixes], [f["lon"] for f in fixes], cells)
     by_plate: dict[str, list[int]] = defaultdict(list)
+    times = [f["ts"] for f in fixes]
     for i, f in enumerate(fixes):
         f["h3_cell"] = cells[i]
         by_plate[f["plate"]].append(i)
@@ -39,16 +41,19 @@ def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceI
         state = states.get(plate)
         if state is None:
             state = states[plate] = VehicleState(plate)
-        indexes.sort(key=lambda i: fixes[i]["ts"])
+        indexes.sort(key=times.__getitem__)
         for i in indexes:
             f = fixes[i]
-            duplicate = state.last_ts == f["ts"]
+            duplicate = state.last_ts == times[i]
             events = step(state, f, zones[i], ctx)
-            out.events += events
-            if not duplicate and not f.get("stored") and not any(v["kind"] == "gps_jump" for _, v in events):
+            if events:
+                out.events += events
+                if events[0][1]["kind"] == "gps_jump":  # a jump comes alone and stays out of the track
+                    continue
+            if not duplicate and i >= stored:
                 out.positions.append(f)
         out.touched.add(plate)
-        last = fixes[indexes[-1]]["ts"]
+        last = times[indexes[-1]]
         out.max_ts = last if out.max_ts is None else max(out.max_ts, last)
     return out
 

@@ -26,7 +26,8 @@ class References:
         self._waybills_seen: datetime | None = None
 
     def waybill_at(self, plate: str, ts: int) -> ActiveWaybill | None:
-        return active(list(self.waybills.get(plate, {}).values()), ts)
+        waybills = self.waybills.get(plate)
+        return active(list(waybills.values()), ts) if waybills else None
 
     def station(self, station_id: str) -> Geofence | None:
         return next((g for g in self.index.geofences.values()

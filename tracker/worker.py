@@ -61,7 +61,7 @@ class Worker(PartitionedLoop):
         fixes, dead = self.decode(records, REQUIRED, "a normalised fix")
         await self.publisher.publish(self.topics.deadletter, dead)
         history = await self._replay_late(fixes)
-        outcome = process(history + fixes, self.states, self.index, self.ctx)
+        outcome = process(history + fixes, self.states, self.index, self.ctx, stored=len(history))
         if history:  # a replay repeats events already sent; send only what is new
             sent = await store.emitted(self.pool, [event_id(v, t) for t, v in outcome.events])
             outcome.events = [(t, v) for t, v in outcome.events if event_id(v, t) not in sent]

@@ -19,6 +19,7 @@ from streams.rules.waybills import ActiveWaybill
 
 Event = tuple[str, dict]  # (event type, violation)
 STOP_ALLOWED = ("parking", "chem_park", "filling_station")
+NO_ZONES: list[Geofence] = []
 
 
 @dataclass
@@ -34,8 +35,16 @@ class Step:
     def __init__(self, state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) -> None:
         self.s, self.fix, self.ctx, self.cfg = state, fix, ctx, ctx.config
         self.t, self.lat, self.lon, self.speed = fix["ts"], fix["lat"], fix["lon"], fix["speed_kmh"]
-        self.zones = [ctx.geofences[g] for g in sorted(zones) if g in ctx.geofences]
+        self.zones = [ctx.geofences[g] for g in sorted(zones) if g in ctx.geofences] if zones else NO_ZONES
         self.events: list[Event] = []
+        self._waybill: ActiveWaybill | None | bool = False  # False: not looked up yet
+
+    @property
+    def waybill(self) -> ActiveWaybill | None:
+        """The active waybill at this fix, looked up once per fix (several rules ask)."""
+        if self._waybill is False:
+            self._waybill = self.ctx.waybill_at(self.s.plate, self.t)
+        return self._waybill
 
     # -- opening and closing -------------------------------------------------------
     def open(self, key: str, kind: str, started: int, lat: float, lon: float, **extra) -> None:
@@ -57,7 +66,8 @@ class Step:
     # -- the rules, in order ---------------------------------------------------------
     def run(self) -> list[Event]:
         s = self.s
-        self.close("offline", self.t)
+        if "offline" in s.open:
+            self.close("offline", self.t)
         self.motion()
         self.parking()
         self.restricted_roads()
@@ -117,20 +127,22 @@ class Step:
                 self.open(f"no_stopping:{gid}", "no_stopping", s.anchor_ts, s.anchor_lat, s.anchor_lon,
                           geofence_id=gid)
         if age >= cfg.illegal_parking_s * 1000 and "illegal_parking" not in s.open and not self.may_stop_here():
-            waybill = self.ctx.waybill_at(s.plate, self.t)
+            waybill = self.waybill
             self.open("illegal_parking", "illegal_parking", s.anchor_ts, s.anchor_lat, s.anchor_lon,
                       waybill_id=waybill.id if waybill else None)
 
     def may_stop_here(self) -> bool:
         if any(g.kind in STOP_ALLOWED for g in self.zones):
             return True
-        waybill = self.ctx.waybill_at(self.s.plate, self.t)
+        waybill = self.waybill
         return waybill is not None and waybill.near_an_end(self.s.anchor_lat, self.s.anchor_lon,
                                                            self.cfg.waybill_place_radius_m)
 
     def restricted_roads(self) -> None:
         """Two consecutive fixes (>= 10 s apart) inside during a ban window open; two outside close."""
         s, gap = self.s, self.cfg.restricted_min_gap_s * 1000
+        if not self.zones and not s.restricted:
+            return
         inside = {g.id for g in self.zones if g.kind == "restricted_road" and banned(self.t, g.ban_windows)}
         for gid in inside:
             first, count_in, _ = s.restricted.get(gid, [self.t, 0, 0])
@@ -148,6 +160,8 @@ class Step:
                 s.restricted[gid] = [first, 0, count_out + 1]
 
     def speed_limit(self) -> tuple[float, str | None]:
+        if not self.zones:
+            return self.cfg.default_speed_limit_kmh, None
         zones = [g for g in self.zones if g.kind == "speed_zone" and g.speed_limit_kmh is not None]
         if not zones:
             return self.cfg.default_speed_limit_kmh, None
@@ -206,9 +220,10 @@ class Step:
 
     def route(self) -> None:
         s, cfg = self.s, self.cfg
-        waybill = self.ctx.waybill_at(s.plate, self.t)
+        waybill = self.waybill
         if waybill is None:
-            self.close("route_deviation", self.t)
+            if "route_deviation" in s.open:
+                self.close("route_deviation", self.t)
             s.deviation_ts = None
             return
         distance = waybill.distance_from_route_m(self.lat, self.lon)

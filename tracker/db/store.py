@@ -116,13 +116,12 @@ async def checkpoint_before(pool: asyncpg.Pool, plate: str, ts: int) -> tuple[in
 
 
 async def history(pool: asyncpg.Pool, plate: str, after_ts: int) -> list[dict]:
-    """The stored fixes of `plate` after `after_ts`, marked as already stored."""
+    """The stored fixes of `plate` after `after_ts`."""
     rows = await pool.fetch(
         """SELECT ts, lat, lon, speed_kmh, heading_deg, alt_m, h3_cell, source, received_at FROM positions
            WHERE plate = $1 AND ts > $2 ORDER BY ts""", plate, utc(after_ts))
     return [{"plate": plate, "ts": epoch_ms(r["ts"]), "lat": r["lat"], "lon": r["lon"], "speed_kmh": r["speed_kmh"],
-             "heading_deg": r["heading_deg"], "source": r["source"], "received_at": epoch_ms(r["received_at"]),
-             "stored": True} for r in rows]
+             "heading_deg": r["heading_deg"], "source": r["source"], "received_at": epoch_ms(r["received_at"])} for r in rows]
 
 
 async def emitted(pool: asyncpg.Pool, event_ids: list[str]) -> set[str]:
