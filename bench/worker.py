@@ -92,6 +92,8 @@ def fleet_stream(vehicles: int, per_vehicle: int, t0: int, rng: random.Random, j
                           "heading_deg": round(heading, 1), "carrier_id": "BENCH", "received_at": t0 + k * 10_000,
                           "source": "http"})
     fixes.sort(key=lambda f: f["ts"])
+    for i, f in enumerate(fixes):  # as the API stamps them: one received_at per request of 500
+        f["received_at"] = fixes[i - i % 500]["ts"]
     return fixes
 
 
