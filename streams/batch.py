@@ -48,7 +48,7 @@ def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceI
             events = step(state, f, zones[i], ctx)
             if events:
                 out.events += events
-                if events[0][1]["kind"] == "gps_jump":  # a jump comes alone and stays out of the track
+                if events[-1][1]["kind"] == "gps_jump":  # a jump stays out of the track
                     continue
             if not duplicate and i >= stored:
                 out.positions.append(f)

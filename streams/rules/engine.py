@@ -262,13 +262,16 @@ def step(state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) ->
         if fix["ts"] < state.last_ts:
             state.late_fixes += 1
         return []
+    # A silence the clock did not see pass (a backlog, a replay, a back-filled track): the
+    # offline violation it makes must not depend on where batches happened to end.
+    gap = tick(state, fix["ts"], ctx) if state.last_ts is not None else []
     jump, distance, implied = is_jump(state, fix, ctx.config)
     if jump:
         violation = open_violation("gps_jump", state.plate, state.carrier_id, fix["ts"], fix["lat"], fix["lon"],
                                    details={"distance_m": round(distance, 1), "implied_speed_kmh": round(implied, 1),
                                             "from": {"lat": state.last_lat, "lon": state.last_lon}})
-        return [(OPENED, violation), (CLOSED, close_violation(violation, fix["ts"], duration_s=0))]
-    return Step(state, fix, zones, ctx).run()
+        return gap + [(OPENED, violation), (CLOSED, close_violation(violation, fix["ts"], duration_s=0))]
+    return gap + Step(state, fix, zones, ctx).run()
 
 
 def tick(state: VehicleState, now_ms: int, ctx: Context) -> list[Event]:

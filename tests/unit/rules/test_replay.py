@@ -40,3 +40,28 @@ def test_the_stream_raises_several_kinds():
 
 def test_state_stays_under_a_kilobyte():
     assert len(orjson.dumps(ONE_PASS.state.to_json())) < 1024
+
+
+# Moving, silent for 25 min, moving again: an offline violation from 10:03 to 10:28.
+GAPPED = drive(T, 180, every=10, speed=40) + drive(T + 1_680_000, 120, every=10, speed=40, east0=2000)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(min_value=1, max_value=len(GAPPED) - 1), st.floats(0, 1)), max_size=6,
+                unique_by=lambda c: c[0]))
+def test_a_silence_gives_one_offline_violation_whatever_the_clock_saw(cuts):
+    """Live, the clock (wall time) may run anywhere between a batch's last fix and the next
+    fix; in a backlog or a replay the silence lies inside one batch. Same events either way."""
+    one_pass = Run()
+    one_pass.feed(*GAPPED)
+    assert [k for k in one_pass.kinds() if k[1] == "offline"] == [("opened", "offline"), ("closed", "offline")]
+    run = Run()
+    bounds = sorted(cuts)
+    start = 0
+    for end, where in [*bounds, (len(GAPPED), 0.0)]:
+        run.feed(*GAPPED[start:end])
+        if end < len(GAPPED):
+            last, following = GAPPED[end - 1]["ts"], GAPPED[end]["ts"]
+            run.tick(last + int(where * (following - last)))
+        start = end
+    assert events_of(run) == events_of(one_pass)
