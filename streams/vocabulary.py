@@ -16,6 +16,8 @@ VIOLATION_KINDS = (
     "filling_unqualified",
     "filling_no_waybill",
 )
+# The kinds the per-vehicle rules decide from fixes (the rest come from filling records).
+FIX_RULE_KINDS = tuple(k for k in VIOLATION_KINDS if not k.startswith("filling_"))
 SEVERITIES = ("low", "medium", "high")
 AGENCIES = ("police", "transport", "market", "emergency")
 

@@ -18,3 +18,7 @@ WORKER_REWINDS = Counter("hazmat_worker_rewinds_total", "Returns to the stored o
                          ["group"])
 VIOLATION_EVENTS = Counter("hazmat_violation_events_total", "Violation events the workers produced (a retried batch counts again)", ["kind", "type"])
 LATE_REPLAYS = Counter("hazmat_worker_late_replays_total", "Vehicles replayed from a checkpoint for late fixes")
+LATE_UNREPLAYED = Counter("hazmat_worker_late_fixes_unreplayed_total",
+                          "Late fixes older than every checkpoint of their vehicle: stored, not run through the rules")
+WITHDRAWALS = Counter("hazmat_violations_withdrawn_total", "Violations withdrawn because late fixes disproved them",
+                      ["kind"])

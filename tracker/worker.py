@@ -14,20 +14,27 @@ import asyncpg
 
 from streams.batch import Outcome, process, tick_all
 from streams.kafka import Publisher, partition_for
-from streams.rules.engine import Context
+from streams.fix import MAX_AGE_MS
+from streams.rules.engine import Context, Event
 from streams.rules.state import VehicleState
-from streams.rules.violations import event_id
+from streams.rules.violations import CLOSED, event_id, withdraw_violation
 from streams.topics import Topics
+from streams.vocabulary import FIX_RULE_KINDS
 from tracker import outbox
 from tracker.consuming import PartitionedLoop
 from tracker.db import store
-from tracker.metrics import LATE_REPLAYS
+from tracker.metrics import LATE_REPLAYS, LATE_UNREPLAYED, WITHDRAWALS
 from tracker.settings import Settings
 
 REQUIRED = frozenset({"plate", "ts", "lat", "lon", "speed_kmh"})
-# Late fixes up to this much event time behind a vehicle's newest are replayed through
-# the rules (up to twice as much, depending on where the checkpoint rotation stands).
+# A late fix is replayed from the newest checkpoint before it: at most this much event
+# time of stored fixes is read again. Checkpoints are kept as long as the API accepts late
+# fixes (MAX_AGE_MS) and pruned every PRUNE_EVERY_S.
 CHECKPOINT_MS = 3600_000
+PRUNE_EVERY_S = 600
+# Withdrawn when a replay no longer yields them. Not gps_jump: the jumping fix is kept out
+# of the stored track, so a replay cannot see it again.
+WITHDRAWABLE = tuple(k for k in FIX_RULE_KINDS if k != "gps_jump")
 # Every batch allocates ~20 000 fix dicts; at Python's default threshold (700) the cyclic
 # collector runs ~30 times a batch and rescans the long-lived geofence index and states.
 # Measured by bench.worker: ~15 % of the worker's CPU, gone at this threshold.
@@ -43,6 +50,7 @@ class Worker(PartitionedLoop):
         self.ctx = Context(self.index.geofences, self.refs.waybill_at)
         self.states: dict[str, VehicleState] = {}
         self.watermark: int | None = None
+        self._pruned_at = time.monotonic()
         gc.set_threshold(*GC_THRESHOLD)
 
     def _owns(self, plate: str) -> bool:
@@ -67,43 +75,64 @@ class Worker(PartitionedLoop):
     async def handle(self, records: dict[int, list]) -> None:
         fixes, dead = self.decode(records, REQUIRED, "a normalised fix")
         await self.publisher.publish(self.topics.deadletter, dead)
-        history = await self._replay_late(fixes)
+        replayed, history = await self._replay_late(fixes)
         outcome = process(history + fixes, self.states, self.index, self.ctx, stored=len(history))
-        if history:  # a replay repeats events already sent; send only what is new
+        if replayed:  # a replay repeats events already sent; send only what is new
+            outcome.events += await self._withdrawals(replayed, outcome)
             sent = await store.emitted(self.pool, [event_id(v, t) for t, v in outcome.events])
             outcome.events = [(t, v) for t, v in outcome.events if event_id(v, t) not in sent]
         if outcome.max_ts is not None:
             self.watermark = max(self.watermark or outcome.max_ts, outcome.max_ts)
         result = self._result(outcome)
         result.checkpoints = self._checkpoints(outcome)
+        result.replayed = replayed
         result.offsets = self.offsets_of(records)
         await store.write_batch(self.pool, self.group, result)
 
-    async def _replay_late(self, fixes: list[dict]) -> list[dict]:
+    async def _replay_late(self, fixes: list[dict]) -> tuple[dict[str, int], list[dict]]:
         """For vehicles with fixes older than their newest (blind-area back-fill), go back to
-        a stored checkpoint before the oldest of them and return the stored fixes since it,
-        so the rules see the whole track in event-time order again."""
+        the newest checkpoint before the oldest of them and return, with the checkpoint's
+        event time per vehicle, the stored fixes since it, so the rules see the whole track
+        in event-time order again."""
         oldest: dict[str, int] = {}
         for f in fixes:
             state = self.states.get(f["plate"])
             if state is not None and state.last_ts is not None and f["ts"] < state.last_ts:
                 oldest[f["plate"]] = min(f["ts"], oldest.get(f["plate"], f["ts"]))
-        history = []
+        replayed, history = {}, []
         for plate, ts in oldest.items():
             found = await store.checkpoint_before(self.pool, plate, ts)
-            if found is None:
-                continue  # older than any checkpoint: stored, but the rules do not see it
+            if found is None:  # older than every checkpoint kept: stored, but the rules do not see it
+                LATE_UNREPLAYED.inc()
+                continue
             at, snapshot = found
             LATE_REPLAYS.inc()
             self.states[plate] = VehicleState.from_json(snapshot)
+            replayed[plate] = at
             history += await store.history(self.pool, plate, at)
-        return history
+        return replayed, history
+
+    async def _withdrawals(self, replayed: dict[str, int], outcome: Outcome) -> list[Event]:
+        """Violations the replayed vehicles had since their checkpoints that the whole track
+        no longer yields (say `offline` across a gap the back-fill filled) are withdrawn."""
+        decided = {v["violation_id"] for _, v in outcome.events}
+        out = []
+        for plate, at in replayed.items():
+            still_open = {v["violation_id"] for v in self.states[plate].open.values()}
+            for violation in await store.arisen_since(self.pool, plate, at, WITHDRAWABLE):
+                if violation["violation_id"] not in decided and violation["violation_id"] not in still_open:
+                    WITHDRAWALS.labels(violation["kind"]).inc()
+                    out.append((CLOSED, withdraw_violation(violation, "late fixes show it did not happen")))
+        return out
 
     def _checkpoints(self, outcome: Outcome) -> list[tuple[str, int, dict]]:
-        """Rotate a vehicle's checkpoints every CHECKPOINT_MS of its event time."""
+        """A checkpoint every CHECKPOINT_MS of a vehicle's event time, and the empty state
+        before its first fix, so a late fix anywhere in the window has one before it."""
         out = []
         for plate in outcome.touched:
             state = self.states[plate]
+            if state.checkpoint_ts is None:
+                out.append((plate, 0, VehicleState(plate).to_json()))
             if state.last_ts is not None and (state.checkpoint_ts is None
                                               or state.last_ts - state.checkpoint_ts >= CHECKPOINT_MS):
                 state.checkpoint_ts = state.last_ts
@@ -120,3 +149,6 @@ class Worker(PartitionedLoop):
             if outcome.events:
                 await store.write_batch(self.pool, self.group, self._result(outcome))
         await outbox.relay(self.pool, self.publisher)
+        if self.watermark is not None and time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
+            await store.prune_checkpoints(self.pool, self.watermark - MAX_AGE_MS)
+            self._pruned_at = time.monotonic()

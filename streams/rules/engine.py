@@ -14,7 +14,7 @@ from geofence.model import Geofence
 from streams.localtime import banned, in_minutes, local_midnight
 from streams.rules.config import RuleConfig
 from streams.rules.state import VehicleState
-from streams.rules.violations import CLOSED, OPENED, close_violation, open_violation
+from streams.rules.violations import CLOSED, OPENED, close_violation, open_violation, withdraw_violation
 from streams.rules.waybills import ActiveWaybill
 
 Event = tuple[str, dict]  # (event type, violation)
@@ -67,7 +67,7 @@ class Step:
     def run(self) -> list[Event]:
         s = self.s
         if "offline" in s.open:
-            self.close("offline", self.t)
+            self.back_online()
         self.motion()
         self.parking()
         self.restricted_roads()
@@ -77,6 +77,15 @@ class Step:
         self.route()
         s.last_ts, s.last_lat, s.last_lon, s.last_speed = self.t, self.lat, self.lon, self.speed
         return self.events
+
+    def back_online(self) -> None:
+        """The clock opened `offline` while no fix had arrived; a fix from within offline_s
+        of the last one (a delayed upload, blind-area back-fill) shows the vehicle was never
+        silent that long: the violation is withdrawn, not closed."""
+        if self.t - self.s.last_ts >= self.cfg.offline_s * 1000:
+            self.close("offline", self.t)
+        else:
+            self.events.append((CLOSED, withdraw_violation(self.s.open.pop("offline"), "a delayed fix shows no silence")))
 
     def motion(self) -> None:
         """Stops robust to parked GPS jitter: a stop begins below stop_speed and lasts until

@@ -73,7 +73,18 @@ def close_violation(violation: dict, ended_ms: int, **details) -> dict:
     return dict(violation, status="closed", ended_at=rfc3339(ended_ms), details={**violation["details"], **details})
 
 
+def withdraw_violation(violation: dict, reason: str) -> dict:
+    """The record of a violation that fixes arriving later showed did not happen: closed,
+    with no duration, `details.withdrawn` and the reason (announced as a closed event)."""
+    return dict(violation, status="closed", ended_at=violation["started_at"],
+                details={**violation["details"], "duration_s": 0, "withdrawn": True, "withdrawn_reason": reason})
+
+
 def event_id(violation: dict, event_type: str) -> str:
+    """Deterministic; a withdrawal has an id of its own, so consumers that dropped the
+    earlier closed event as a duplicate still see it."""
+    if violation["details"].get("withdrawn"):
+        return f"{violation['violation_id']}.withdrawn"
     return f"{violation['violation_id']}.{'opened' if event_type == OPENED else 'closed'}"
 
 

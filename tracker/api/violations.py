@@ -10,24 +10,15 @@ import orjson
 from aiohttp import web
 
 from streams.fix import normalise_plate
-from streams.rules.violations import rfc3339
 from streams.vocabulary import VIOLATION_KINDS
 from tracker.api.context import POOL, requires
 from tracker.api.query import parse_bbox, query_limit, query_time
 from tracker.api.problems import Problem, error
 from tracker.api.respond import json_bytes_response
 from tracker.auth import ADMIN, AGENCY, OPERATOR, Principal
-from tracker.db.store import epoch_ms, utc
+from tracker.db.store import VIOLATION_COLUMNS as COLUMNS
+from tracker.db.store import as_violation, epoch_ms, utc
 
-COLUMNS = """violation_id, kind, plate, carrier_id, status, started_at, ended_at, lat, lon, geofence_id,
-             waybill_id, severity, agencies, details"""
-
-
-def as_violation(row) -> dict:
-    out = dict(row)
-    out["started_at"] = rfc3339(epoch_ms(row["started_at"]))
-    out["ended_at"] = rfc3339(epoch_ms(row["ended_at"])) if row["ended_at"] else None
-    return out
 
 
 def _cursor(raw: str | None):

@@ -175,18 +175,14 @@ class VehicleState(Base):
 
 
 class VehicleCheckpoint(Base):
-    """Two past rule states of a vehicle, so late fixes can be replayed in event-time order.
-
-    `candidate` is taken at least CHECKPOINT_MS after the previous one and becomes
-    `checkpoint` at the next rotation, so the older of the two is always at least that old.
-    """
+    """A vehicle's rule state at an event time, so late fixes can be replayed in event-time
+    order from the newest checkpoint before them. One an hour of event time, kept for the
+    late-fix window (plus the newest older one); the first, at epoch 0, is the empty state."""
 
     __tablename__ = "vehicle_checkpoints"
     plate: Mapped[str] = mapped_column(Text, primary_key=True)
-    checkpoint_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    checkpoint: Mapped[dict | None] = mapped_column(JSONB)
-    candidate_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    candidate: Mapped[dict] = mapped_column(JSONB)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    state: Mapped[dict] = mapped_column(JSONB)
 
 
 class ConsumerOffset(Base):

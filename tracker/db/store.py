@@ -8,8 +8,11 @@ import asyncpg
 import orjson
 
 from streams.rules.state import VehicleState
+from streams.rules.violations import rfc3339
 from streams.rules.waybills import ActiveWaybill
 
+VIOLATION_COLUMNS = """violation_id, kind, plate, carrier_id, status, started_at, ended_at, lat, lon, geofence_id,
+                       waybill_id, severity, agencies, details"""
 POSITION_COLUMNS = ["plate", "ts", "lat", "lon", "speed_kmh", "heading_deg", "alt_m", "h3_cell", "source",
                     "received_at"]
 
@@ -35,6 +38,7 @@ class BatchResult:
     outbox: list[tuple[str, str | None, str, bytes]] = field(default_factory=list)  # topic, key, event id, value
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)  # (topic, partition) -> next offset
     checkpoints: list[tuple[str, int, dict]] = field(default_factory=list)  # plate, event time, state
+    replayed: dict[str, int] = field(default_factory=dict)  # plate -> event time its replay started from
 
 
 async def changed_geofences(pool: asyncpg.Pool, since: datetime | None) -> list[asyncpg.Record]:
@@ -92,12 +96,13 @@ async def write_batch(pool: asyncpg.Pool, group: str, result: BatchResult) -> No
                      status = EXCLUDED.status, updated_at = now()""",
                 [(s.plate, s.to_json(), utc(s.last_ts) if s.last_ts is not None else None, s.last_lat, s.last_lon,
                   s.last_speed, _status(s)) for s in result.states.values()])
+        if result.replayed:  # checkpoints taken after the replay's start no longer hold
+            await conn.executemany("DELETE FROM vehicle_checkpoints WHERE plate = $1 AND at > $2",
+                                   [(plate, utc(at)) for plate, at in result.replayed.items()])
         if result.checkpoints:
             await conn.executemany(
-                """INSERT INTO vehicle_checkpoints (plate, candidate_at, candidate) VALUES ($1, $2, $3)
-                   ON CONFLICT (plate) DO UPDATE SET checkpoint_at = vehicle_checkpoints.candidate_at,
-                     checkpoint = vehicle_checkpoints.candidate, candidate_at = EXCLUDED.candidate_at,
-                     candidate = EXCLUDED.candidate""",
+                """INSERT INTO vehicle_checkpoints (plate, at, state) VALUES ($1, $2, $3)
+                   ON CONFLICT (plate, at) DO UPDATE SET state = EXCLUDED.state""",
                 [(plate, utc(ts), state) for plate, ts, state in result.checkpoints])
         await upsert_violations(conn, list(result.violations.values()))
         await insert_outbox(conn, result.outbox)
@@ -106,13 +111,38 @@ async def write_batch(pool: asyncpg.Pool, group: str, result: BatchResult) -> No
 
 async def checkpoint_before(pool: asyncpg.Pool, plate: str, ts: int) -> tuple[int, dict] | None:
     """The newest stored rule state of `plate` taken at or before event time `ts`."""
-    row = await pool.fetchrow("SELECT * FROM vehicle_checkpoints WHERE plate = $1", plate)
-    if row is None:
-        return None
-    for at, state in ((row["candidate_at"], row["candidate"]), (row["checkpoint_at"], row["checkpoint"])):
-        if at is not None and epoch_ms(at) <= ts:
-            return epoch_ms(at), state
-    return None
+    row = await pool.fetchrow(
+        "SELECT at, state FROM vehicle_checkpoints WHERE plate = $1 AND at <= $2 ORDER BY at DESC LIMIT 1",
+        plate, utc(ts))
+    return (epoch_ms(row["at"]), row["state"]) if row else None
+
+
+async def prune_checkpoints(pool: asyncpg.Pool, before_ts: int) -> int:
+    """Drop checkpoints no late fix can need: older than `before_ts`, except each vehicle's
+    newest such one (a fix just inside the window replays from it)."""
+    done = await pool.execute(
+        """DELETE FROM vehicle_checkpoints c WHERE c.at < $1 AND EXISTS (
+             SELECT 1 FROM vehicle_checkpoints n WHERE n.plate = c.plate AND n.at > c.at AND n.at <= $1)""",
+        utc(before_ts))
+    return int(done.split()[-1])
+
+
+async def arisen_since(pool: asyncpg.Pool, plate: str, at_ts: int, kinds: tuple[str, ...]) -> list[dict]:
+    """The vehicle's violations of these kinds still open at event time `at_ts` or begun
+    after it, not withdrawn: what a replay from a checkpoint at `at_ts` re-decides."""
+    rows = await pool.fetch(
+        f"""SELECT {VIOLATION_COLUMNS} FROM violations
+            WHERE plate = $1 AND kind = ANY($2::text[]) AND (ended_at IS NULL OR ended_at > $3)
+              AND NOT coalesce((details->>'withdrawn')::boolean, false)""", plate, list(kinds), utc(at_ts))
+    return [as_violation(r) for r in rows]
+
+
+def as_violation(row) -> dict:
+    """A violations row as the Violation object of CONTRACTS.md."""
+    out = dict(row)
+    out["started_at"] = rfc3339(epoch_ms(row["started_at"]))
+    out["ended_at"] = rfc3339(epoch_ms(row["ended_at"])) if row["ended_at"] else None
+    return out
 
 
 async def history(pool: asyncpg.Pool, plate: str, after_ts: int) -> list[dict]:

@@ -5,7 +5,7 @@ from geofence.model import BanWindow
 from streams.rules.config import RuleConfig
 from tests.contracts import validate
 from tests.unit.rules.harness import MONDAY_10, Run, at, drive, fix, park, square, waybill
-from streams.rules.violations import cloud_event
+from streams.rules.violations import cloud_event, event_id
 
 T = MONDAY_10
 
@@ -232,3 +232,19 @@ def test_events_are_contract_cloud_events_with_stable_ids():
     assert [v["violation_id"] for _, v in first.events] == [v["violation_id"] for _, v in second.events]
     for event_type, violation in first.events:
         validate("violation_event.schema.json", cloud_event(event_type, violation))
+
+
+def test_offline_is_withdrawn_when_a_delayed_fix_shows_no_silence():
+    run = Run()
+    run.feed(*drive(T, 60))
+    opened = run.tick(T + 60_000 + 25 * 60_000)  # the clock: 25 min without a fix
+    assert [v["kind"] for _, v in opened] == ["offline"]
+    events = run.feed(fix(T + 60_000 + 5 * 60_000, 300, 0, 40))  # ... but one from 5 min after arrives late
+    assert [(t.rsplit(".", 1)[1], v["status"]) for t, v in events] == [("closed", "closed")]
+    withdrawn = events[0][1]
+    assert withdrawn["violation_id"] == opened[0][1]["violation_id"]
+    assert withdrawn["details"]["withdrawn"] is True and withdrawn["details"]["duration_s"] == 0
+    assert withdrawn["ended_at"] == withdrawn["started_at"]
+    assert event_id(withdrawn, events[0][0]) == f"{withdrawn['violation_id']}.withdrawn"
+    assert "offline" not in run.state.open
+    validate("violation_event.schema.json", cloud_event(events[0][0], withdrawn))
