@@ -11,6 +11,7 @@ import tracker.consuming
 from tests.scenario import expected_event_ids, plates, publish_in_chunks, register_carrier
 from tests.topic import read_topic
 from tests.waiting import until
+from tracker.db import store
 from tracker.db.pool import create_pool
 from tracker.serve import create_topics, worker_running
 
@@ -55,5 +56,69 @@ async def test_back_filled_speeding_is_found(own_database, topics, monkeypatch):
             await asyncio.sleep(2)
             positions = await pool.fetchval("SELECT count(*) FROM positions WHERE plate = $1", plate)
             assert positions == len(live) + len(backfill)  # the replayed history is not stored twice
+    finally:
+        await pool.close()
+
+
+async def test_hours_late_back_fill_is_replayed_and_disproved_offline_withdrawn(own_database, topics, monkeypatch):
+    """A six-hour track with a 40-minute hole: the hole reads as `offline`. Then the blind-area
+    upload arrives: the hole's fixes, and fixes from five hours back showing a speeding
+    episode. The rules replay from checkpoints hours old; `offline` is withdrawn."""
+    monkeypatch.setattr(tracker.consuming, "BATCH", 10)
+    settings = own_database.with_(topic_partitions=1)
+    await create_topics(settings)
+    carrier, (plate,) = plates(1)
+    await register_carrier(settings.database_url, carrier)
+    t0 = int(time.time() * 1000) - 6 * 3600_000
+    minute = 60_000
+    live = [fix(plate, carrier, t0 + m * minute, t0, 50.0) for m in range(0, 356, 5) if not 300 < m < 340]
+    hole = [fix(plate, carrier, t0 + m * minute, t0, 50.0) for m in range(305, 340, 5)]
+    speeding = [fix(plate, carrier, t0 + 60 * minute + s * 1000, t0, 75.0) for s in range(10, 120, 10) if s % 60]
+    live_events = expected_event_ids(live)
+    whole = expected_event_ids(sorted(live + hole + speeding, key=lambda f: f["ts"]))
+    offline = {e for e in live_events - whole}
+    assert len(offline) == 2 and all(".opened" in e or ".closed" in e for e in offline)  # the hole's offline
+    assert len(whole - live_events) == 2  # the speeding episode, only in the back-fill
+    withdrawn = {e.replace(".opened", ".withdrawn") for e in offline if e.endswith(".opened")}
+    pool = await create_pool(settings.asyncpg_dsn)
+    try:
+        async with worker_running(settings):
+            await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, live, 1, 0.0)
+
+            async def consumed(n):
+                return await pool.fetchval("SELECT next_offset FROM consumer_offsets WHERE group_id = $1",
+                                           settings.worker_group) == n
+
+            await until(lambda: consumed(len(live)), 60, "live track consumed")
+            checkpoints = await pool.fetchval("SELECT count(*) FROM vehicle_checkpoints WHERE plate = $1", plate)
+            assert checkpoints >= 4  # the empty state, then one every hour or more of event time
+            await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, hole + speeding, 1, 0.0)
+            await until(lambda: consumed(len(live) + len(hole) + len(speeding)), 60, "back-fill consumed")
+            expected = live_events | whole | withdrawn
+            events = await read_topic(settings.kafka_bootstrap, topics.violations, len(expected), timeout_s=30)
+            assert {e["id"] for _, e in events} == expected
+            gone = [e for _, e in events if e["id"] in withdrawn][0]
+            assert gone["type"] == "hazmat.violation.closed" and gone["data"]["details"]["withdrawn"] is True
+            row = await pool.fetchrow("SELECT status, details FROM violations WHERE violation_id = $1",
+                                      gone["data"]["violation_id"])
+            assert row["status"] == "closed" and row["details"]["withdrawn"] is True
+            await asyncio.sleep(2)
+            sent = await pool.fetchval("SELECT count(*) FROM outbox WHERE topic = $1", topics.violations)
+            assert sent == len(expected)  # nothing more: the replay repeats no event already sent
+    finally:
+        await pool.close()
+
+
+async def test_checkpoints_outside_the_late_window_are_pruned_but_the_newest_older_one_kept(settings):
+    pool = await create_pool(settings.asyncpg_dsn)
+    try:
+        day = 24 * 3600_000
+        now = int(time.time() * 1000)
+        await store.write_batch(pool, "prune-test", store.BatchResult(checkpoints=[
+            ("PRUNE-1", ts, {"plate": "PRUNE-1"}) for ts in (0, now - 9 * day, now - 8 * day, now - 6 * day, now)]))
+        await store.prune_checkpoints(pool, now - 7 * day)
+        kept = await pool.fetch("SELECT at FROM vehicle_checkpoints WHERE plate = 'PRUNE-1' ORDER BY at")
+        assert [store.epoch_ms(r["at"]) for r in kept] == [now - 8 * day, now - 6 * day, now]
+        assert await store.checkpoint_before(pool, "PRUNE-1", now - 7 * day) == (now - 8 * day, {"plate": "PRUNE-1"})
     finally:
         await pool.close()
