@@ -61,11 +61,10 @@ class Worker(PartitionedLoop):
 
     def _result(self, outcome: Outcome) -> store.BatchResult:
         result = store.BatchResult()
-        received: dict[int, object] = {}  # the API stamps one received_at per request: convert each once
-        result.positions = [
-            (f["plate"], store.utc(f["ts"]), f["lat"], f["lon"], f["speed_kmh"], f["heading_deg"], f.get("alt_m"),
-             f["h3_cell"], f.get("source", "http"), received.get(r) or received.setdefault(r, store.utc(r)))
-            for f in outcome.positions for r in (f.get("received_at", f["ts"]),)]
+        result.positions = [  # times as epoch ms: the pool's timestamptz codec takes them
+            (f["plate"], f["ts"], f["lat"], f["lon"], f["speed_kmh"], f["heading_deg"], f.get("alt_m"),
+             f["h3_cell"], f.get("source", "http"), f.get("received_at", f["ts"]))
+            for f in outcome.positions]
         result.states = {p: self.states[p] for p in outcome.touched}
         for _, violation in outcome.events:
             result.violations[violation["violation_id"]] = violation

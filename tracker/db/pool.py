@@ -1,8 +1,30 @@
 """The one owner of database connections: an asyncpg pool with JSON codecs set up."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import asyncpg
 import orjson
+
+# PostgreSQL counts timestamps in microseconds from 2000-01-01 UTC.
+PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+PG_EPOCH_MS = 946_684_800_000
+MICROSECOND = timedelta(microseconds=1)
+
+
+def _encode_timestamptz(value: datetime | int) -> tuple[int]:
+    """timestamptz parameters as aware datetimes or as epoch milliseconds (int): fixes carry
+    epoch ms, and the worker's COPY of positions spent more time making and encoding
+    datetimes (~1.5 us a fix) than on all the other columns together."""
+    if type(value) is int:
+        return ((value - PG_EPOCH_MS) * 1000,)
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r} for a timestamptz: give it a time zone")
+    return ((value - PG_EPOCH) // MICROSECOND,)
+
+
+def _decode_timestamptz(value: tuple[int]) -> datetime:
+    return PG_EPOCH + timedelta(microseconds=value[0])
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -10,6 +32,8 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(
             typename, schema="pg_catalog", encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads
         )
+    await conn.set_type_codec("timestamptz", schema="pg_catalog", encoder=_encode_timestamptz,
+                              decoder=_decode_timestamptz, format="tuple")
 
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import asyncpg
 import orjson
@@ -32,7 +32,7 @@ def epoch_ms(value: datetime) -> int:
 class BatchResult:
     """Everything one consumed batch changes, written atomically with its offsets."""
 
-    positions: list[tuple] = field(default_factory=list)
+    positions: list[tuple] = field(default_factory=list)  # POSITION_COLUMNS, times as epoch ms
     states: dict[str, VehicleState] = field(default_factory=dict)
     violations: dict[str, dict] = field(default_factory=dict)  # id -> latest record
     outbox: list[tuple[str, str | None, str, bytes]] = field(default_factory=list)  # topic, key, event id, value
@@ -71,9 +71,9 @@ async def stored_states(pool: asyncpg.Pool) -> list[VehicleState]:
     return [VehicleState.from_json(r["state"]) for r in rows]
 
 
-async def ensure_days(conn: asyncpg.Connection, days: set[date]) -> None:
-    if days:
-        await conn.execute("SELECT hazmat_ensure_position_partitions($1, $2)", min(days), max(days))
+async def ensure_days(conn: asyncpg.Connection, first_ms: int, last_ms: int) -> None:
+    """Day partitions of `positions` for every fix between these times (epoch ms)."""
+    await conn.execute("SELECT hazmat_ensure_position_partitions($1, $2)", utc(first_ms).date(), utc(last_ms).date())
 
 
 def _status(state: VehicleState) -> str:
@@ -85,7 +85,8 @@ def _status(state: VehicleState) -> str:
 async def write_batch(pool: asyncpg.Pool, group: str, result: BatchResult) -> None:
     async with pool.acquire() as conn, conn.transaction():
         if result.positions:
-            await ensure_days(conn, {p[1].date() for p in result.positions})
+            times = [p[1] for p in result.positions]
+            await ensure_days(conn, min(times), max(times))
             await conn.copy_records_to_table("positions", records=result.positions, columns=POSITION_COLUMNS)
         if result.states:
             await conn.executemany(
