@@ -75,7 +75,7 @@ class FillingWorker(PartitionedLoop):
 
     async def _save(self, conn, checks: dict, violations: list[dict]) -> None:
         await filling.save_checks(conn, checks)
-        await store.upsert_violations(conn, violations)
+        await store.upsert_violations(conn, [store.violation_row(v) for v in violations])
         # Decided whole, like gps_jump: an opened event and a closed one, with the same violation id.
         events = [e for v in violations for e in ((OPENED, dict(v, status="open", ended_at=None)), (CLOSED, v))]
         await store.insert_outbox(conn, outbox.rows(self.topics, events))

@@ -65,9 +65,9 @@ class Worker(PartitionedLoop):
             (f["plate"], f["ts"], f["lat"], f["lon"], f["speed_kmh"], f["heading_deg"], f.get("alt_m"),
              f["h3_cell"], f.get("source", "http"), f.get("received_at", f["ts"]))
             for f in outcome.positions]
-        result.states = {p: self.states[p] for p in outcome.touched}
-        for _, violation in outcome.events:
-            result.violations[violation["violation_id"]] = violation
+        result.states = [store.state_row(self.states[p]) for p in outcome.touched]
+        latest = {v["violation_id"]: v for _, v in outcome.events}
+        result.violations = [store.violation_row(v) for v in latest.values()]
         result.outbox = outbox.rows(self.topics, outcome.events)
         return result
 

@@ -8,7 +8,7 @@ import pytest
 from streams.rules.violations import close_violation, open_violation
 from tests.contracts import validate
 from tracker.api.context import POOL
-from tracker.db.store import upsert_violations
+from tracker.db.store import upsert_violations, violation_row
 
 pytestmark = pytest.mark.integration
 HOUR = 3600_000
@@ -25,7 +25,7 @@ async def stored(api):
         v = open_violation(kind, plate, "C1", T0 + i * HOUR, 29.9 + i * 0.01, 121.8)
         violations.append(close_violation(v, T0 + i * HOUR + 60_000) if i % 2 else v)
     async with api.client.app[POOL].acquire() as conn:
-        await upsert_violations(conn, violations)
+        await upsert_violations(conn, [violation_row(v) for v in violations])
     return plate, violations
 
 

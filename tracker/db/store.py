@@ -8,7 +8,7 @@ import asyncpg
 import orjson
 
 from streams.rules.state import VehicleState
-from streams.rules.violations import rfc3339
+from streams.rules.violations import ms, rfc3339
 from streams.rules.waybills import ActiveWaybill
 
 VIOLATION_COLUMNS = """violation_id, kind, plate, carrier_id, status, started_at, ended_at, lat, lon, geofence_id,
@@ -30,15 +30,28 @@ def epoch_ms(value: datetime) -> int:
 
 @dataclass
 class BatchResult:
-    """Everything one consumed batch changes, written atomically with its offsets."""
+    """Everything one consumed batch changes, written atomically with its offsets. Held as
+    rows built when the batch was processed: the worker goes on to the next batch (and
+    mutates its states) while this one is being written."""
 
     positions: list[tuple] = field(default_factory=list)  # POSITION_COLUMNS, times as epoch ms
-    states: dict[str, VehicleState] = field(default_factory=dict)
-    violations: dict[str, dict] = field(default_factory=dict)  # id -> latest record
+    states: list[tuple] = field(default_factory=list)  # state_row()
+    violations: list[tuple] = field(default_factory=list)  # violation_row(), one per id
     outbox: list[tuple[str, str | None, str, bytes]] = field(default_factory=list)  # topic, key, event id, value
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)  # (topic, partition) -> next offset
     checkpoints: list[tuple[str, int, dict]] = field(default_factory=list)  # plate, event time, state
     replayed: dict[str, int] = field(default_factory=dict)  # plate -> event time its replay started from
+
+
+def state_row(state: VehicleState) -> tuple:
+    status = "offline" if "offline" in state.open else "stopped" if state.stopped else "moving"
+    return (state.plate, state.to_json(), state.last_ts, state.last_lat, state.last_lon, state.last_speed, status)
+
+
+def violation_row(v: dict) -> tuple:
+    return (v["violation_id"], v["kind"], v["plate"], v["carrier_id"], v["status"], ms(v["started_at"]),
+            ms(v["ended_at"]) if v["ended_at"] else None, v["lat"], v["lon"], v["geofence_id"], v["waybill_id"],
+            v["severity"], v["agencies"], dict(v["details"]))  # details of an open violation change in place
 
 
 async def changed_geofences(pool: asyncpg.Pool, since: datetime | None) -> list[asyncpg.Record]:
@@ -76,12 +89,6 @@ async def ensure_days(conn: asyncpg.Connection, first_ms: int, last_ms: int) -> 
     await conn.execute("SELECT hazmat_ensure_position_partitions($1, $2)", utc(first_ms).date(), utc(last_ms).date())
 
 
-def _status(state: VehicleState) -> str:
-    if "offline" in state.open:
-        return "offline"
-    return "stopped" if state.stopped else "moving"
-
-
 async def write_batch(pool: asyncpg.Pool, group: str, result: BatchResult) -> None:
     async with pool.acquire() as conn, conn.transaction():
         if result.positions:
@@ -94,9 +101,7 @@ async def write_batch(pool: asyncpg.Pool, group: str, result: BatchResult) -> No
                    VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, now())
                    ON CONFLICT (plate) DO UPDATE SET state = EXCLUDED.state, last_ts = EXCLUDED.last_ts,
                      lat = EXCLUDED.lat, lon = EXCLUDED.lon, speed_kmh = EXCLUDED.speed_kmh,
-                     status = EXCLUDED.status, updated_at = now()""",
-                [(s.plate, s.to_json(), utc(s.last_ts) if s.last_ts is not None else None, s.last_lat, s.last_lon,
-                  s.last_speed, _status(s)) for s in result.states.values()])
+                     status = EXCLUDED.status, updated_at = now()""", result.states)
         if result.replayed:  # checkpoints taken after the replay's start no longer hold
             await conn.executemany("DELETE FROM vehicle_checkpoints WHERE plate = $1 AND at > $2",
                                    [(plate, utc(at)) for plate, at in result.replayed.items()])
@@ -105,7 +110,7 @@ async def write_batch(pool: asyncpg.Pool, group: str, result: BatchResult) -> No
                 """INSERT INTO vehicle_checkpoints (plate, at, state) VALUES ($1, $2, $3)
                    ON CONFLICT (plate, at) DO UPDATE SET state = EXCLUDED.state""",
                 [(plate, utc(ts), state) for plate, ts, state in result.checkpoints])
-        await upsert_violations(conn, list(result.violations.values()))
+        await upsert_violations(conn, result.violations)
         await insert_outbox(conn, result.outbox)
         await save_offsets(conn, group, result.offsets)
 
@@ -159,8 +164,9 @@ async def emitted(pool: asyncpg.Pool, event_ids: list[str]) -> set[str]:
     rows = await pool.fetch("SELECT DISTINCT event_id FROM outbox WHERE event_id = ANY($1::text[])", event_ids)
     return {r["event_id"] for r in rows}
 
-async def upsert_violations(conn: asyncpg.Connection, violations: list[dict]) -> None:
-    if not violations:
+async def upsert_violations(conn: asyncpg.Connection, rows: list[tuple]) -> None:
+    """Rows of violation_row(), at most one per violation id."""
+    if not rows:
         return
     await conn.executemany(
         """INSERT INTO violations (violation_id, kind, plate, carrier_id, status, started_at, ended_at, lat,
@@ -168,12 +174,7 @@ async def upsert_violations(conn: asyncpg.Connection, violations: list[dict]) ->
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now())
            ON CONFLICT (violation_id) DO UPDATE SET status = EXCLUDED.status, ended_at = EXCLUDED.ended_at,
              details = EXCLUDED.details, severity = EXCLUDED.severity, agencies = EXCLUDED.agencies,
-             updated_at = now()""",
-        [(v["violation_id"], v["kind"], v["plate"], v["carrier_id"], v["status"],
-          datetime.fromisoformat(v["started_at"]),
-          datetime.fromisoformat(v["ended_at"]) if v["ended_at"] else None, v["lat"], v["lon"],
-          v["geofence_id"], v["waybill_id"], v["severity"], v["agencies"], v["details"])
-         for v in violations])
+             updated_at = now()""", rows)
 
 
 async def insert_outbox(conn: asyncpg.Connection, rows: list[tuple]) -> None:
