@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import orjson
 
 from streams.kafka import consumer
 
 
-async def read_topic(bootstrap: str, topic: str, count: int, timeout_s: float = 20.0) -> list[tuple[str | None, dict]]:
-    """The first `count` messages of `topic` as (key, value); fails if fewer arrive in time."""
+async def read_topic(bootstrap: str, topic: str, count: int, timeout_s: float = 20.0,
+                     wanted: Callable[[dict], bool] | None = None) -> list[tuple[str | None, dict]]:
+    """The first `count` messages of `topic` (those whose value is `wanted`) as (key, value);
+    fails if fewer arrive in time."""
     c = consumer(bootstrap, [topic], group_id=None)
     await c.start()
     out: list[tuple[str | None, dict]] = []
@@ -18,7 +21,8 @@ async def read_topic(bootstrap: str, topic: str, count: int, timeout_s: float = 
             while len(out) < count:
                 batches = await c.getmany(timeout_ms=500)
                 for records in batches.values():
-                    out += [(r.key.decode() if r.key is not None else None, orjson.loads(r.value)) for r in records]
+                    out += [(r.key.decode() if r.key is not None else None, value) for r in records
+                            for value in (orjson.loads(r.value),) if wanted is None or wanted(value)]
     except TimeoutError:
         raise AssertionError(f"{topic}: {len(out)} of {count} messages after {timeout_s}s") from None
     finally:

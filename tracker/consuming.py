@@ -5,6 +5,12 @@ this class owns what makes that safe: seeking to stored offsets on assignment, p
 and rewinding while the database is unavailable, and dropping records fetched before a
 seek. A rebalance waits for the batch in hand to commit (the listener runs in aiokafka's
 task and takes the same lock).
+
+A subclass may `submit` a batch's transaction instead of awaiting it, so the next batch is
+fetched and processed while it commits. Transactions stay in order, one in flight; when
+one fails, the next is never started and the member rewinds to the stored offsets, so
+memory that ran ahead is rebuilt from PostGIS. Whatever reads what the worker wrote (and
+every rebalance) first `settle`s.
 """
 from __future__ import annotations
 
@@ -41,6 +47,7 @@ class PartitionedLoop:
         self._stale = False  # in-memory state or positions may be ahead of PostGIS
         # Per owned partition, the offset the next batch must start at (None: from the start).
         self._next: dict[int, int | None] = {}
+        self._writing: asyncio.Future | None = None  # the submitted transaction, until known committed
 
     # -- for subclasses ---------------------------------------------------------------------
     async def load_owned(self) -> None:
@@ -69,6 +76,26 @@ class PartitionedLoop:
                                                       "source": self.group, "received_at": int(time.time() * 1000)})))
         return items, dead
 
+    async def submit(self, transaction: asyncio.Future) -> None:
+        """Hand over a started transaction, once the one before it has committed."""
+        await self.settle()
+        self._writing = transaction
+
+    async def settle(self) -> None:
+        """Wait for the submitted transaction; its failure is raised here."""
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            await writing
+
+    async def _settle_quietly(self) -> bool:
+        try:
+            await self.settle()
+            return True
+        except RETRYABLE as exc:
+            log.warning("%s: batch not committed, back to the stored offsets: %r", self.group, exc)
+            self._stale = True
+            return False
+
     def offsets_of(self, records: dict[int, list]) -> dict[tuple[str, int], int]:
         return {(self.topic, p): rs[-1].offset + 1 for p, rs in records.items()}
 
@@ -83,10 +110,12 @@ class PartitionedLoop:
     async def _revoked(self, partitions: list[int]) -> None:
         async with self._busy:
             self.owned -= set(partitions)
-            await self.load_owned()
+            if await self._settle_quietly():  # else the rewind that follows reloads
+                await self.load_owned()
 
     async def _rewind(self) -> None:
         """Back to what PostGIS holds; until that succeeds nothing is processed."""
+        await self._settle_quietly()
         self._stale = True
         WORKER_REWINDS.labels(self.group).inc()
         try:
@@ -154,4 +183,5 @@ class PartitionedLoop:
                     self._stale = True
                     await asyncio.sleep(1)
         finally:
+            await self._settle_quietly()
             await self._consumer.stop()

@@ -11,7 +11,7 @@ INTAKE_ITEMS = Counter("hazmat_intake_items_total", "Items received by the HTTP 
 BROKER_FAILURES = Counter("hazmat_broker_unavailable_total", "Intake requests answered 503: broker unavailable")
 WORKER_RECORDS = Counter("hazmat_worker_records_total", "Records committed by the stream workers", ["group"])
 WORKER_BATCH_SECONDS = Histogram(
-    "hazmat_worker_batch_seconds", "Time from a batch fetched to its transaction committed", ["group"],
+    "hazmat_worker_batch_seconds", "Time from a batch fetched to its transaction handed to the writer (it commits while the next batch is processed)", ["group"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 WORKER_REWINDS = Counter("hazmat_worker_rewinds_total", "Returns to the stored offsets (assignments, failures)",

@@ -1,12 +1,14 @@
 """`hazmat worker`: the member of the consumer group on hazmat.fixes.v1.
 
 Per batch: decode, run the core, then in one PostGIS transaction write positions,
-vehicle state, violations, the outbox and the consumed offsets; then relay the outbox.
+vehicle state, violations, the outbox and the consumed offsets (on the writer's thread,
+while the next batch is processed); then relay the outbox.
 A member that takes over a partition resumes from the offset stored with the results,
 so a crash repeats at most the uncommitted batch, with the same violation ids.
 """
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 
@@ -23,6 +25,7 @@ from streams.vocabulary import FIX_RULE_KINDS
 from tracker import outbox
 from tracker.consuming import PartitionedLoop
 from tracker.db import store
+from tracker.db.writer import BackgroundWriter
 from tracker.metrics import LATE_REPLAYS, LATE_UNREPLAYED, WITHDRAWALS
 from tracker.settings import Settings
 
@@ -46,6 +49,7 @@ class Worker(PartitionedLoop):
         self.topics = Topics(settings.topic_prefix)
         super().__init__(settings, pool, self.topics.fixes, settings.worker_group)
         self.publisher = publisher
+        self.writer = BackgroundWriter(settings.asyncpg_dsn)
         self.index = self.refs.index
         self.ctx = Context(self.index.geofences, self.refs.waybill_at)
         self.states: dict[str, VehicleState] = {}
@@ -86,7 +90,17 @@ class Worker(PartitionedLoop):
         result.checkpoints = self._checkpoints(outcome)
         result.replayed = replayed
         result.offsets = self.offsets_of(records)
-        await store.write_batch(self.pool, self.group, result)
+        await self._submit(result)
+
+    async def _submit(self, result: store.BatchResult) -> None:
+        await self.submit(self.writer.run(lambda pool: store.write_batch(pool, self.group, result)))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.writer.start()
+        try:
+            await super().run(stop)
+        finally:
+            await self.writer.close()
 
     async def _replay_late(self, fixes: list[dict]) -> tuple[dict[str, int], list[dict]]:
         """For vehicles with fixes older than their newest (blind-area back-fill), go back to
@@ -99,6 +113,8 @@ class Worker(PartitionedLoop):
             if state is not None and state.last_ts is not None and f["ts"] < state.last_ts:
                 oldest[f["plate"]] = min(f["ts"], oldest.get(f["plate"], f["ts"]))
         replayed, history = {}, []
+        if oldest:
+            await self.settle()  # the stored track and checkpoints must include the batch before
         for plate, ts in oldest.items():
             found = await store.checkpoint_before(self.pool, plate, ts)
             if found is None:  # older than every checkpoint kept: stored, but the rules do not see it
@@ -146,7 +162,9 @@ class Worker(PartitionedLoop):
         if now is not None:
             outcome = tick_all(self.states, now, self.ctx)
             if outcome.events:
-                await store.write_batch(self.pool, self.group, self._result(outcome))
+                await self._submit(self._result(outcome))
+        if idle:  # nothing to overlap with: commit now, so this batch's events are relayed now
+            await self.settle()
         await outbox.relay(self.pool, self.publisher)
         if self.watermark is not None and time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
             await store.prune_checkpoints(self.pool, self.watermark - MAX_AGE_MS)
