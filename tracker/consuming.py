@@ -48,6 +48,7 @@ class PartitionedLoop:
         # Per owned partition, the offset the next batch must start at (None: from the start).
         self._next: dict[int, int | None] = {}
         self._writing: asyncio.Future | None = None  # the submitted transaction, until known committed
+        self.backlogged = False  # the last poll returned a full batch: more is waiting
 
     # -- for subclasses ---------------------------------------------------------------------
     async def load_owned(self) -> None:
@@ -153,6 +154,7 @@ class PartitionedLoop:
                 rs = self._contiguous(tp.partition, rs)
                 if rs:
                     records[tp.partition] = rs
+        self.backlogged = sum(len(rs) for rs in batches.values()) >= BATCH
         if records:
             with WORKER_BATCH_SECONDS.labels(self.group).time():
                 await self.handle(records)

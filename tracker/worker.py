@@ -163,7 +163,7 @@ class Worker(PartitionedLoop):
             outcome = tick_all(self.states, now, self.ctx)
             if outcome.events:
                 await self._submit(self._result(outcome))
-        if idle:  # nothing to overlap with: commit now, so this batch's events are relayed now
+        if not self.backlogged:  # nothing to overlap with: commit now, so this batch's events go out now
             await self.settle()
         await outbox.relay(self.pool, self.publisher)
         if self.watermark is not None and time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
