@@ -25,6 +25,18 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * _asin(_sqrt(a) if a < 1.0 else 1.0)
 
 
+_M_PER_DEG = EARTH_RADIUS_M * _RAD
+
+
+def surely_within_m(lat1: float, lon1: float, lat2: float, lon2: float, metres: float) -> bool:
+    """True only if the great-circle distance is below `metres` (False proves nothing).
+
+    Haversine's distance is at most R * (|dlat| + |dlon|) in radians (|sin x| <= |x|,
+    cos <= 1) times 1 + 1e-9 at these scales; the 1 % margin covers that many times over.
+    Lets most fixes skip the trigonometry."""
+    return (abs(lat2 - lat1) + abs(lon2 - lon1)) * _M_PER_DEG < 0.99 * metres
+
+
 class LocalPlane:
     """Equirectangular projection about (lon0, lat0), in metres."""
 

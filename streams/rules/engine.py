@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from geofence.metric import haversine_m
+from geofence.metric import haversine_m, surely_within_m
 from geofence.model import Geofence
 from streams.localtime import banned, in_minutes, local_midnight
 from streams.rules.config import RuleConfig
@@ -69,8 +69,10 @@ class Step:
         if "offline" in s.open:
             self.back_online()
         self.motion()
-        self.parking()
-        self.restricted_roads()
+        if s.anchor_ts is not None:
+            self.parking()
+        if self.zones or s.restricted:
+            self.restricted_roads()
         self.speeding()
         self.night()
         self.fatigue()
@@ -95,6 +97,8 @@ class Step:
             if self.speed < cfg.stop_speed_kmh:
                 s.anchor_ts, s.anchor_lat, s.anchor_lon = self.t, self.lat, self.lon
             return
+        if surely_within_m(s.anchor_lat, s.anchor_lon, self.lat, self.lon, cfg.stop_radius_m):
+            return  # still where it stopped, whatever speed jitter reports
         away = haversine_m(s.anchor_lat, s.anchor_lon, self.lat, self.lon)
         if away > cfg.move_away_m:
             self.end_stop()
@@ -124,8 +128,6 @@ class Step:
 
     def parking(self) -> None:
         s, cfg = self.s, self.cfg
-        if not s.stopped:
-            return
         age = self.stop_age_ms()
         if age >= cfg.rest_s * 1000 and (s.drive_start_ts is not None or "fatigue_driving" in s.open):
             self.rested(s.anchor_ts + cfg.rest_s * 1000)
@@ -150,8 +152,6 @@ class Step:
     def restricted_roads(self) -> None:
         """Two consecutive fixes (>= 10 s apart) inside during a ban window open; two outside close."""
         s, gap = self.s, self.cfg.restricted_min_gap_s * 1000
-        if not self.zones and not s.restricted:
-            return
         inside = {g.id for g in self.zones if g.kind == "restricted_road" and banned(self.t, g.ban_windows)}
         for gid in inside:
             first, count_in, _ = s.restricted.get(gid, [self.t, 0, 0])
@@ -254,7 +254,7 @@ class Step:
 
 
 def is_jump(state: VehicleState, fix: dict, cfg: RuleConfig) -> tuple[bool, float, float]:
-    if state.last_ts is None:
+    if state.last_ts is None or surely_within_m(state.last_lat, state.last_lon, fix["lat"], fix["lon"], cfg.jump_min_m):
         return False, 0.0, 0.0
     distance = haversine_m(state.last_lat, state.last_lon, fix["lat"], fix["lon"])
     seconds = max((fix["ts"] - state.last_ts) / 1000, 0.001)
