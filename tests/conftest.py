@@ -2,15 +2,20 @@
 with its own topic prefix, so tests never see each other's messages."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
 
+from streams.kafka import Publisher
 from streams.topics import Topics
 from tests import stack
 from tests.client import Api, fleet_body
 from tracker.api.app import create_app
 from tracker.auth import ADMIN, insert_token, new_token
+from tracker.db.pool import create_pool
+from tracker.serve import create_topics
+from tracker.worker import Worker
 from tracker.settings import Settings
 
 
@@ -80,3 +85,19 @@ def own_database(pg_server, worker_settings):
     vehicles, whose states workers would load and time out (offline) on this test's topics."""
     with stack.fresh_database(pg_server) as url:
         yield worker_settings.with_(database_url=url)
+
+
+@pytest.fixture
+async def worker(settings):
+    """A fix worker on the test's topics, in the test's event loop (the API's pool is its own)."""
+    await create_topics(settings)
+    pool = await create_pool(settings.asyncpg_dsn)
+    publisher = Publisher(settings.kafka_bootstrap)
+    worker = Worker(settings.with_(worker_group=f"g-{settings.topic_prefix}"), pool, publisher)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    yield worker
+    stop.set()
+    await asyncio.wait_for(task, 30)
+    await publisher.close()
+    await pool.close()

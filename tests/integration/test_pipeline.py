@@ -2,21 +2,16 @@
 GET /v1/violations and from the violation topics, all against the real broker and PostGIS."""
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
 
-from streams.kafka import Publisher
 from streams.localtime import local_midnight
 from tests.client import fleet_body
 from tests.contracts import validate
 from tests.topic import read_topic
 from tests.waiting import until
 from tracker.api.context import POOL
-from tracker.db.pool import create_pool
-from tracker.serve import create_topics
-from tracker.worker import Worker
 
 pytestmark = pytest.mark.integration
 
@@ -29,22 +24,7 @@ def fix(plate: str, t: int, east_m: float, north_m: float, speed: float) -> dict
             "speed_kmh": speed, "heading_deg": 90}
 
 
-@pytest.fixture
-async def worker(settings):
-    await create_topics(settings)
-    pool = await create_pool(settings.asyncpg_dsn)
-    publisher = Publisher(settings.kafka_bootstrap)
-    worker = Worker(settings.with_(worker_group=f"g-{settings.topic_prefix}"), pool, publisher)
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(stop))
-    yield worker
-    stop.set()
-    await asyncio.wait_for(task, 30)
-    await publisher.close()
-    await pool.close()
-
-
-async def test_a_small_fleet_day_yields_the_expected_violations(api, settings, topics, worker):
+async def test_a_few_minutes_of_three_vehicles_yield_the_expected_violations(api, settings, topics, worker):
     fleet, body = fleet_body()
     await api.json("PUT", "/v1/registry", api.admin_token, expect=200, json=body)
     carrier = fleet.carriers[0]
