@@ -25,14 +25,22 @@ def fix(plate: str, carrier: str, t: int, t0: int, speed: float) -> dict:
             "heading_deg": 90.0, "carrier_id": carrier, "received_at": t, "source": "http"}
 
 
-async def test_back_filled_speeding_is_found(own_database, topics, monkeypatch):
-    # small batches: checkpoints (every hour of event time) rotate within the track, and the worker never idles on it
-    # (idle, its clock is wall time, and this track is older than the offline threshold)
+@pytest.fixture
+async def one_vehicle(own_database, monkeypatch):
+    """Single-partition topics, one registered vehicle, and workers taking batches of 10:
+    checkpoints (every hour of event time) rotate within the track, and the worker never
+    idles on it (idle, its clock is wall time, and these tracks are older than the offline
+    threshold)."""
     monkeypatch.setattr(tracker.consuming, "BATCH", 10)
     settings = own_database.with_(topic_partitions=1)
     await create_topics(settings)
     carrier, (plate,) = plates(1)
     await register_carrier(settings.database_url, carrier)
+    return settings, carrier, plate
+
+
+async def test_back_filled_speeding_is_found(one_vehicle, topics):
+    settings, carrier, plate = one_vehicle
     t0 = int(time.time() * 1000) - 100 * 60_000
     live = [fix(plate, carrier, t0 + m * 60_000, t0, 50.0) for m in range(0, 91)]
     live += [fix(plate, carrier, t0 + m * 60_000, t0, 0.0) for m in range(91, 99)]
@@ -60,15 +68,11 @@ async def test_back_filled_speeding_is_found(own_database, topics, monkeypatch):
         await pool.close()
 
 
-async def test_hours_late_back_fill_is_replayed_and_disproved_offline_withdrawn(own_database, topics, monkeypatch):
+async def test_hours_late_back_fill_is_replayed_and_disproved_offline_withdrawn(one_vehicle, topics):
     """A six-hour track with a 40-minute hole: the hole reads as `offline`. Then the blind-area
     upload arrives: the hole's fixes, and fixes from five hours back showing a speeding
     episode. The rules replay from checkpoints hours old; `offline` is withdrawn."""
-    monkeypatch.setattr(tracker.consuming, "BATCH", 10)
-    settings = own_database.with_(topic_partitions=1)
-    await create_topics(settings)
-    carrier, (plate,) = plates(1)
-    await register_carrier(settings.database_url, carrier)
+    settings, carrier, plate = one_vehicle
     t0 = int(time.time() * 1000) - 6 * 3600_000
     minute = 60_000
     live = [fix(plate, carrier, t0 + m * minute, t0, 50.0) for m in range(0, 356, 5) if not 300 < m < 340]
