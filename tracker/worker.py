@@ -19,7 +19,7 @@ from streams.kafka import Publisher, partition_for
 from streams.fix import MAX_AGE_MS
 from streams.rules.engine import Context, Event
 from streams.rules.state import VehicleState
-from streams.rules.violations import CLOSED, event_id, withdraw_violation
+from streams.rules.violations import CLOSED, OPENED, event_id, revise_violation, withdraw_violation
 from streams.topics import Topics
 from streams.vocabulary import FIX_RULE_KINDS
 from tracker import outbox
@@ -80,10 +80,8 @@ class Worker(PartitionedLoop):
         await self.publisher.publish(self.topics.deadletter, dead)
         replayed, history = await self._replay_late(fixes)
         outcome = process(history + fixes, self.states, self.index, self.ctx, stored=len(history))
-        if replayed:  # a replay repeats events already sent; send only what is new
-            outcome.events += await self._withdrawals(replayed, outcome)
-            sent = await store.emitted(self.pool, [event_id(v, t) for t, v in outcome.events])
-            outcome.events = [(t, v) for t, v in outcome.events if event_id(v, t) not in sent]
+        if replayed:
+            outcome.events = await self._reconciled(replayed, outcome)
         if outcome.max_ts is not None:
             self.watermark = max(self.watermark or outcome.max_ts, outcome.max_ts)
         result = self._result(outcome)
@@ -127,17 +125,35 @@ class Worker(PartitionedLoop):
             history += await store.history(self.pool, plate, at)
         return replayed, history
 
-    async def _withdrawals(self, replayed: dict[str, int], outcome: Outcome) -> list[Event]:
-        """Violations the replayed vehicles had since their checkpoints that the whole track
-        no longer yields (say `offline` across a gap the back-fill filled) are withdrawn."""
-        decided = {v["violation_id"] for _, v in outcome.events}
-        out = []
+    async def _reconciled(self, replayed: dict[str, int], outcome: Outcome) -> list[Event]:
+        """A replay's events as consumers need them. It repeats events already sent: only
+        new ones leave, plus revisions of violations whose stored record the whole track
+        changed (ended later, or goes on after all) and withdrawals of violations the
+        replayed vehicles had since their checkpoints that it no longer yields (say
+        `offline` across a gap the back-fill filled)."""
+        stored: dict[str, dict] = {}
         for plate, at in replayed.items():
-            still_open = {v["violation_id"] for v in self.states[plate].open.values()}
             for violation in await store.arisen_since(self.pool, plate, at, WITHDRAWABLE):
-                if violation["violation_id"] not in decided and violation["violation_id"] not in still_open:
-                    WITHDRAWALS.labels(violation["kind"]).inc()
-                    out.append((CLOSED, withdraw_violation(violation, "late fixes show it did not happen")))
+                stored[violation["violation_id"]] = violation
+        sent = await store.emitted(self.pool, [event_id(v, t) for t, v in outcome.events])
+        out, closed = [], {v["violation_id"] for t, v in outcome.events if t == CLOSED}
+        for event_type, violation in outcome.events:
+            known = stored.get(violation["violation_id"])
+            if event_id(violation, event_type) not in sent:
+                out.append((event_type, violation))
+            elif event_type == CLOSED and known is not None and _changed(known, violation):
+                out.append((CLOSED, revise_violation(violation)))
+        decided = {v["violation_id"] for _, v in outcome.events}
+        for plate in replayed:
+            for violation in self.states[plate].open.values():
+                decided.add(violation["violation_id"])
+                known = stored.get(violation["violation_id"])
+                if known is not None and known["status"] == "closed" and violation["violation_id"] not in closed:
+                    out.append((OPENED, revise_violation(violation)))  # it goes on after all
+        for violation_id, violation in stored.items():
+            if violation_id not in decided:
+                WITHDRAWALS.labels(violation["kind"]).inc()
+                out.append((CLOSED, withdraw_violation(violation, "late fixes show it did not happen")))
         return out
 
     def _checkpoints(self, outcome: Outcome) -> list[tuple[str, int, dict]]:
@@ -169,3 +185,11 @@ class Worker(PartitionedLoop):
         if self.watermark is not None and time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
             await store.prune_checkpoints(self.pool, self.watermark - MAX_AGE_MS)
             self._pruned_at = time.monotonic()
+
+
+def _changed(stored: dict, replayed: dict) -> bool:
+    """Does the replay's closed record say something else than the one stored and sent?"""
+    def figures(violation: dict) -> tuple:
+        details = {k: v for k, v in violation["details"].items() if k != "revised"}
+        return violation["status"], violation["ended_at"], details
+    return figures(stored) != figures(replayed)

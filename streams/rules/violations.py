@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta, timezone
 
+import orjson
+
 from streams.vocabulary import agencies_for
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -80,12 +82,22 @@ def withdraw_violation(violation: dict, reason: str) -> dict:
                 details={**violation["details"], "duration_s": 0, "withdrawn": True, "withdrawn_reason": reason})
 
 
+def revise_violation(violation: dict) -> dict:
+    """A violation already announced whose record late fixes changed (it ended later, or
+    goes on after all): announced again, with `details.revised`."""
+    return dict(violation, details={**violation["details"], "revised": True})
+
+
 def event_id(violation: dict, event_type: str) -> str:
-    """Deterministic; a withdrawal has an id of its own, so consumers that dropped the
-    earlier closed event as a duplicate still see it."""
+    """Deterministic. Withdrawals and revisions have ids of their own, so consumers that
+    dropped the earlier event as a duplicate still see them; a revision's id follows
+    from its content, so each distinct revision is new and a repeated one is not."""
     if violation["details"].get("withdrawn"):
         return f"{violation['violation_id']}.withdrawn"
-    return f"{violation['violation_id']}.{'opened' if event_type == OPENED else 'closed'}"
+    base = f"{violation['violation_id']}.{'opened' if event_type == OPENED else 'closed'}"
+    if violation["details"].get("revised"):
+        return f"{base}.{hashlib.sha256(orjson.dumps(violation, option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]}"
+    return base
 
 
 def cloud_event(event_type: str, violation: dict) -> dict:

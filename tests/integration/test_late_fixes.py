@@ -8,6 +8,10 @@ import time
 import pytest
 
 import tracker.consuming
+from geofence.index import GeofenceIndex
+from streams.batch import process
+from streams.rules.engine import Context
+from streams.rules.violations import CLOSED, event_id, revise_violation, rfc3339
 from tests.scenario import expected_event_ids, plates, publish_in_chunks, register_carrier
 from tests.topic import read_topic
 from tests.waiting import until
@@ -64,6 +68,43 @@ async def test_back_filled_speeding_is_found(one_vehicle, topics):
             await asyncio.sleep(2)
             positions = await pool.fetchval("SELECT count(*) FROM positions WHERE plate = $1", plate)
             assert positions == len(live) + len(backfill)  # the replayed history is not stored twice
+    finally:
+        await pool.close()
+
+
+async def test_a_back_fill_that_prolongs_a_closed_violation_revises_it(one_vehicle, topics):
+    """Live, speeding from minute 40 to 43; the back-fill shows 75 km/h at 43:20 and 43:40,
+    so it ended at 44:00. Consumers get the closed record again, revised, under a new id."""
+    settings, carrier, plate = one_vehicle
+    t0 = int(time.time() * 1000) - 100 * 60_000
+    live = [fix(plate, carrier, t0 + m * 60_000, t0, 75.0 if 40 <= m <= 42 else 50.0) for m in range(0, 91)]
+    live += [dict(fix(plate, carrier, t0 + m * 60_000, t0, 0.0), lon=live[90]["lon"]) for m in range(91, 99)]
+    backfill = [fix(plate, carrier, t0 + 43 * 60_000 + s * 1000, t0, 75.0) for s in (20, 40)]
+    whole = process(sorted([dict(f) for f in live + backfill], key=lambda f: f["ts"]), {}, GeofenceIndex(),
+                    Context({}, lambda p, ts: None))
+    (closed,) = [v for t, v in whole.events if t == CLOSED]
+    assert closed["ended_at"] == rfc3339(t0 + 44 * 60_000)
+    revision = event_id(revise_violation(closed), CLOSED)
+    expected = expected_event_ids(live) | {revision}
+    pool = await create_pool(settings.asyncpg_dsn)
+    try:
+        async with worker_running(settings):
+            await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, live, 1, 0.0)
+
+            async def caught_up():
+                return await pool.fetchval("SELECT next_offset FROM consumer_offsets WHERE group_id = $1",
+                                           settings.worker_group) == len(live)
+
+            await until(caught_up, 60, "live track consumed")
+            await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, backfill, 1, 0.0)
+            events = await read_topic(settings.kafka_bootstrap, topics.violations, 3, timeout_s=30)
+            assert {e["id"] for _, e in events} == expected
+            revised = [e for _, e in events if e["id"] == revision][0]
+            assert revised["type"] == CLOSED and revised["data"]["details"]["revised"] is True
+            assert revised["data"]["ended_at"] == closed["ended_at"]
+            row = await pool.fetchrow("SELECT ended_at, details FROM violations WHERE violation_id = $1",
+                                      closed["violation_id"])
+            assert store.epoch_ms(row["ended_at"]) == t0 + 44 * 60_000 and row["details"]["revised"] is True
     finally:
         await pool.close()
 

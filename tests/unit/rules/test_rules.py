@@ -5,7 +5,7 @@ from geofence.model import BanWindow
 from streams.rules.config import RuleConfig
 from tests.contracts import validate
 from tests.unit.rules.harness import MONDAY_10, Run, at, drive, fix, park, square, waybill
-from streams.rules.violations import cloud_event, event_id
+from streams.rules.violations import CLOSED, cloud_event, event_id, revise_violation
 
 T = MONDAY_10
 
@@ -248,3 +248,15 @@ def test_offline_is_withdrawn_when_a_delayed_fix_shows_no_silence():
     assert event_id(withdrawn, events[0][0]) == f"{withdrawn['violation_id']}.withdrawn"
     assert "offline" not in run.state.open
     validate("violation_event.schema.json", cloud_event(events[0][0], withdrawn))
+
+
+def test_revisions_have_ids_of_their_own_that_follow_from_content():
+    run = Run()
+    run.feed(*drive(T, 60, speed=75), *drive(T + 70_000, 60, speed=50, east0=1500))
+    closed = [v for t, v in run.events if t.endswith("closed") and v["kind"] == "speeding"][0]
+    first, again = revise_violation(closed), revise_violation(dict(closed))
+    later = revise_violation(dict(closed, ended_at="2026-11-30T02:05:00.000Z"))
+    ids = {event_id(v, CLOSED) for v in (first, again, later)}
+    assert len(ids) == 2 and event_id(closed, CLOSED) not in ids
+    assert all(i.startswith(f"{closed['violation_id']}.closed.") for i in ids)
+    validate("violation_event.schema.json", cloud_event(CLOSED, first))
