@@ -21,6 +21,7 @@ import time
 import asyncpg
 import orjson
 
+from schemas import SchemaError, explain, validator
 from streams.kafka import BrokerUnavailable, group_consumer, seek, seek_to_beginning
 from tracker.db import store
 from tracker.metrics import WORKER_BATCH_SECONDS, WORKER_RECORDS, WORKER_REWINDS
@@ -61,20 +62,23 @@ class PartitionedLoop:
     async def periodic(self, idle: bool) -> None:
         """Work after each poll (timers, relays), inside the same lock."""
 
-    def decode(self, records: dict[int, list], required: frozenset[str], what: str) -> tuple[list[dict], list]:
-        """JSON objects with the `required` keys, and dead-letter messages for the rest:
-        a foreign producer's garbage is explained, never dropped or allowed to stop the loop."""
-        items, dead = [], []
+    def decode(self, records: dict[int, list], schema: str, what: str) -> tuple[list[dict], list]:
+        """The messages that match the topic's schema, and dead-letter messages for the rest:
+        a foreign producer's garbage is explained, never dropped, and never reaches (and
+        stops) the rules."""
+        items, dead, valid = [], [], validator(schema)
         for rs in records.values():
             for r in rs:
                 try:
                     item = orjson.loads(r.value)
-                    if not isinstance(item, dict) or not required <= item.keys():
-                        raise ValueError(f"not {what}: needs {', '.join(sorted(required))}")
+                    if not valid.is_valid(item):
+                        valid.validate(item)
                     items.append(item)
-                except ValueError as exc:
-                    dead.append((r.key, orjson.dumps({"input": r.value.decode(errors="replace"), "error": str(exc),
-                                                      "source": self.group, "received_at": int(time.time() * 1000)})))
+                except ValueError as exc:  # orjson's decode errors and SchemaError both are
+                    reason = explain(exc)[1] if isinstance(exc, SchemaError) else str(exc)
+                    dead.append((r.key, orjson.dumps({
+                        "input": r.value.decode(errors="replace"), "error": f"not {what}: {reason}",
+                        "source": self.group, "received_at": int(time.time() * 1000)})))
         return items, dead
 
     async def submit(self, transaction: asyncio.Future) -> None:

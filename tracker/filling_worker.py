@@ -18,8 +18,6 @@ from tracker.consuming import PartitionedLoop
 from tracker.db import filling, store
 from tracker.settings import Settings
 
-REQUIRED = frozenset({"id", "station_id", "plate", "filled_at", "quantity_kg", "un_number", "hazard_class",
-                      "driver_id", "received_at"})
 
 
 class FillingWorker(PartitionedLoop):
@@ -60,7 +58,7 @@ class FillingWorker(PartitionedLoop):
         return checks, violations
 
     async def handle(self, records: dict[int, list]) -> None:
-        decoded, dead = self.decode(records, REQUIRED, "a filling record as the intake publishes it")
+        decoded, dead = self.decode(records, "normalised_filling_record.schema.json", "a filling record as the intake publishes it")
         await self.publisher.publish(self.topics.deadletter, dead)
         async with self.pool.acquire() as conn, conn.transaction():
             new = await filling.insert_new(conn, decoded) if decoded else set()

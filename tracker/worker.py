@@ -29,7 +29,6 @@ from tracker.db.writer import BackgroundWriter
 from tracker.metrics import LATE_REPLAYS, LATE_UNREPLAYED, WITHDRAWALS
 from tracker.settings import Settings
 
-REQUIRED = frozenset({"plate", "ts", "lat", "lon", "speed_kmh"})
 # A late fix is replayed from the newest checkpoint before it: at most this much event
 # time of stored fixes is read again. Checkpoints are kept as long as the API accepts late
 # fixes (MAX_AGE_MS) and pruned every PRUNE_EVERY_S.
@@ -76,7 +75,7 @@ class Worker(PartitionedLoop):
         return result
 
     async def handle(self, records: dict[int, list]) -> None:
-        fixes, dead = self.decode(records, REQUIRED, "a normalised fix")
+        fixes, dead = self.decode(records, "normalised_fix.schema.json", "a normalised fix")
         await self.publisher.publish(self.topics.deadletter, dead)
         replayed, history = await self._replay_late(fixes)
         outcome = process(history + fixes, self.states, self.index, self.ctx, stored=len(history))

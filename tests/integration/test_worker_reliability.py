@@ -9,9 +9,12 @@ import signal
 import subprocess
 import sys
 
+import orjson
 import pytest
 
+from streams.kafka import Publisher
 from tests import stack
+from tests.contracts import validate
 from tests.scenario import expected_event_ids, fleet_fixes, plates, publish_in_chunks, register_carrier
 from tests.topic import read_topic
 from tests.waiting import until
@@ -153,5 +156,38 @@ async def test_a_new_embedded_broker_is_read_from_the_start(own_database, topics
         async with worker_running(settings):
             await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, fixes, 2, 0.5)
             await check_outcome(settings, topics, pool, fixes, expected_event_ids(fixes))
+    finally:
+        await pool.close()
+
+
+async def test_messages_off_contract_are_dead_lettered_and_the_worker_goes_on(own_database, topics):
+    """A foreign producer on the fixes topic: garbage and fixes that break the topic's schema
+    are explained on the dead-letter topic; the valid fixes around them are processed."""
+    settings = own_database.with_(topic_partitions=1)
+    await create_topics(settings)
+    carrier, (plate,) = plates(1)
+    good = fleet_fixes([plate], carrier)[:2]
+    bad = [b"not json", orjson.dumps(dict(good[0], ts=good[0]["ts"] + 1, lat="29.8")),
+           orjson.dumps({k: v for k, v in good[0].items() if k != "heading_deg"}), orjson.dumps([good[0]])]
+    publisher = Publisher(settings.kafka_bootstrap)
+    try:
+        await publisher.publish(topics.fixes, [(plate.encode(), orjson.dumps(good[0]))] + [(plate.encode(), b) for b in bad]
+                                + [(plate.encode(), orjson.dumps(good[1]))])
+    finally:
+        await publisher.close()
+    pool = await create_pool(settings.asyncpg_dsn)
+    try:
+        async with worker_running(settings):
+            dead = await read_topic(settings.kafka_bootstrap, topics.deadletter, len(bad))
+
+            async def both_stored():
+                return await pool.fetchval("SELECT count(*) FROM positions WHERE plate = $1", plate) == 2
+
+            await until(both_stored, 30, "the valid fixes stored")
+        for _, record in dead:
+            validate("deadletter.schema.json", record)
+            assert record["error"].startswith("not a normalised fix: ") and record["source"] == settings.worker_group
+        assert [record["input"] for _, record in dead] == [b.decode() for b in bad]
+        assert "lat" in dead[1][1]["error"] and "heading_deg" in dead[2][1]["error"]
     finally:
         await pool.close()
