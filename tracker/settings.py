@@ -6,8 +6,10 @@ the result is handed to everything else, so tests build their own settings.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+
+from streams.rules.config import RuleConfig
 
 
 class SettingsError(ValueError):
@@ -25,6 +27,35 @@ def _int(env: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
     if not lo <= value <= hi:
         raise SettingsError(f"{name}={value} is outside {lo}..{hi}")
     return value
+
+
+RULE_PREFIX = "HAZMAT_RULE_"
+
+
+def _rules(env: dict[str, str]) -> RuleConfig:
+    """Rule thresholds from `HAZMAT_RULE_<FIELD>` (e.g. HAZMAT_RULE_ILLEGAL_PARKING_S=600);
+    an unknown name is an error, not a silently ignored typo."""
+    known = {f"{RULE_PREFIX}{f.name.upper()}": f for f in fields(RuleConfig)}
+    unknown = sorted(k for k in env if k.startswith(RULE_PREFIX) and k not in known)
+    if unknown:
+        raise SettingsError(f"unknown rule setting {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    changes = {}
+    for name, f in known.items():
+        raw = env.get(name)
+        if raw is None or raw == "":
+            continue
+        if f.name.endswith("_min"):  # minutes after local midnight
+            changes[f.name] = _int(env, name, 0, 0, 24 * 60 - 1)
+        elif f.type == "int":
+            changes[f.name] = _int(env, name, 0, 1, 10**7)
+        else:
+            try:
+                changes[f.name] = float(raw)
+            except ValueError:
+                raise SettingsError(f"{name}={raw!r} is not a number") from None
+            if not 0 < changes[f.name] < 1e7:
+                raise SettingsError(f"{name}={raw} must be positive")
+    return replace(RuleConfig(), **changes)
 
 
 @dataclass(frozen=True)
@@ -47,6 +78,7 @@ class Settings:
     metrics_port: int = 9108  # `hazmat worker` serves /metrics here (the API serves its own)
     # How often a process re-reads the registry written by other processes.
     registry_refresh_s: float = 5.0
+    rules: RuleConfig = RuleConfig()  # CONTRACTS.md thresholds unless HAZMAT_RULE_* says otherwise
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -67,6 +99,7 @@ class Settings:
             worker_group=env.get("HAZMAT_WORKER_GROUP") or "hazmat-workers",
             metrics_port=_int(env, "HAZMAT_METRICS_PORT", 9108, 0, 65535),
             max_body_bytes=_int(env, "HAZMAT_MAX_BODY_BYTES", 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+            rules=_rules(env),
         )
 
     def with_(self, **changes) -> "Settings":

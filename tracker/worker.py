@@ -50,7 +50,7 @@ class Worker(PartitionedLoop):
         self.publisher = publisher
         self.writer = BackgroundWriter(settings.asyncpg_dsn)
         self.index = self.refs.index
-        self.ctx = Context(self.index.geofences, self.refs.waybill_at)
+        self.ctx = Context(self.index.geofences, self.refs.waybill_at, settings.rules)
         self.states: dict[str, VehicleState] = {}
         self.watermark: int | None = None
         self._pruned_at = time.monotonic()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from streams.rules.config import RuleConfig
 from tracker.settings import Settings, SettingsError
 
 
@@ -23,3 +24,19 @@ def test_environment_is_read_and_checked():
         Settings.from_env({"HAZMAT_JT808_PORT": "70000"})
     with pytest.raises(SettingsError, match="TOPIC_PREFIX"):
         Settings.from_env({"HAZMAT_TOPIC_PREFIX": "a b"})
+
+
+def test_rule_thresholds_come_from_the_environment():
+    assert Settings.from_env({}).rules == RuleConfig()
+    rules = Settings.from_env({"HAZMAT_RULE_ILLEGAL_PARKING_S": "600", "HAZMAT_RULE_DEFAULT_SPEED_LIMIT_KMH": "70.5",
+                               "HAZMAT_RULE_NIGHT_FROM_MIN": "0"}).rules
+    assert (rules.illegal_parking_s, rules.default_speed_limit_kmh, rules.night_from_min) == (600, 70.5, 0)
+    assert rules.speeding_s == RuleConfig().speeding_s
+    with pytest.raises(SettingsError, match="unknown rule setting HAZMAT_RULE_ILLEGAL_PARKIN_S"):
+        Settings.from_env({"HAZMAT_RULE_ILLEGAL_PARKIN_S": "600"})
+    with pytest.raises(SettingsError, match="not an integer"):
+        Settings.from_env({"HAZMAT_RULE_SPEEDING_S": "30.5"})
+    with pytest.raises(SettingsError, match="outside"):
+        Settings.from_env({"HAZMAT_RULE_NIGHT_TO_MIN": "1440"})
+    with pytest.raises(SettingsError, match="positive"):
+        Settings.from_env({"HAZMAT_RULE_JUMP_MIN_M": "-1"})
