@@ -89,7 +89,7 @@ def fleet_stream(vehicles: int, per_vehicle: int, t0: int, rng: random.Random, j
             y = min(NORTH, max(SOUTH, y + step * M_LAT * rng.uniform(-1, 1)))
             lat, lon = (y + 0.2, x) if jump_every and k and k % jump_every == 0 else (y, x)
             fixes.append({"plate": plate, "ts": t0 + k * 10_000, "lat": lat, "lon": lon, "speed_kmh": speed,
-                          "heading_deg": round(heading, 1), "carrier_id": "BENCH", "received_at": t0 + k * 10_000,
+                          "heading_deg": round(heading, 1) % 360, "carrier_id": "BENCH", "received_at": t0 + k * 10_000,
                           "source": "http"})
     fixes.sort(key=lambda f: f["ts"])
     for i, f in enumerate(fixes):  # as the API stamps them: one received_at per request of 500
