@@ -30,8 +30,9 @@ def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceI
     out = Outcome()
     if not fixes:
         return out
-    cells = index.cells([f["lat"] for f in fixes], [f["lon"] for f in fixes])
-    zones = index.containing([f["lat"] for f in fixes], [f["lon"] for f in fixes], cells)
+    lats, lons = [f["lat"] for f in fixes], [f["lon"] for f in fixes]
+    cells = index.cells(lats, lons)
+    zones = index.containing(lats, lons, cells)
     by_plate: dict[str, list[int]] = defaultdict(list)
     times = [f["ts"] for f in fixes]
     for i, f in enumerate(fixes):

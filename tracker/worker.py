@@ -66,7 +66,7 @@ class Worker(PartitionedLoop):
         result = store.BatchResult()
         result.positions = [  # times as epoch ms: the pool's timestamptz codec takes them
             (f["plate"], f["ts"], f["lat"], f["lon"], f["speed_kmh"], f["heading_deg"], f.get("alt_m"),
-             f["h3_cell"], f.get("source", "http"), f.get("received_at", f["ts"]))
+             f["h3_cell"], f["source"], f["received_at"])
             for f in outcome.positions]
         result.states = [store.state_row(self.states[p]) for p in outcome.touched]
         latest = {v["violation_id"]: v for _, v in outcome.events}
