@@ -74,7 +74,7 @@ class PartitionedLoop:
                     if not valid.is_valid(item):
                         valid.validate(item)
                     items.append(item)
-                except ValueError as exc:  # orjson's decode errors and SchemaError both are
+                except ValueError as exc:  # what orjson and the validator raise are ValueErrors
                     reason = explain(exc)[1] if isinstance(exc, SchemaError) else str(exc)
                     dead.append((r.key, orjson.dumps({
                         "input": r.value.decode(errors="replace"), "error": f"not {what}: {reason}",
