@@ -48,7 +48,7 @@ async def _up(settings: Settings) -> None:
         def announce() -> None:
             host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
             lines = ["hazmat is up (API and stream worker)"] + [f"  started: {s}" for s in started]
-            lines.append(f"  map and API: http://{host}:{settings.http_port}/  (API under /v1)")
+            lines.append(f"  API: http://{host}:{settings.http_port}/v1  (no map page yet)")
             lines.append(f"  admin token: {token}" if token else
                          "  admin token: created earlier (set HAZMAT_ADMIN_TOKEN to choose one)")
             lines.append("  stop with Ctrl-C")
