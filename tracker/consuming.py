@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 import asyncpg
 import orjson
@@ -49,7 +50,6 @@ class PartitionedLoop:
         # Per owned partition, the offset the next batch must start at (None: from the start).
         self._next: dict[int, int | None] = {}
         self._writing: asyncio.Future | None = None  # the submitted transaction, until known committed
-        self.backlogged = False  # the last poll returned a full batch: more is waiting
 
     # -- for subclasses ---------------------------------------------------------------------
     async def load_owned(self) -> None:
@@ -81,10 +81,11 @@ class PartitionedLoop:
                         "source": self.group, "received_at": int(time.time() * 1000)})))
         return items, dead
 
-    async def submit(self, transaction: asyncio.Future) -> None:
-        """Hand over a started transaction, once the one before it has committed."""
+    async def submit(self, start: Callable[[], asyncio.Future]) -> None:
+        """Start a transaction (`start()` begins it elsewhere and returns its future) once
+        the one before it has committed: never two at once, never one after a failure."""
         await self.settle()
-        self._writing = transaction
+        self._writing = start()
 
     async def settle(self) -> None:
         """Wait for the submitted transaction; its failure is raised here."""
@@ -158,7 +159,6 @@ class PartitionedLoop:
                 rs = self._contiguous(tp.partition, rs)
                 if rs:
                     records[tp.partition] = rs
-        self.backlogged = sum(len(rs) for rs in batches.values()) >= BATCH
         if records:
             with WORKER_BATCH_SECONDS.labels(self.group).time():
                 await self.handle(records)

@@ -2,6 +2,9 @@
 the relay that publishes them to hazmat.violations.v1 and the per-agency topics."""
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import asyncpg
 import orjson
 
@@ -10,6 +13,8 @@ from streams.rules.engine import Event
 from streams.rules.violations import cloud_event, event_id
 from streams.topics import Topics
 from tracker.metrics import VIOLATION_EVENTS
+
+log = logging.getLogger(__name__)
 
 
 def rows(topics: Topics, events: list[Event]) -> list[tuple[str, str | None, str, bytes]]:
@@ -43,3 +48,35 @@ async def relay(pool: asyncpg.Pool, publisher: Publisher, limit: int = 5000) -> 
         await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
                            [r["id"] for r in pending])
         return len(pending)
+
+
+class Relayer:
+    """Relays whenever woken, one relay at a time, until stopped. Run on the worker's
+    writer thread, so that neither the worker's loop nor its next transaction waits for
+    the broker's acknowledgements; `wake` and `stop` are called on that same loop."""
+
+    def __init__(self, publisher: Publisher, retryable: tuple[type[BaseException], ...]) -> None:
+        self.publisher, self.retryable = publisher, retryable
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self, pool: asyncpg.Pool) -> None:
+        """Every wake-up relays until nothing is pending; the last runs after `stop`."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                while await relay(pool, self.publisher):
+                    pass
+            except self.retryable as exc:  # committed all the same; the worker's idle relay sends them later
+                log.warning("outbox relay failed: %r", exc)
+            if self._stopping:
+                await self.publisher.close()
+                return

@@ -23,7 +23,7 @@ from streams.rules.violations import CLOSED, OPENED, event_id, revise_violation,
 from streams.topics import Topics
 from streams.vocabulary import FIX_RULE_KINDS
 from tracker import outbox
-from tracker.consuming import PartitionedLoop
+from tracker.consuming import RETRYABLE, PartitionedLoop
 from tracker.db import store
 from tracker.db.writer import BackgroundWriter
 from tracker.metrics import LATE_REPLAYS, LATE_UNREPLAYED, WITHDRAWALS
@@ -49,6 +49,8 @@ class Worker(PartitionedLoop):
         super().__init__(settings, pool, self.topics.fixes, settings.worker_group)
         self.publisher = publisher
         self.writer = BackgroundWriter(settings.asyncpg_dsn)
+        # Relays each batch's events right after its commit, on the writer's thread.
+        self.relayer = outbox.Relayer(Publisher(settings.kafka_bootstrap), RETRYABLE)
         self.index = self.refs.index
         self.ctx = Context(self.index.geofences, self.refs.waybill_at, settings.rules)
         self.states: dict[str, VehicleState] = {}
@@ -90,14 +92,26 @@ class Worker(PartitionedLoop):
         await self._submit(result)
 
     async def _submit(self, result: store.BatchResult) -> None:
-        await self.submit(self.writer.run(lambda pool: store.write_batch(pool, self.group, result)))
+        await self.submit(lambda: self.writer.run(lambda pool: self._commit(pool, result)))
+
+    async def _commit(self, pool: asyncpg.Pool, result: store.BatchResult) -> None:
+        """On the writer's thread: the batch's transaction; its events leave at once."""
+        await store.write_batch(pool, self.group, result)
+        if result.outbox:
+            self.relayer.wake()
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.writer.start()
+        relaying = self.writer.run(self.relayer.run)
         try:
             await super().run(stop)
         finally:
+            await self.writer.run(self._stop_relayer)
+            await relaying
             await self.writer.close()
+
+    async def _stop_relayer(self, pool: asyncpg.Pool) -> None:
+        self.relayer.stop()
 
     async def _replay_late(self, fixes: list[dict]) -> tuple[dict[str, int], list[dict]]:
         """For vehicles with fixes older than their newest (blind-area back-fill), go back to
@@ -170,7 +184,8 @@ class Worker(PartitionedLoop):
         return out
 
     async def periodic(self, idle: bool) -> None:
-        """Offline timers (event time while there is a backlog, wall time once caught up); relay."""
+        """Offline timers (event time while there is a backlog, wall time once caught up);
+        when idle, a relay for rows no commit relayed (a failed relay, a crashed member)."""
         now = self.watermark
         if idle:
             now = max(now or 0, int(time.time() * 1000))
@@ -178,9 +193,9 @@ class Worker(PartitionedLoop):
             outcome = tick_all(self.states, now, self.ctx)
             if outcome.events:
                 await self._submit(self._result(outcome))
-        if not self.backlogged:  # nothing to overlap with: commit now, so this batch's events go out now
+        if idle:
             await self.settle()
-        await outbox.relay(self.pool, self.publisher)
+            await outbox.relay(self.pool, self.publisher)
         if self.watermark is not None and time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
             await store.prune_checkpoints(self.pool, self.watermark - MAX_AGE_MS)
             self._pruned_at = time.monotonic()
