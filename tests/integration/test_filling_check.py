@@ -74,16 +74,20 @@ async def test_presence_in_every_order(api, settings, topics):
         status, answer = await api.json("POST", "/v1/filling-records", s1, json=records[0])
         assert answer["accepted"] == 1
 
+        expected = {"F-before": "present", "F-after": "present", "F-late": "present", "F-none": "absent",
+                    "F-other": "absent"}
+        seen: dict = {}
+
         async def decided():
             _, view = await api.json("GET", "/v1/filling-records?station_id=S1&limit=1000", api.admin_token, expect=200)
             mine = {r["id"]: r for r in view["items"] if r["plate"] in (p0, p1, p2, p3)}
-            expected = {"F-before": "present", "F-after": "present", "F-late": "present", "F-none": "absent",
-                        "F-other": "absent"}
-            if {rid: r["checks"].get("presence") for rid, r in mine.items()} == expected:
-                return mine
-            return None
+            seen.update({rid: r["checks"].get("presence") for rid, r in mine.items()})
+            return mine if seen == expected else None
 
-        mine = await until(decided)
+        try:
+            mine = await until(decided)
+        except AssertionError:
+            raise AssertionError(f"presence {seen}, expected {expected}") from None
     assert len(mine) == 5
     assert mine["F-none"]["checks"]["presence_details"] == {"vehicle_offline": True}
     assert mine["F-other"]["checks"]["presence_details"]["nearest_distance_m"] > 2500
