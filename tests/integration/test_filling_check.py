@@ -12,6 +12,7 @@ from tests.client import fleet_body
 from tests.contracts import validate
 from tests.topic import read_topic
 from tests.waiting import until
+from tracker.api.context import POOL
 from tracker.serve import create_topics, worker_running
 
 pytestmark = pytest.mark.integration
@@ -60,7 +61,11 @@ async def test_presence_in_every_order(api, settings, topics):
     async with worker_running(settings.with_(database_url=settings.database_url)):
         # the event clock: a vehicle reporting up to now; fix before record (p0 at S1), parked elsewhere (p0 at S2)
         await post_fixes(c0, [fix(p0, t_other, S2), fix(p0, t_before, S1, 40), fix(p0, now - 1000, S1, 40)])
-        await asyncio.sleep(3)
+
+        async def p0_stored():  # "fix before record" means stored before: the group join takes seconds
+            return await api.client.app[POOL].fetchval("SELECT count(*) FROM positions WHERE plate = $1", p0) == 3
+
+        await until(p0_stored, 20)
         records = [record("F-before", p0, t_before, *d0), record("F-after", p1, t_after, *d0),
                    record("F-late", p2, t_late, *d1), record("F-none", p3, t_none, *d1),
                    record("F-other", p0, t_other, *d0)]
