@@ -123,20 +123,16 @@ class Worker(PartitionedLoop):
             state = self.states.get(f["plate"])
             if state is not None and state.last_ts is not None and f["ts"] < state.last_ts:
                 oldest[f["plate"]] = min(f["ts"], oldest.get(f["plate"], f["ts"]))
-        replayed, history = {}, []
-        if oldest:
-            await self.settle()  # the stored track and checkpoints must include the batch before
-        for plate, ts in oldest.items():
-            found = await store.checkpoint_before(self.pool, plate, ts)
-            if found is None:  # older than every checkpoint kept: stored, but the rules do not see it
-                LATE_UNREPLAYED.inc()
-                continue
-            at, snapshot = found
-            LATE_REPLAYS.inc()
+        if not oldest:
+            return {}, []
+        await self.settle()  # the stored track and checkpoints must include the batch before
+        found = await store.checkpoints_before(self.pool, oldest)
+        LATE_UNREPLAYED.inc(len(oldest) - len(found))  # older than every checkpoint kept: stored, not replayed
+        LATE_REPLAYS.inc(len(found))
+        for plate, (_, snapshot) in found.items():
             self.states[plate] = VehicleState.from_json(snapshot)
-            replayed[plate] = at
-            history += await store.history(self.pool, plate, at)
-        return replayed, history
+        replayed = {plate: at for plate, (at, _) in found.items()}
+        return replayed, await store.history(self.pool, replayed) if replayed else []
 
     async def _reconciled(self, replayed: dict[str, int], outcome: Outcome) -> list[Event]:
         """A replay's events as consumers need them. It repeats events already sent: only
@@ -144,10 +140,7 @@ class Worker(PartitionedLoop):
         changed (ended later, or goes on after all) and withdrawals of violations the
         replayed vehicles had since their checkpoints that it no longer yields (say
         `offline` across a gap the back-fill filled)."""
-        stored: dict[str, dict] = {}
-        for plate, at in replayed.items():
-            for violation in await store.arisen_since(self.pool, plate, at, WITHDRAWABLE):
-                stored[violation["violation_id"]] = violation
+        stored = {v["violation_id"]: v for v in await store.arisen_since(self.pool, replayed, WITHDRAWABLE)}
         sent = await store.emitted(self.pool, [event_id(v, t) for t, v in outcome.events])
         out, closed = [], {v["violation_id"] for t, v in outcome.events if t == CLOSED}
         for event_type, violation in outcome.events:

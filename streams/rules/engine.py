@@ -69,7 +69,7 @@ class Step:
         if "offline" in s.open:
             self.back_online()
         self.motion()
-        if s.anchor_ts is not None:
+        if s.stopped:
             self.parking()
         if self.zones or s.restricted:
             self.restricted_roads()
@@ -127,6 +127,7 @@ class Step:
         return self.t - self.s.anchor_ts if self.s.anchor_ts is not None else -1
 
     def parking(self) -> None:
+        """While stopped (run() calls it only then): rest, no-stopping zones, illegal parking."""
         s, cfg = self.s, self.cfg
         age = self.stop_age_ms()
         if age >= cfg.rest_s * 1000 and (s.drive_start_ts is not None or "fatigue_driving" in s.open):

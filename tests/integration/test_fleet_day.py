@@ -16,13 +16,13 @@ from streams.rules.engine import Context
 from streams.rules.violations import event_id, rfc3339
 from streams.rules.waybills import ActiveWaybill, active
 from tests.client import fleet_body
+from tests.scenario import M_LAT, M_LON
 from tests.topic import read_topic
 from tests.waiting import until
 from tracker.api.context import POOL
 
 pytestmark = pytest.mark.integration
 
-M_LAT, M_LON = 1 / 110_574, 1 / 96_400  # metres to degrees near 29.9 N
 LAT0, LON0 = 29.82, 121.62
 MINUTE = 60_000
 

@@ -12,7 +12,7 @@ from geofence.index import GeofenceIndex
 from streams.batch import process
 from streams.rules.engine import Context
 from streams.rules.violations import CLOSED, event_id, revise_violation, rfc3339
-from tests.scenario import expected_event_ids, plates, publish_in_chunks, register_carrier
+from tests.scenario import M_LON, expected_event_ids, plates, publish_in_chunks, register_carrier
 from tests.topic import read_topic
 from tests.waiting import until
 from tracker.db import store
@@ -20,7 +20,6 @@ from tracker.db.pool import create_pool
 from tracker.serve import create_topics, worker_running
 
 pytestmark = pytest.mark.integration
-M_LON = 1 / 96_400
 
 
 def fix(plate: str, carrier: str, t: int, t0: int, speed: float) -> dict:
@@ -43,6 +42,12 @@ async def one_vehicle(own_database, monkeypatch):
     return settings, carrier, plate
 
 
+async def consumed(pool, settings, n: int) -> bool:
+    """The worker has committed the first `n` fixes of the one-partition topic."""
+    return await pool.fetchval("SELECT next_offset FROM consumer_offsets WHERE group_id = $1",
+                               settings.worker_group) == n
+
+
 async def test_back_filled_speeding_is_found(one_vehicle, topics):
     settings, carrier, plate = one_vehicle
     t0 = int(time.time() * 1000) - 100 * 60_000
@@ -56,12 +61,7 @@ async def test_back_filled_speeding_is_found(one_vehicle, topics):
     try:
         async with worker_running(settings):
             await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, live, 1, 0.0)
-
-            async def caught_up():
-                return await pool.fetchval("SELECT next_offset FROM consumer_offsets WHERE group_id = $1",
-                                           settings.worker_group) == len(live)
-
-            await until(caught_up, 60, "live track consumed")
+            await until(lambda: consumed(pool, settings, len(live)), 60, "live track consumed")
             await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, backfill, 1, 0.0)
             events = await read_topic(settings.kafka_bootstrap, topics.violations, 2, timeout_s=30)
             assert {e["id"] for _, e in events} == expected
@@ -90,12 +90,7 @@ async def test_a_back_fill_that_prolongs_a_closed_violation_revises_it(one_vehic
     try:
         async with worker_running(settings):
             await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, live, 1, 0.0)
-
-            async def caught_up():
-                return await pool.fetchval("SELECT next_offset FROM consumer_offsets WHERE group_id = $1",
-                                           settings.worker_group) == len(live)
-
-            await until(caught_up, 60, "live track consumed")
+            await until(lambda: consumed(pool, settings, len(live)), 60, "live track consumed")
             await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, backfill, 1, 0.0)
             events = await read_topic(settings.kafka_bootstrap, topics.violations, 3, timeout_s=30)
             assert {e["id"] for _, e in events} == expected
@@ -129,16 +124,11 @@ async def test_hours_late_back_fill_is_replayed_and_disproved_offline_withdrawn(
     try:
         async with worker_running(settings):
             await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, live, 1, 0.0)
-
-            async def consumed(n):
-                return await pool.fetchval("SELECT next_offset FROM consumer_offsets WHERE group_id = $1",
-                                           settings.worker_group) == n
-
-            await until(lambda: consumed(len(live)), 60, "live track consumed")
+            await until(lambda: consumed(pool, settings, len(live)), 60, "live track consumed")
             checkpoints = await pool.fetchval("SELECT count(*) FROM vehicle_checkpoints WHERE plate = $1", plate)
             assert checkpoints >= 4  # the empty state, then one every hour or more of event time
             await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, hole + speeding, 1, 0.0)
-            await until(lambda: consumed(len(live) + len(hole) + len(speeding)), 60, "back-fill consumed")
+            await until(lambda: consumed(pool, settings, len(live) + len(hole) + len(speeding)), 60, "back-fill consumed")
             expected = live_events | whole | withdrawn
             events = await read_topic(settings.kafka_bootstrap, topics.violations, len(expected), timeout_s=30)
             assert {e["id"] for _, e in events} == expected
@@ -164,6 +154,7 @@ async def test_checkpoints_outside_the_late_window_are_pruned_but_the_newest_old
         await store.prune_checkpoints(pool, now - 7 * day)
         kept = await pool.fetch("SELECT at FROM vehicle_checkpoints WHERE plate = 'PRUNE-1' ORDER BY at")
         assert [store.epoch_ms(r["at"]) for r in kept] == [now - 8 * day, now - 6 * day, now]
-        assert await store.checkpoint_before(pool, "PRUNE-1", now - 7 * day) == (now - 8 * day, {"plate": "PRUNE-1"})
+        before = await store.checkpoints_before(pool, {"PRUNE-1": now - 7 * day})
+        assert before["PRUNE-1"] == (now - 8 * day, {"plate": "PRUNE-1"})
     finally:
         await pool.close()

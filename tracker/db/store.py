@@ -107,23 +107,26 @@ async def write_batch(pool: asyncpg.Pool, group: str, result: BatchResult) -> No
                      status = EXCLUDED.status, updated_at = now()""", result.states)
         if result.replayed:  # checkpoints taken after the replay's start no longer hold
             await conn.executemany("DELETE FROM vehicle_checkpoints WHERE plate = $1 AND at > $2",
-                                   [(plate, utc(at)) for plate, at in result.replayed.items()])
+                                   list(result.replayed.items()))
         if result.checkpoints:
             await conn.executemany(
                 """INSERT INTO vehicle_checkpoints (plate, at, state) VALUES ($1, $2, $3)
                    ON CONFLICT (plate, at) DO UPDATE SET state = EXCLUDED.state""",
-                [(plate, utc(ts), state) for plate, ts, state in result.checkpoints])
+                result.checkpoints)
         await upsert_violations(conn, result.violations)
         await insert_outbox(conn, result.outbox)
         await save_offsets(conn, group, result.offsets)
 
 
-async def checkpoint_before(pool: asyncpg.Pool, plate: str, ts: int) -> tuple[int, dict] | None:
-    """The newest stored rule state of `plate` taken at or before event time `ts`."""
-    row = await pool.fetchrow(
-        "SELECT at, state FROM vehicle_checkpoints WHERE plate = $1 AND at <= $2 ORDER BY at DESC LIMIT 1",
-        plate, utc(ts))
-    return (epoch_ms(row["at"]), row["state"]) if row else None
+async def checkpoints_before(pool: asyncpg.Pool, oldest: dict[str, int]) -> dict[str, tuple[int, dict]]:
+    """Per plate, the newest stored rule state taken at or before that plate's event time
+    (plates with none are left out); one query for every vehicle a batch replays."""
+    rows = await pool.fetch(
+        """SELECT DISTINCT ON (c.plate) c.plate, c.at, c.state
+           FROM vehicle_checkpoints c JOIN unnest($1::text[], $2::timestamptz[]) AS late(plate, ts)
+             ON c.plate = late.plate AND c.at <= late.ts
+           ORDER BY c.plate, c.at DESC""", list(oldest), list(oldest.values()))
+    return {r["plate"]: (epoch_ms(r["at"]), r["state"]) for r in rows}
 
 
 async def prune_checkpoints(pool: asyncpg.Pool, before_ts: int) -> int:
@@ -132,17 +135,19 @@ async def prune_checkpoints(pool: asyncpg.Pool, before_ts: int) -> int:
     done = await pool.execute(
         """DELETE FROM vehicle_checkpoints c WHERE c.at < $1 AND EXISTS (
              SELECT 1 FROM vehicle_checkpoints n WHERE n.plate = c.plate AND n.at > c.at AND n.at <= $1)""",
-        utc(before_ts))
+        before_ts)
     return int(done.split()[-1])
 
 
-async def arisen_since(pool: asyncpg.Pool, plate: str, at_ts: int, kinds: tuple[str, ...]) -> list[dict]:
-    """The vehicle's violations of these kinds still open at event time `at_ts` or begun
-    after it, not withdrawn: what a replay from a checkpoint at `at_ts` re-decides."""
+async def arisen_since(pool: asyncpg.Pool, since: dict[str, int], kinds: tuple[str, ...]) -> list[dict]:
+    """The violations of these kinds each plate had still open at its event time or begun
+    after it, not withdrawn: what a replay from checkpoints at those times re-decides."""
     rows = await pool.fetch(
-        f"""SELECT {VIOLATION_COLUMNS} FROM violations
-            WHERE plate = $1 AND kind = ANY($2::text[]) AND (ended_at IS NULL OR ended_at > $3)
-              AND NOT coalesce((details->>'withdrawn')::boolean, false)""", plate, list(kinds), utc(at_ts))
+        f"""SELECT {", ".join(f"v.{c.strip()}" for c in VIOLATION_COLUMNS.split(","))}
+            FROM violations v JOIN unnest($1::text[], $2::timestamptz[]) AS replay(plate, at) ON v.plate = replay.plate
+            WHERE v.kind = ANY($3::text[]) AND (v.ended_at IS NULL OR v.ended_at > replay.at)
+              AND NOT coalesce((v.details->>'withdrawn')::boolean, false)""",
+        list(since), list(since.values()), list(kinds))
     return [as_violation(r) for r in rows]
 
 
@@ -154,13 +159,16 @@ def as_violation(row) -> dict:
     return out
 
 
-async def history(pool: asyncpg.Pool, plate: str, after_ts: int) -> list[dict]:
-    """The stored fixes of `plate` after `after_ts`."""
+async def history(pool: asyncpg.Pool, since: dict[str, int]) -> list[dict]:
+    """The stored fixes of each plate after that plate's event time, in one query."""
     rows = await pool.fetch(
-        """SELECT ts, lat, lon, speed_kmh, heading_deg, alt_m, h3_cell, source, received_at FROM positions
-           WHERE plate = $1 AND ts > $2 ORDER BY ts""", plate, utc(after_ts))
-    return [{"plate": plate, "ts": epoch_ms(r["ts"]), "lat": r["lat"], "lon": r["lon"], "speed_kmh": r["speed_kmh"],
-             "heading_deg": r["heading_deg"], "source": r["source"], "received_at": epoch_ms(r["received_at"])} for r in rows]
+        """SELECT p.plate, p.ts, p.lat, p.lon, p.speed_kmh, p.heading_deg, p.source, p.received_at
+           FROM positions p JOIN unnest($1::text[], $2::timestamptz[]) AS replay(plate, at)
+             ON p.plate = replay.plate AND p.ts > replay.at
+           ORDER BY p.plate, p.ts""", list(since), list(since.values()))
+    return [{"plate": r["plate"], "ts": epoch_ms(r["ts"]), "lat": r["lat"], "lon": r["lon"], "speed_kmh": r["speed_kmh"],
+             "heading_deg": r["heading_deg"], "source": r["source"], "received_at": epoch_ms(r["received_at"])}
+            for r in rows]
 
 
 async def emitted(pool: asyncpg.Pool, event_ids: list[str]) -> set[str]:
