@@ -56,14 +56,16 @@ async def test_back_filled_speeding_is_found(one_vehicle, topics):
     live[-8:] = [dict(f, lon=live[90]["lon"]) for f in live[-8:]]  # parked after minute 90
     backfill = [fix(plate, carrier, t0 + 40 * 60_000 + s * 1000, t0, 75.0) for s in range(10, 120, 10) if s % 60]
     expected = expected_event_ids(sorted(live + backfill, key=lambda f: f["ts"]))
-    assert len(expected) == 2  # one speeding episode, opened and closed, only in the back-fill
+    # one speeding episode, opened and closed, only in the back-fill (besides night driving
+    # when the run's wall clock puts the track in the night window)
+    assert len(expected - expected_event_ids(live)) == 2
     pool = await create_pool(settings.asyncpg_dsn)
     try:
         async with worker_running(settings):
             await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, live, 1, 0.0)
             await until(lambda: consumed(pool, settings, len(live)), 60, "live track consumed")
             await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, backfill, 1, 0.0)
-            events = await read_topic(settings.kafka_bootstrap, topics.violations, 2, timeout_s=30)
+            events = await read_topic(settings.kafka_bootstrap, topics.violations, len(expected), timeout_s=30)
             assert {e["id"] for _, e in events} == expected
             await asyncio.sleep(2)
             positions = await pool.fetchval("SELECT count(*) FROM positions WHERE plate = $1", plate)
@@ -82,7 +84,7 @@ async def test_a_back_fill_that_prolongs_a_closed_violation_revises_it(one_vehic
     backfill = [fix(plate, carrier, t0 + 43 * 60_000 + s * 1000, t0, 75.0) for s in (20, 40)]
     whole = process(sorted([dict(f) for f in live + backfill], key=lambda f: f["ts"]), {}, GeofenceIndex(),
                     Context({}, lambda p, ts: None))
-    (closed,) = [v for t, v in whole.events if t == CLOSED]
+    (closed,) = [v for t, v in whole.events if t == CLOSED and v["kind"] == "speeding"]
     assert closed["ended_at"] == rfc3339(t0 + 44 * 60_000)
     revision = event_id(revise_violation(closed), CLOSED)
     expected = expected_event_ids(live) | {revision}
@@ -92,7 +94,7 @@ async def test_a_back_fill_that_prolongs_a_closed_violation_revises_it(one_vehic
             await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, live, 1, 0.0)
             await until(lambda: consumed(pool, settings, len(live)), 60, "live track consumed")
             await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, backfill, 1, 0.0)
-            events = await read_topic(settings.kafka_bootstrap, topics.violations, 3, timeout_s=30)
+            events = await read_topic(settings.kafka_bootstrap, topics.violations, len(expected), timeout_s=30)
             assert {e["id"] for _, e in events} == expected
             revised = [e for _, e in events if e["id"] == revision][0]
             assert revised["type"] == CLOSED and revised["data"]["details"]["revised"] is True
