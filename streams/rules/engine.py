@@ -32,6 +32,8 @@ class Context:
 class Step:
     """One fix applied to one state; collects the events it causes."""
 
+    __slots__ = ("s", "fix", "ctx", "cfg", "t", "lat", "lon", "speed", "zones", "events", "_waybill")
+
     def __init__(self, state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) -> None:
         self.s, self.fix, self.ctx, self.cfg = state, fix, ctx, ctx.config
         self.t, self.lat, self.lon, self.speed = fix["ts"], fix["lat"], fix["lon"], fix["speed_kmh"]
@@ -68,12 +70,16 @@ class Step:
         s = self.s
         if "offline" in s.open:
             self.back_online()
-        self.motion()
+        # The guards skip rules with nothing to do, as most fixes have (measured: a third of
+        # the rules' time was calls that returned at once).
+        if s.anchor_ts is not None or self.speed < self.cfg.stop_speed_kmh:
+            self.motion()
         if s.stopped:
             self.parking()
         if self.zones or s.restricted:
             self.restricted_roads()
-        self.speeding()
+        if self.zones or s.open or s.above_ts is not None or self.speed > self.cfg.default_speed_limit_kmh:
+            self.speeding()
         self.night()
         self.fatigue()
         self.route()
@@ -268,20 +274,24 @@ def step(state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) ->
     impossible jumps yield a gps_jump (opened and closed) and are kept out of state."""
     if state.carrier_id is None:
         state.carrier_id = fix.get("carrier_id")
-    if state.last_ts is not None and fix["ts"] <= state.last_ts:
-        if fix["ts"] < state.last_ts:
-            state.late_fixes += 1
-        return []
-    # A silence the clock did not see pass (a backlog, a replay, a back-filled track): the
-    # offline violation it makes must not depend on where batches happened to end.
-    gap = tick(state, fix["ts"], ctx) if state.last_ts is not None else []
-    jump, distance, implied = is_jump(state, fix, ctx.config)
-    if jump:
-        violation = open_violation("gps_jump", state.plate, state.carrier_id, fix["ts"], fix["lat"], fix["lon"],
-                                   details={"distance_m": round(distance, 1), "implied_speed_kmh": round(implied, 1),
-                                            "from": {"lat": state.last_lat, "lon": state.last_lon}})
-        return gap + [(OPENED, violation), (CLOSED, close_violation(violation, fix["ts"], duration_s=0))]
-    return gap + Step(state, fix, zones, ctx).run()
+    gap: list[Event] = []
+    if state.last_ts is not None:
+        if fix["ts"] <= state.last_ts:
+            if fix["ts"] < state.last_ts:
+                state.late_fixes += 1
+            return gap
+        # A silence the clock did not see pass (a backlog, a replay, a back-filled track): the
+        # offline violation it makes must not depend on where batches happened to end.
+        if fix["ts"] - state.last_ts >= ctx.config.offline_s * 1000:
+            gap = tick(state, fix["ts"], ctx)
+        jump, distance, implied = is_jump(state, fix, ctx.config)
+        if jump:
+            violation = open_violation("gps_jump", state.plate, state.carrier_id, fix["ts"], fix["lat"], fix["lon"],
+                                       details={"distance_m": round(distance, 1), "implied_speed_kmh": round(implied, 1),
+                                                "from": {"lat": state.last_lat, "lon": state.last_lon}})
+            return gap + [(OPENED, violation), (CLOSED, close_violation(violation, fix["ts"], duration_s=0))]
+    events = Step(state, fix, zones, ctx).run()
+    return gap + events if gap else events
 
 
 def tick(state: VehicleState, now_ms: int, ctx: Context) -> list[Event]:
