@@ -14,6 +14,8 @@ from streams.rules.violations import cloud_event, event_id
 from streams.topics import Topics
 from tracker.metrics import VIOLATION_EVENTS
 
+RELAY_LIMIT = 5000  # outbox rows published per relay transaction
+
 log = logging.getLogger(__name__)
 
 
@@ -28,7 +30,7 @@ def rows(topics: Topics, events: list[Event]) -> list[tuple[str, str | None, str
     return out
 
 
-async def relay(pool: asyncpg.Pool, publisher: Publisher, limit: int = 5000) -> int:
+async def relay(pool: asyncpg.Pool, publisher: Publisher, limit: int = RELAY_LIMIT) -> int:
     """Publish pending rows, then mark them, under row locks that other relays skip.
 
     A crash between publishing and marking republishes the same event ids, which
@@ -68,13 +70,13 @@ class Relayer:
         self._wake.set()
 
     async def run(self, pool: asyncpg.Pool) -> None:
-        """Every wake-up relays until nothing is pending; the last runs after `stop`."""
+        """Every wake-up relays what is pending; the last runs after `stop`."""
         while True:
             await self._wake.wait()
             self._wake.clear()
             try:
-                while await relay(pool, self.publisher):
-                    pass
+                while await relay(pool, self.publisher, RELAY_LIMIT) == RELAY_LIMIT:
+                    pass  # a full page: more may be pending (rows committed later wake it again)
             except self.retryable as exc:  # committed all the same; the worker's idle relay sends them later
                 log.warning("outbox relay failed: %r", exc)
             if self._stopping:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+from datetime import date
 
 import asyncpg
 
@@ -56,6 +57,7 @@ class Worker(PartitionedLoop):
         self.states: dict[str, VehicleState] = {}
         self.watermark: int | None = None
         self._pruned_at = time.monotonic()
+        self._days_made: set[date] = set()  # positions partitions known to exist (writer's thread)
         gc.set_threshold(*GC_THRESHOLD)
 
     def _owns(self, plate: str) -> bool:
@@ -96,7 +98,7 @@ class Worker(PartitionedLoop):
 
     async def _commit(self, pool: asyncpg.Pool, result: store.BatchResult) -> None:
         """On the writer's thread: the batch's transaction; its events leave at once."""
-        await store.write_batch(pool, self.group, result)
+        await store.write_batch(pool, self.group, result, self._days_made)
         if result.outbox:
             self.relayer.wake()
 

@@ -42,6 +42,23 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
     )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Nothing to undo: the writer's code leaves no session state (asyncpg still rolls back
+    an open transaction before this runs)."""
+
+
+async def create_writer_pool(dsn: str, *, max_size: int = 2) -> asyncpg.Pool:
+    """Connections for the worker's batch transactions and outbox relays, which wait on one
+    round trip after another while the worker's main thread holds the GIL: so none is
+    spent on a reset query per release, and commits do not wait for the WAL flush (a
+    database crash loses a batch's results and its offsets together, and the batch is
+    consumed again with the same violation ids; a relay's mark lost republishes the same
+    event ids, which consumers drop)."""
+    return await asyncpg.create_pool(
+        dsn, min_size=1, max_size=max_size, init=_init_connection, command_timeout=60,
+        reset=_keep_session, server_settings={"synchronous_commit": "off"})
+
+
 async def ensure_position_partitions(pool: asyncpg.Pool, days_back: int = 8, days_ahead: int = 2) -> int:
     """Make sure day partitions exist for every fix the API can accept (7 days late, 5 min early)."""
     return await pool.fetchval(

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import asyncpg
 import orjson
@@ -84,19 +84,21 @@ async def stored_states(pool: asyncpg.Pool) -> list[VehicleState]:
     return [VehicleState.from_json(r["state"]) for r in rows]
 
 
-async def ensure_days(conn: asyncpg.Connection, first_ms: int, last_ms: int) -> None:
-    """Day partitions of `positions` for every fix between these times (epoch ms)."""
-    await conn.execute("SELECT hazmat_ensure_position_partitions($1, $2)", utc(first_ms).date(), utc(last_ms).date())
+async def ensure_days(conn: asyncpg.Connection, first: date, last: date) -> None:
+    """Day partitions of `positions` for every day from first to last."""
+    await conn.execute("SELECT hazmat_ensure_position_partitions($1, $2)", first, last)
 
 
-async def write_batch(pool: asyncpg.Pool, group: str, result: BatchResult) -> None:
+async def write_batch(pool: asyncpg.Pool, group: str, result: BatchResult, days_made: set[date] | None = None) -> None:
+    """`days_made` remembers the positions partitions known to exist (partitions are never
+    dropped), so a batch of today's fixes spends no round trip on them."""
+    days_made = set() if days_made is None else days_made
     async with pool.acquire() as conn, conn.transaction():
-        # Not waiting for the WAL flush is safe here: a database crash loses the results and
-        # their offsets together, and the batch is consumed again, with the same violation ids.
-        await conn.execute("SET LOCAL synchronous_commit TO off")
         if result.positions:
             times = [p[1] for p in result.positions]
-            await ensure_days(conn, min(times), max(times))
+            first, last = utc(min(times)).date(), utc(max(times)).date()
+            if first not in days_made or last not in days_made:
+                await ensure_days(conn, first, last)
             await conn.copy_records_to_table("positions", records=result.positions, columns=POSITION_COLUMNS)
         if result.states:
             await conn.executemany(
@@ -116,6 +118,8 @@ async def write_batch(pool: asyncpg.Pool, group: str, result: BatchResult) -> No
         await upsert_violations(conn, result.violations)
         await insert_outbox(conn, result.outbox)
         await save_offsets(conn, group, result.offsets)
+    if result.positions:  # committed: the partitions exist
+        days_made.update({first, last})
 
 
 async def checkpoints_before(pool: asyncpg.Pool, oldest: dict[str, int]) -> dict[str, tuple[int, dict]]:

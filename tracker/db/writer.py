@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from tracker.db.pool import create_pool
+from tracker.db.pool import create_writer_pool
 
 
 class BackgroundWriter:
@@ -25,7 +25,7 @@ class BackgroundWriter:
 
     async def start(self) -> None:
         self._thread.start()
-        self._pool = await self._on_thread(create_pool(self._dsn, min_size=1, max_size=2))
+        self._pool = await self._on_thread(create_writer_pool(self._dsn))
 
     def run(self, transaction: Callable[[asyncpg.Pool], Awaitable[None]]) -> asyncio.Future:
         """Start `transaction(pool)` on the writer's thread; the future settles when it has."""
