@@ -11,6 +11,7 @@ import orjson
 from geofence.index import GeofenceIndex
 from streams.batch import process
 from streams.kafka import Publisher
+from streams.rules.config import RuleConfig
 from streams.rules.engine import Context
 from streams.rules.violations import event_id
 from streams.rules.waybills import active
@@ -47,8 +48,8 @@ def fleet_fixes(plates: list[str], carrier: str, t0: int | None = None) -> list[
     return sorted(fixes, key=lambda f: (f["ts"], f["plate"]))
 
 
-def expected_event_ids(fixes: list[dict]) -> set[str]:
-    outcome = process([dict(f) for f in fixes], {}, GeofenceIndex(), Context({}, lambda plate, ts: active([], ts)))
+def expected_event_ids(fixes: list[dict], config: RuleConfig = RuleConfig()) -> set[str]:
+    outcome = process([dict(f) for f in fixes], {}, GeofenceIndex(), Context({}, lambda plate, ts: active([], ts), config))
     return {event_id(v, t) for t, v in outcome.events}
 
 
