@@ -6,6 +6,7 @@ the positions to store and the events to emit.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from geofence.index import GeofenceIndex
@@ -18,7 +19,6 @@ class Outcome:
     positions: list[dict] = field(default_factory=list)  # fixes to store, with "h3_cell"
     events: list[Event] = field(default_factory=list)
     touched: set[str] = field(default_factory=set)
-    max_ts: int | None = None
 
 
 def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceIndex, ctx: Context,
@@ -54,14 +54,16 @@ def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceI
             if not duplicate and i >= stored:
                 out.positions.append(f)
         out.touched.add(plate)
-        last = times[indexes[-1]]
-        out.max_ts = last if out.max_ts is None else max(out.max_ts, last)
     return out
 
 
-def tick_all(states: dict[str, VehicleState], now_ms: int, ctx: Context) -> Outcome:
+def tick_all(states: dict[str, VehicleState], clock: Callable[[str], int | None], ctx: Context) -> Outcome:
+    """Timers of every vehicle at its own clock's time (None: not yet known)."""
     out = Outcome()
     for plate, state in states.items():
+        now_ms = clock(plate)
+        if now_ms is None:
+            continue
         events = tick(state, now_ms, ctx)
         if events:
             out.events += events

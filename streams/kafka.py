@@ -183,5 +183,10 @@ def seek(c: AIOKafkaConsumer, topic: str, partition: int, offset: int) -> None:
     c.seek(TopicPartition(topic, partition), offset)
 
 
+def highwater(c: AIOKafkaConsumer, topic: str, partition: int) -> int | None:
+    """The partition's end offset as of the last fetch response (None before the first)."""
+    return c.highwater(TopicPartition(topic, partition))
+
+
 async def seek_to_beginning(c: AIOKafkaConsumer, topic: str, partition: int) -> None:
     await c.seek_to_beginning(TopicPartition(topic, partition))

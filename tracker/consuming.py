@@ -23,7 +23,7 @@ import asyncpg
 import orjson
 
 from schemas import SchemaError, explain, validator
-from streams.kafka import BrokerUnavailable, group_consumer, seek, seek_to_beginning
+from streams.kafka import BrokerUnavailable, group_consumer, highwater, seek, seek_to_beginning
 from tracker.db import store
 from tracker.metrics import WORKER_BATCH_SECONDS, WORKER_RECORDS, WORKER_REWINDS
 from tracker.references import REFRESH_S, References
@@ -59,8 +59,9 @@ class PartitionedLoop:
         """Process contiguous records per partition and commit them with `offsets_of(records)`."""
         raise NotImplementedError
 
-    async def periodic(self, idle: bool) -> None:
-        """Work after each poll (timers, relays), inside the same lock."""
+    async def periodic(self, fed: set[int]) -> None:
+        """Work after each poll (timers, relays), inside the same lock; `fed` holds the
+        partitions the poll brought records for (none: the member is idle)."""
 
     def decode(self, records: dict[int, list], schema: str, what: str) -> tuple[list[dict], list]:
         """The messages that match the topic's schema, and dead-letter messages for the rest:
@@ -101,6 +102,11 @@ class PartitionedLoop:
             log.warning("%s: batch not committed, back to the stored offsets: %r", self.group, exc)
             self._stale = True
             return False
+
+    def caught_up(self, partition: int) -> bool:
+        """Is everything the broker held at the last fetch of this partition handled?"""
+        end = highwater(self._consumer, self.topic, partition)
+        return end is not None and (self._next.get(partition) or 0) >= end
 
     def offsets_of(self, records: dict[int, list]) -> dict[tuple[str, int], int]:
         return {(self.topic, p): rs[-1].offset + 1 for p, rs in records.items()}
@@ -165,7 +171,7 @@ class PartitionedLoop:
             WORKER_RECORDS.labels(self.group).inc(sum(len(rs) for rs in records.values()))
             for p, rs in records.items():
                 self._next[p] = rs[-1].offset + 1
-        await self.periodic(idle=not batches)
+        await self.periodic({tp.partition for tp in batches})
         if time.monotonic() - refreshed_at > REFRESH_S:
             await self.refs.refresh(self.pool)
             refreshed_at = time.monotonic()

@@ -78,7 +78,7 @@ class FillingWorker(PartitionedLoop):
         events = [e for v in violations for e in ((OPENED, dict(v, status="open", ended_at=None)), (CLOSED, v))]
         await store.insert_outbox(conn, outbox.rows(self.topics, events))
 
-    async def periodic(self, idle: bool) -> None:
+    async def periodic(self, fed: set[int]) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             waiting = await filling.pending(conn)
             if waiting:

@@ -55,16 +55,28 @@ class Worker(PartitionedLoop):
         self.index = self.refs.index
         self.ctx = Context(self.index.geofences, self.refs.waybill_at, settings.rules)
         self.states: dict[str, VehicleState] = {}
-        self.watermark: int | None = None
+        # Per partition, the newest event time handled: the offline timers' clock while the
+        # partition has a backlog. The newest of all for every partition ran ahead of those
+        # fetched less recently and timed their vehicles out (bench.worker's 75-minute
+        # backlog of fixes every 10 s: ~2 000 offline violations that did not happen).
+        self.clocks: dict[int, int] = {}
+        self._homes: dict[str, int] = {}  # plate -> partition, for the partition count in force
         self._pruned_at = time.monotonic()
         self._days_made: set[date] = set()  # positions partitions known to exist (writer's thread)
         gc.set_threshold(*GC_THRESHOLD)
 
-    def _owns(self, plate: str) -> bool:
-        return partition_for(plate.encode(), list(range(self.partition_count))) in self.owned
+    def _home(self, plate: str) -> int:
+        home = self._homes.get(plate)
+        if home is None:
+            home = self._homes[plate] = partition_for(plate.encode(), list(range(self.partition_count)))
+        return home
 
     async def load_owned(self) -> None:
-        self.states = {s.plate: s for s in await store.stored_states(self.pool) if self._owns(s.plate)}
+        self._homes.clear()  # the partition count may have changed
+        self.states = {s.plate: s for s in await store.stored_states(self.pool) if self._home(s.plate) in self.owned}
+        # Clocks restart with what is consumed next: kept, they would be ahead of the
+        # fixes read again after a rewind and time their vehicles out.
+        self.clocks = {}
 
     def _result(self, outcome: Outcome) -> store.BatchResult:
         result = store.BatchResult()
@@ -85,8 +97,10 @@ class Worker(PartitionedLoop):
         outcome = process(history + fixes, self.states, self.index, self.ctx, stored=len(history))
         if replayed:
             outcome.events = await self._reconciled(replayed, outcome)
-        if outcome.max_ts is not None:
-            self.watermark = max(self.watermark or outcome.max_ts, outcome.max_ts)
+        for plate in outcome.touched:
+            last, home = self.states[plate].last_ts, self._home(plate)
+            if last is not None and last > self.clocks.get(home, last - 1):
+                self.clocks[home] = last
         result = self._result(outcome)
         result.checkpoints = self._checkpoints(outcome)
         result.replayed = replayed
@@ -178,21 +192,24 @@ class Worker(PartitionedLoop):
                 out.append((plate, state.last_ts, state.to_json()))
         return out
 
-    async def periodic(self, idle: bool) -> None:
-        """Offline timers (event time while there is a backlog, wall time once caught up);
-        when idle, a relay for rows no commit relayed (a failed relay, a crashed member)."""
-        now = self.watermark
-        if idle:
+    async def periodic(self, fed: set[int]) -> None:
+        """Offline timers. A partition with a backlog runs on its own event time; one caught
+        up, on the newest event time of all (a quiet partition's vehicles still time out
+        while the others replay a day), or on wall time when the poll was empty: then the
+        worker is live. When idle, a relay for rows no commit relayed (a failed relay, a
+        crashed member)."""
+        now = max(self.clocks.values(), default=None)
+        if not fed:
             now = max(now or 0, int(time.time() * 1000))
-        if now is not None:
-            outcome = tick_all(self.states, now, self.ctx)
-            if outcome.events:
-                await self._submit(self._result(outcome))
-        if idle:
+        clocks = {p: now if self.caught_up(p) else self.clocks.get(p) for p in self.owned}
+        outcome = tick_all(self.states, lambda plate: clocks.get(self._home(plate)), self.ctx)
+        if outcome.events:
+            await self._submit(self._result(outcome))
+        if not fed:
             await self.settle()
             await outbox.relay(self.pool, self.publisher)
-        if self.watermark is not None and time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
-            await store.prune_checkpoints(self.pool, self.watermark - MAX_AGE_MS)
+        if self.clocks and time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
+            await store.prune_checkpoints(self.pool, max(self.clocks.values()) - MAX_AGE_MS)
             self._pruned_at = time.monotonic()
 
 
