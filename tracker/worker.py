@@ -60,19 +60,14 @@ class Worker(PartitionedLoop):
         # fetched less recently and timed their vehicles out (bench.worker's 75-minute
         # backlog of fixes every 10 s: ~2 000 offline violations that did not happen).
         self.clocks: dict[int, int] = {}
-        self._homes: dict[str, int] = {}  # plate -> partition, for the partition count in force
         self._pruned_at = time.monotonic()
         self._days_made: set[date] = set()  # positions partitions known to exist (writer's thread)
         gc.set_threshold(*GC_THRESHOLD)
 
     def _home(self, plate: str) -> int:
-        home = self._homes.get(plate)
-        if home is None:
-            home = self._homes[plate] = partition_for(plate.encode(), list(range(self.partition_count)))
-        return home
+        return partition_for(plate.encode(), range(self.partition_count))
 
     async def load_owned(self) -> None:
-        self._homes.clear()  # the partition count may have changed
         self.states = {s.plate: s for s in await store.stored_states(self.pool) if self._home(s.plate) in self.owned}
         # Clocks restart with what is consumed next: kept, they would be ahead of the
         # fixes read again after a rewind and time their vehicles out.

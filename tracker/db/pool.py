@@ -36,9 +36,9 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
                               decoder=_decode_timestamptz, format="tuple")
 
 
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, **options) -> asyncpg.Pool:
     return await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=60
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=60, **options
     )
 
 
@@ -54,9 +54,8 @@ async def create_writer_pool(dsn: str, *, max_size: int = 2) -> asyncpg.Pool:
     database crash loses a batch's results and its offsets together, and the batch is
     consumed again with the same violation ids; a relay's mark lost republishes the same
     event ids, which consumers drop)."""
-    return await asyncpg.create_pool(
-        dsn, min_size=1, max_size=max_size, init=_init_connection, command_timeout=60,
-        reset=_keep_session, server_settings={"synchronous_commit": "off"})
+    return await create_pool(dsn, max_size=max_size, reset=_keep_session,
+                             server_settings={"synchronous_commit": "off"})
 
 
 async def ensure_position_partitions(pool: asyncpg.Pool, days_back: int = 8, days_ahead: int = 2) -> int:
