@@ -258,7 +258,7 @@ def main() -> None:
             print(f"ceiling, consume and parse alone: {rate:,.0f} fixes/s")
             e2e, cpu_us, worker = await end_to_end(settings, pool, len(fixes))
             print(f"end to end, one worker: {e2e:,.0f} fixes/s ({cpu_us:.1f} us CPU per fix in the worker process)")
-            state_bytes = sum(len(orjson.dumps(s.to_json())) for s in worker.states.values()) / len(worker.states)
+            state_bytes = sum(len(s.snapshot()) for s in worker.states.values()) / len(worker.states)
             print(f"state per vehicle: {state_bytes:.0f} bytes as stored JSON, {state_memory(worker, fixes):.0f} bytes "
                   f"in memory ({len(worker.states)} vehicles)")
             sample = fixes[:5000]

@@ -45,8 +45,13 @@ async def relay(pool: asyncpg.Pool, publisher: Publisher, limit: int = RELAY_LIM
         by_topic: dict[str, list] = {}
         for row in pending:
             by_topic.setdefault(row["topic"], []).append((row["key"].encode() if row["key"] else None, row["value"]))
-        for topic, messages in by_topic.items():
-            await publisher.publish(topic, messages)
+        # All topics at once (each publish waits for its acknowledgements); every publish
+        # ends before a failure is raised, so none goes on unobserved.
+        outcomes = await asyncio.gather(*(publisher.publish(topic, messages) for topic, messages in by_topic.items()),
+                                        return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
         await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
                            [r["id"] for r in pending])
         return len(pending)

@@ -38,10 +38,11 @@ class VehicleState:
     def stopped(self) -> bool:
         return self.anchor_ts is not None
 
-    def to_json(self) -> dict:
-        """A detached copy (later steps mutate open violations in place); orjson's round
-        trip is ~20x cheaper than dataclasses.asdict's deep copy, and this runs per batch."""
-        return orjson.loads(orjson.dumps(self))
+    def snapshot(self) -> bytes:
+        """The state as JSON text: detached (later steps mutate open violations in place)
+        and ready to store. Taken for every vehicle a batch touches: turning it back into
+        a dict here and into text again in the writer cost ~60 % more instructions."""
+        return orjson.dumps(self)
 
     @classmethod
     def from_json(cls, data: dict) -> "VehicleState":

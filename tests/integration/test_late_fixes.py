@@ -161,7 +161,7 @@ async def test_checkpoints_outside_the_late_window_are_pruned_but_the_newest_old
         day = 24 * 3600_000
         now = int(time.time() * 1000)
         await store.write_batch(pool, "prune-test", store.BatchResult(checkpoints=[
-            ("PRUNE-1", ts, {"plate": "PRUNE-1"}) for ts in (0, now - 9 * day, now - 8 * day, now - 6 * day, now)]))
+            ("PRUNE-1", ts, b'{"plate":"PRUNE-1"}') for ts in (0, now - 9 * day, now - 8 * day, now - 6 * day, now)]))
         await store.prune_checkpoints(pool, now - 7 * day)
         kept = await pool.fetch("SELECT at FROM vehicle_checkpoints WHERE plate = 'PRUNE-1' ORDER BY at")
         assert [store.epoch_ms(r["at"]) for r in kept] == [now - 8 * day, now - 6 * day, now]

@@ -27,11 +27,15 @@ def _decode_timestamptz(value: tuple[int]) -> datetime:
     return PG_EPOCH + timedelta(microseconds=value[0])
 
 
+def _encode_json(value) -> str:
+    """JSON parameters as Python values, or as bytes already serialised (state snapshots;
+    orjson refuses bytes, so they cannot mean anything else)."""
+    return value.decode() if type(value) is bytes else orjson.dumps(value).decode()
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for typename in ("json", "jsonb"):
-        await conn.set_type_codec(
-            typename, schema="pg_catalog", encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads
-        )
+        await conn.set_type_codec(typename, schema="pg_catalog", encoder=_encode_json, decoder=orjson.loads)
     await conn.set_type_codec("timestamptz", schema="pg_catalog", encoder=_encode_timestamptz,
                               decoder=_decode_timestamptz, format="tuple")
 

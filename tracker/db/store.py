@@ -13,6 +13,7 @@ from streams.rules.waybills import ActiveWaybill
 
 VIOLATION_COLUMNS = """violation_id, kind, plate, carrier_id, status, started_at, ended_at, lat, lon, geofence_id,
                        waybill_id, severity, agencies, details"""
+OUTBOX_COLUMNS = ["topic", "key", "event_id", "value"]
 POSITION_COLUMNS = ["plate", "ts", "lat", "lon", "speed_kmh", "heading_deg", "alt_m", "h3_cell", "source",
                     "received_at"]
 
@@ -39,13 +40,13 @@ class BatchResult:
     violations: list[tuple] = field(default_factory=list)  # violation_row(), one per id
     outbox: list[tuple[str, str | None, str, bytes]] = field(default_factory=list)  # topic, key, event id, value
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)  # (topic, partition) -> next offset
-    checkpoints: list[tuple[str, int, dict]] = field(default_factory=list)  # plate, event time, state
+    checkpoints: list[tuple[str, int, bytes]] = field(default_factory=list)  # plate, event time, snapshot
     replayed: dict[str, int] = field(default_factory=dict)  # plate -> event time its replay started from
 
 
 def state_row(state: VehicleState) -> tuple:
     status = "offline" if "offline" in state.open else "stopped" if state.stopped else "moving"
-    return (state.plate, state.to_json(), state.last_ts, state.last_lat, state.last_lon, state.last_speed, status)
+    return (state.plate, state.snapshot(), state.last_ts, state.last_lat, state.last_lon, state.last_speed, status)
 
 
 def violation_row(v: dict) -> tuple:
@@ -193,8 +194,11 @@ async def upsert_violations(conn: asyncpg.Connection, rows: list[tuple]) -> None
 
 
 async def insert_outbox(conn: asyncpg.Connection, rows: list[tuple]) -> None:
+    """By COPY: a batch in which many vehicles break a rule at once writes thousands of rows
+    (each event to hazmat.violations.v1 and to every agency's topic), and COPY takes them
+    in a fraction of the time of one INSERT each."""
     if rows:
-        await conn.executemany("INSERT INTO outbox (topic, key, event_id, value) VALUES ($1, $2, $3, $4)", rows)
+        await conn.copy_records_to_table("outbox", records=rows, columns=OUTBOX_COLUMNS)
 
 
 async def save_offsets(conn: asyncpg.Connection, group: str, offsets: dict[tuple[str, int], int]) -> None:

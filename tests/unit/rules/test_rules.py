@@ -1,6 +1,8 @@
 """Each vehicle rule: opening, closing, thresholds on both sides, jitter, windows."""
 from __future__ import annotations
 
+import orjson
+
 from geofence.model import BanWindow
 from streams.rules.config import RuleConfig
 from tests.contracts import validate
@@ -218,9 +220,9 @@ def test_a_fast_but_short_hop_is_not_a_jump():
 def test_duplicates_and_late_fixes_change_nothing():
     run = Run()
     run.feed(*drive(T, 60))
-    before = run.state.to_json()
+    before = orjson.loads(run.state.snapshot())
     assert run.feed(fix(T + 60_000, 1000, 0, 50), fix(T + 30_000, 400, 0, 50)) == []
-    after = run.state.to_json()
+    after = orjson.loads(run.state.snapshot())
     assert after.pop("late_fixes") == 1 and before.pop("late_fixes") == 0
     assert after == before
 
