@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from geofence.index import GeofenceIndex
-from streams.rules.engine import Context, Event, step, tick
+from streams.rules.engine import Context, Event, confirmed_by, step, tick
 from streams.rules.state import VehicleState
 
 
@@ -46,12 +46,15 @@ def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceI
         for i in indexes:
             f = fixes[i]
             duplicate = state.last_ts == times[i]
+            confirmed = state.unconfirmed and confirmed_by(state, f, ctx.config)
             events = step(state, f, zones[i], ctx)
             if events:
                 out.events += events
                 if events[-1][1]["kind"] == "gps_jump":  # a jump stays out of the track
                     continue
             if not duplicate and i >= stored:
+                if confirmed is not None:
+                    out.positions.append(confirmed)
                 out.positions.append(f)
         out.touched.add(plate)
     return out

@@ -260,18 +260,34 @@ class Step:
             s.deviation_ts = None
 
 
-def is_jump(state: VehicleState, fix: dict, cfg: RuleConfig) -> tuple[bool, float, float]:
-    if state.last_ts is None or surely_within_m(state.last_lat, state.last_lon, fix["lat"], fix["lon"], cfg.jump_min_m):
+def is_jump(lat: float, lon: float, ts: int, fix: dict, cfg: RuleConfig) -> tuple[bool, float, float]:
+    """Is `fix` impossible to reach from (lat, lon) at ts? With the distance and implied speed."""
+    if surely_within_m(lat, lon, fix["lat"], fix["lon"], cfg.jump_min_m):
         return False, 0.0, 0.0
-    distance = haversine_m(state.last_lat, state.last_lon, fix["lat"], fix["lon"])
-    seconds = max((fix["ts"] - state.last_ts) / 1000, 0.001)
+    distance = haversine_m(lat, lon, fix["lat"], fix["lon"])
+    seconds = max((fix["ts"] - ts) / 1000, 0.001)
     implied = distance / seconds * 3.6
     return distance > cfg.jump_min_m and implied > cfg.jump_speed_kmh, distance, implied
 
 
+def _agrees(earlier: dict | None, fix: dict, cfg: RuleConfig) -> bool:
+    return earlier is not None and not is_jump(earlier["lat"], earlier["lon"], earlier["ts"], fix, cfg)[0]
+
+
+def confirmed_by(state: VehicleState, fix: dict, cfg: RuleConfig) -> dict | None:
+    """The fix kept out as a jump that `fix` (not yet stepped) confirms, if any: it belongs
+    in the stored track after all, so that a replay of the track decides as this pass did."""
+    earlier = state.unconfirmed
+    if earlier is None or state.last_ts is None or fix["ts"] <= state.last_ts:
+        return None
+    jump = is_jump(state.last_lat, state.last_lon, state.last_ts, fix, cfg)[0]
+    return earlier if jump and _agrees(earlier, fix, cfg) else None
+
+
 def step(state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) -> list[Event]:
     """Apply one fix. Duplicates and fixes older than the last one change no state;
-    impossible jumps yield a gps_jump (opened and closed) and are kept out of state."""
+    impossible jumps yield a gps_jump (opened and closed) and are kept out of state, unless
+    the fix agrees with the jump before it: two fixes in a row outweigh the last position."""
     if state.carrier_id is None:
         state.carrier_id = fix.get("carrier_id")
     gap: list[Event] = []
@@ -284,12 +300,14 @@ def step(state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) ->
         # offline violation it makes must not depend on where batches happened to end.
         if fix["ts"] - state.last_ts >= ctx.config.offline_s * 1000:
             gap = tick(state, fix["ts"], ctx)
-        jump, distance, implied = is_jump(state, fix, ctx.config)
-        if jump:
+        jump, distance, implied = is_jump(state.last_lat, state.last_lon, state.last_ts, fix, ctx.config)
+        if jump and not _agrees(state.unconfirmed, fix, ctx.config):
+            state.unconfirmed = fix
             violation = open_violation("gps_jump", state.plate, state.carrier_id, fix["ts"], fix["lat"], fix["lon"],
                                        details={"distance_m": round(distance, 1), "implied_speed_kmh": round(implied, 1),
                                                 "from": {"lat": state.last_lat, "lon": state.last_lon}})
             return gap + [(OPENED, violation), (CLOSED, close_violation(violation, fix["ts"], duration_s=0))]
+        state.unconfirmed = None  # a spike (this fix continues from the last good one), or confirmed
     events = Step(state, fix, zones, ctx).run()
     return gap + events if gap else events
 

@@ -31,6 +31,9 @@ class VehicleState:
     # restricted road id -> [first inside ts, consecutive inside, consecutive outside]
     restricted: dict[str, list[int]] = field(default_factory=dict)
     open: dict[str, dict] = field(default_factory=dict)  # key -> open violation
+    # The last fix kept out as a gps_jump: if the next one agrees with it, the vehicle is
+    # there (a terminal back on elsewhere, a stale last position) and the rules follow it.
+    unconfirmed: dict | None = None
     late_fixes: int = 0  # fixes older than the last one that reached the rules (not replayed)
     checkpoint_ts: int | None = None  # event time of the newest stored checkpoint
 

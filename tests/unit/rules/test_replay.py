@@ -6,7 +6,12 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geofence.index import GeofenceIndex
+from streams.batch import process
+from streams.rules.config import RuleConfig
+from streams.rules.engine import Context
 from streams.rules.state import VehicleState
+from streams.rules.violations import rfc3339
 from tests.unit.rules.harness import MONDAY_10, Run, drive, park, square
 
 T = MONDAY_10
@@ -66,3 +71,19 @@ def test_a_silence_gives_one_offline_violation_whatever_the_clock_saw(cuts):
         start = end
     assert events_of(run) == events_of(one_pass)
 
+
+def test_a_confirmed_jump_is_stored_so_that_a_replay_of_the_track_decides_the_same():
+    """A spike stays out of the stored track; a jump the next fix confirms goes in, or a
+    replay of the track (late fixes) would flag the confirming fix as a jump of its own."""
+    spike = {**drive(T + 35_000, 0, east0=20_000)[0]}
+    relocated = drive(T + 120_000, 60, speed=40, east0=9000)
+    track = sorted(drive(T, 100, speed=40) + [spike] + relocated, key=lambda f: f["ts"])
+    index, ctx = GeofenceIndex(), Context({}, lambda plate, ts: None, RuleConfig())
+    live = process([dict(f) for f in track], {}, index, ctx)
+    assert [f["ts"] for f in live.positions] == [f["ts"] for f in track if f is not spike]
+    assert [v["started_at"] for t, v in live.events if t.endswith("opened")] == [rfc3339(spike["ts"]),
+                                                                                  rfc3339(relocated[0]["ts"])]
+    replay = process([dict(f) for f in live.positions], {}, index, ctx)
+    # The spike cannot be replayed (the worker never withdraws a gps_jump for that reason).
+    relocation = [(t, v["violation_id"]) for t, v in live.events[2:]]
+    assert [(t, v["violation_id"]) for t, v in replay.events] == relocation

@@ -211,6 +211,27 @@ def test_gps_jump_is_opened_and_closed_and_kept_out_of_state():
     assert run.feed(fix(T + 30_000, 250, 0, 40)) == []  # the next sane fix continues from the last good one
 
 
+def test_two_fixes_that_agree_far_from_the_last_position_move_the_vehicle_there():
+    """A terminal back on 5 km away, or a stale last position: the first fix there is a
+    gps_jump, the second agrees with it and the rules follow the vehicle from there, rather
+    than flagging every fix it sends from then on."""
+    run = Run()
+    run.feed(fix(T, 0, 0, 40), fix(T + 10_000, 110, 0, 40))
+    run.feed(fix(T + 20_000, 5000, 0, 40))
+    assert run.feed(fix(T + 30_000, 5110, 0, 40), fix(T + 40_000, 5220, 0, 40)) == []
+    assert run.kinds("gps_jump") == [("opened", "gps_jump"), ("closed", "gps_jump")]
+    assert run.state.last_ts == T + 40_000 and run.state.unconfirmed is None
+
+
+def test_two_jumps_that_disagree_are_two_gps_jumps():
+    run = Run()
+    run.feed(fix(T, 0, 0, 40), fix(T + 10_000, 110, 0, 40))
+    run.feed(fix(T + 20_000, 5000, 0, 40), fix(T + 30_000, -5000, 0, 40))
+    assert run.kinds("gps_jump") == [("opened", "gps_jump"), ("closed", "gps_jump")] * 2
+    assert run.state.last_ts == T + 10_000
+    assert run.feed(fix(T + 40_000, 330, 0, 40)) == [] and run.state.unconfirmed is None
+
+
 def test_a_fast_but_short_hop_is_not_a_jump():
     run = Run(config=RuleConfig(default_speed_limit_kmh=250))
     run.feed(fix(T, 0, 0, 40), fix(T + 1000, 900, 0, 40))  # 900 m in 1 s, but under 1 km
