@@ -26,7 +26,8 @@ def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceI
     """Fixes of a batch, each vehicle's in event-time order (a device's blind-area upload
     may reach the broker in any order); H3 cells and geofences for the whole batch at once.
     The first `stored` fixes are history replayed for late ones: they run the rules again
-    but are not stored again."""
+    but are not stored again (they are marked "stored", which a fix kept out as a jump
+    and confirmed later carries with it)."""
     out = Outcome()
     if not fixes:
         return out
@@ -38,6 +39,8 @@ def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceI
     for i, f in enumerate(fixes):
         f["h3_cell"] = cells[i]
         by_plate[f["plate"]].append(i)
+    for f in fixes[:stored]:
+        f["stored"] = True
     for plate, indexes in by_plate.items():
         state = states.get(plate)
         if state is None:
@@ -52,9 +55,9 @@ def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceI
                 out.events += events
                 if events[-1][1]["kind"] == "gps_jump":  # a jump stays out of the track
                     continue
+            if confirmed and "stored" not in confirmed:  # ... unless the next fix confirms it
+                out.positions.append(confirmed)
             if not duplicate and i >= stored:
-                if confirmed is not None:
-                    out.positions.append(confirmed)
                 out.positions.append(f)
         out.touched.add(plate)
     return out

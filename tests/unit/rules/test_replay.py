@@ -12,7 +12,7 @@ from streams.rules.config import RuleConfig
 from streams.rules.engine import Context
 from streams.rules.state import VehicleState
 from streams.rules.violations import rfc3339
-from tests.unit.rules.harness import MONDAY_10, Run, drive, park, square
+from tests.unit.rules.harness import MONDAY_10, Run, drive, fix, park, square
 
 T = MONDAY_10
 GEOFENCES = [square("bridge", "no_stopping", 2900, -50, 3100, 50), square("road", "restricted_road", 5000, -20, 8000, 20)]
@@ -87,3 +87,29 @@ def test_a_confirmed_jump_is_stored_so_that_a_replay_of_the_track_decides_the_sa
     # The spike cannot be replayed (the worker never withdraws a gps_jump for that reason).
     relocation = [(t, v["violation_id"]) for t, v in live.events[2:]]
     assert [(t, v["violation_id"]) for t, v in replay.events] == relocation
+
+
+def _replayed(live_track: list[dict], checkpoint_after: int, new: list[dict]) -> list[int]:
+    """Times of the positions a replay stores: the live pass up to a checkpoint, then the
+    stored track after it with `new` fixes (late or fresh) among them."""
+    index, ctx = GeofenceIndex(), Context({}, lambda plate, ts: None, RuleConfig())
+    states: dict = {}
+    process([dict(f) for f in live_track[:checkpoint_after]], states, index, ctx)
+    checkpoint = VehicleState.from_json(orjson.loads(states["P1"].snapshot()))
+    stored = process([dict(f) for f in live_track[checkpoint_after:]], states, index, ctx).positions
+    history = [{k: f[k] for k in ("plate", "ts", "lat", "lon", "speed_kmh", "heading_deg")} for f in stored]
+    fixes = history + [dict(f) for f in new]
+    return [f["ts"] for f in process(fixes, {"P1": checkpoint}, index, ctx, stored=len(history)).positions]
+
+
+def test_a_late_fix_confirmed_by_a_stored_one_is_stored():
+    live = drive(T, 60, speed=40) + [fix(T + 200_000, 9000, 0, 40), fix(T + 210_000, 9100, 0, 40)]
+    late = fix(T + 150_000, 8800, 0, 40)  # a jump from the checkpoint, which the stored fix after it confirms
+    assert _replayed(live, 7, [late]) == [late["ts"]]
+
+
+def test_a_stored_fix_confirmed_by_a_new_one_is_not_stored_again():
+    live = drive(T, 100, speed=54) + [fix(T + 135_000, 1650, 0, 54)]
+    late = fix(T + 130_000, 1500, 1400, 54)  # reachable, but the stored fix after it is not
+    fresh = fix(T + 145_000, 1750, 0, 54)  # agrees with that stored fix, not with the late one
+    assert _replayed(live, 11, [late, fresh]) == [late["ts"], fresh["ts"]]
