@@ -271,7 +271,10 @@ def is_jump(lat: float, lon: float, ts: int, fix: dict, cfg: RuleConfig) -> tupl
 
 
 def _agrees(earlier: dict | None, fix: dict, cfg: RuleConfig) -> bool:
-    return earlier is not None and not is_jump(earlier["lat"], earlier["lon"], earlier["ts"], fix, cfg)[0]
+    """Is `fix` a later fix reachable from `earlier`? (A terminal's resent copy of the jumping
+    fix, same time, confirms nothing.)"""
+    return (earlier is not None and fix["ts"] > earlier["ts"]
+            and not is_jump(earlier["lat"], earlier["lon"], earlier["ts"], fix, cfg)[0])
 
 
 def confirmed_by(state: VehicleState, fix: dict, cfg: RuleConfig) -> dict | None:

@@ -223,6 +223,15 @@ def test_two_fixes_that_agree_far_from_the_last_position_move_the_vehicle_there(
     assert run.state.last_ts == T + 40_000 and run.state.unconfirmed is None
 
 
+def test_a_resent_jump_confirms_nothing():
+    run = Run()
+    run.feed(fix(T, 0, 0, 40), fix(T + 10_000, 110, 0, 40))
+    jump = fix(T + 20_000, 5000, 0, 40)
+    run.feed(jump, dict(jump))
+    assert run.state.last_ts == T + 10_000
+    assert run.feed(fix(T + 30_000, 330, 0, 40)) == []
+
+
 def test_two_jumps_that_disagree_are_two_gps_jumps():
     run = Run()
     run.feed(fix(T, 0, 0, 40), fix(T + 10_000, 110, 0, 40))
