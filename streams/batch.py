@@ -21,13 +21,12 @@ class Outcome:
     touched: set[str] = field(default_factory=set)
 
 
-def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceIndex, ctx: Context,
-            stored: int = 0) -> Outcome:
+def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceIndex, ctx: Context) -> Outcome:
     """Fixes of a batch, each vehicle's in event-time order (a device's blind-area upload
     may reach the broker in any order); H3 cells and geofences for the whole batch at once.
-    The first `stored` fixes are history replayed for late ones: they run the rules again
-    but are not stored again (they are marked "stored", which a fix kept out as a jump
-    and confirmed later carries with it)."""
+    Fixes marked "stored" (the track read back to replay late fixes into it) run the rules
+    again but are not stored again; the mark stays with a fix kept out as a jump, so it is
+    not stored twice when a later fix confirms it."""
     out = Outcome()
     if not fixes:
         return out
@@ -39,8 +38,6 @@ def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceI
     for i, f in enumerate(fixes):
         f["h3_cell"] = cells[i]
         by_plate[f["plate"]].append(i)
-    for f in fixes[:stored]:
-        f["stored"] = True
     for plate, indexes in by_plate.items():
         state = states.get(plate)
         if state is None:
@@ -57,7 +54,7 @@ def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceI
                     continue
             if confirmed and "stored" not in confirmed:  # ... unless the next fix confirms it
                 out.positions.append(confirmed)
-            if not duplicate and i >= stored:
+            if not duplicate and "stored" not in f:
                 out.positions.append(f)
         out.touched.add(plate)
     return out

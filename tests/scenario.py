@@ -20,6 +20,12 @@ from tests.client import fleet_body
 M_LAT, M_LON = 1 / 110_574, 1 / 96_400
 
 
+def fix_at(plate: str, carrier: str, t: int, east_m: float, north_m: float = 0.0, speed: float = 50.0) -> dict:
+    """A normalised fix heading east, `east_m` / `north_m` metres from the scenarios' origin."""
+    return {"plate": plate, "ts": t, "lat": 29.80 + north_m * M_LAT, "lon": 121.60 + east_m * M_LON,
+            "speed_kmh": speed, "heading_deg": 90.0, "carrier_id": carrier, "received_at": t, "source": "http"}
+
+
 def vehicle_fixes(plate: str, carrier: str, lane: int, t0: int, minutes: int = 10) -> list[dict]:
     """Every 10 s: 50 km/h, one minute at 75 (speeding opens and closes), 50 again, and the
     last two minutes standing still (so no offline when the stream ends)."""
@@ -31,9 +37,7 @@ def vehicle_fixes(plate: str, carrier: str, lane: int, t0: int, minutes: int = 1
             speed = 75.0
         else:
             speed = 50.0
-        fixes.append({"plate": plate, "ts": t0 + s * 1000, "lat": 29.80 + lane * 300 * M_LAT,
-                      "lon": 121.60 + east * M_LON, "speed_kmh": speed, "heading_deg": 90.0,
-                      "carrier_id": carrier, "received_at": t0 + s * 1000, "source": "http"})
+        fixes.append(fix_at(plate, carrier, t0 + s * 1000, east, lane * 300, speed))
         east += speed / 3.6 * 10
     return fixes
 

@@ -90,13 +90,13 @@ class Worker(PartitionedLoop):
         fixes, dead = self.decode(records, "normalised_fix.schema.json", "a normalised fix")
         await self.publisher.publish(self.topics.deadletter, dead)
         replayed, history = await self._replay_late(fixes)
-        outcome = process(history + fixes, self.states, self.index, self.ctx, stored=len(history))
+        outcome = process(history + fixes, self.states, self.index, self.ctx)
         if replayed:
             outcome.events = await self._reconciled(replayed, outcome)
         for plate in outcome.touched:
             last, home = self.states[plate].last_ts, self._home(plate)
-            if last is not None and last > self.clocks.get(home, last - 1):
-                self.clocks[home] = last
+            if last is not None:
+                self.clocks[home] = max(last, self.clocks.get(home, last))
         result = self._result(outcome)
         result.checkpoints = self._checkpoints(outcome)
         result.replayed = replayed

@@ -280,8 +280,8 @@ def _agrees(earlier: dict | None, fix: dict, cfg: RuleConfig) -> bool:
 def confirmed_by(state: VehicleState, fix: dict, cfg: RuleConfig) -> dict | None:
     """The fix kept out as a jump that `fix` (not yet stepped) confirms, if any: it belongs
     in the stored track after all, so that a replay of the track decides as this pass did."""
-    earlier = state.unconfirmed
-    if earlier is None or state.last_ts is None or fix["ts"] <= state.last_ts:
+    earlier = state.unconfirmed  # set only once there is a last fix
+    if earlier is None or fix["ts"] <= state.last_ts:
         return None
     jump = is_jump(state.last_lat, state.last_lon, state.last_ts, fix, cfg)[0]
     return earlier if jump and _agrees(earlier, fix, cfg) else None

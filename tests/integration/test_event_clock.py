@@ -10,7 +10,7 @@ import pytest
 
 import tracker.consuming
 from streams.kafka import partition_for
-from tests.scenario import M_LON, expected_event_ids, plates, publish_in_chunks, register_carrier
+from tests.scenario import expected_event_ids, fix_at, plates, publish_in_chunks, register_carrier
 from tests.topic import read_topic
 from tests.waiting import until
 from tracker.db.pool import create_pool
@@ -25,11 +25,8 @@ def track(plate: str, carrier: str, t0: int) -> list[dict]:
     the last few minutes (so the wall clock, once the partition is live, times nothing out)."""
     out = []
     for k in range(41):
-        t = t0 + k * 90_000
         speed = 0.0 if k >= 37 else 75.0 if 10 <= k < 13 else 50.0
-        out.append({"plate": plate, "ts": t, "lat": 29.8, "lon": 121.6 + min(k, 36) * 1250 * M_LON,
-                    "speed_kmh": speed, "heading_deg": 90.0, "carrier_id": carrier, "received_at": t,
-                    "source": "http"})
+        out.append(fix_at(plate, carrier, t0 + k * 90_000, min(k, 36) * 1250, speed=speed))
     return out
 
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.scenario import M_LON, plates, publish_in_chunks, register_carrier
+from tests.scenario import fix_at, plates, publish_in_chunks, register_carrier
 from tests.topic import read_topic
 from tests.waiting import until
 from tracker.db.pool import create_pool
@@ -17,20 +17,15 @@ from tracker.serve import create_topics, worker_running
 pytestmark = pytest.mark.integration
 
 
-def fix(plate: str, carrier: str, t: int, east_m: float) -> dict:
-    return {"plate": plate, "ts": t, "lat": 29.8, "lon": 121.6 + east_m * M_LON, "speed_kmh": 40.0,
-            "heading_deg": 90.0, "carrier_id": carrier, "received_at": t, "source": "http"}
-
-
 async def test_a_confirmed_jump_moves_the_vehicle_and_survives_a_restart(own_database, topics):
     settings = own_database
     await create_topics(settings)
     carrier, (plate,) = plates(1)
     await register_carrier(settings.database_url, carrier)
     t0 = int(time.time() * 1000) - 5 * 60_000
-    before = [fix(plate, carrier, t0 + k * 10_000, k * 110) for k in range(10)]  # 40 km/h
-    jump = fix(plate, carrier, t0 + 100_000, 30_000)  # 29 km in 10 s
-    after = [fix(plate, carrier, t0 + 110_000 + k * 10_000, 30_110 + k * 110) for k in range(3)]
+    before = [fix_at(plate, carrier, t0 + k * 10_000, k * 110, speed=40.0) for k in range(10)]  # 40 km/h
+    jump = fix_at(plate, carrier, t0 + 100_000, 30_000, speed=40.0)  # 29 km in 10 s
+    after = [fix_at(plate, carrier, t0 + 110_000 + k * 10_000, 30_110 + k * 110, speed=40.0) for k in range(3)]
     pool = await create_pool(settings.asyncpg_dsn)
 
     async def jump_seen() -> bool:

@@ -101,13 +101,7 @@ async def write_batch(pool: asyncpg.Pool, group: str, result: BatchResult, days_
             if first not in days_made or last not in days_made:
                 await ensure_days(conn, first, last)
             await conn.copy_records_to_table("positions", records=result.positions, columns=POSITION_COLUMNS)
-        if result.states:
-            await conn.executemany(
-                """INSERT INTO vehicle_state (plate, state, last_ts, lat, lon, speed_kmh, heading_deg, status, updated_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, now())
-                   ON CONFLICT (plate) DO UPDATE SET state = EXCLUDED.state, last_ts = EXCLUDED.last_ts,
-                     lat = EXCLUDED.lat, lon = EXCLUDED.lon, speed_kmh = EXCLUDED.speed_kmh,
-                     status = EXCLUDED.status, updated_at = now()""", result.states)
+        await upsert_states(conn, result.states)
         if result.replayed:  # checkpoints taken after the replay's start no longer hold
             await conn.executemany("DELETE FROM vehicle_checkpoints WHERE plate = $1 AND at > $2",
                                    list(result.replayed.items()))
@@ -165,20 +159,33 @@ def as_violation(row) -> dict:
 
 
 async def history(pool: asyncpg.Pool, since: dict[str, int]) -> list[dict]:
-    """The stored fixes of each plate after that plate's event time, in one query."""
+    """The stored fixes of each plate after that plate's event time, in one query, marked
+    "stored" (streams.batch.process runs the rules over them but does not store them again)."""
     rows = await pool.fetch(
         """SELECT p.plate, p.ts, p.lat, p.lon, p.speed_kmh, p.heading_deg, p.source, p.received_at
            FROM positions p JOIN unnest($1::text[], $2::timestamptz[]) AS replay(plate, at)
              ON p.plate = replay.plate AND p.ts > replay.at
            ORDER BY p.plate, p.ts""", list(since), list(since.values()))
     return [{"plate": r["plate"], "ts": epoch_ms(r["ts"]), "lat": r["lat"], "lon": r["lon"], "speed_kmh": r["speed_kmh"],
-             "heading_deg": r["heading_deg"], "source": r["source"], "received_at": epoch_ms(r["received_at"])}
+             "heading_deg": r["heading_deg"], "source": r["source"], "received_at": epoch_ms(r["received_at"]),
+             "stored": True}
             for r in rows]
 
 
 async def emitted(pool: asyncpg.Pool, event_ids: list[str]) -> set[str]:
     rows = await pool.fetch("SELECT DISTINCT event_id FROM outbox WHERE event_id = ANY($1::text[])", event_ids)
     return {r["event_id"] for r in rows}
+
+async def upsert_states(conn: asyncpg.Connection, rows: list[tuple]) -> None:
+    """Rows of state_row()."""
+    if rows:
+        await conn.executemany(
+            """INSERT INTO vehicle_state (plate, state, last_ts, lat, lon, speed_kmh, heading_deg, status, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, now())
+               ON CONFLICT (plate) DO UPDATE SET state = EXCLUDED.state, last_ts = EXCLUDED.last_ts,
+                 lat = EXCLUDED.lat, lon = EXCLUDED.lon, speed_kmh = EXCLUDED.speed_kmh,
+                 status = EXCLUDED.status, updated_at = now()""", rows)
+
 
 async def upsert_violations(conn: asyncpg.Connection, rows: list[tuple]) -> None:
     """Rows of violation_row(), at most one per violation id."""
