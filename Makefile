@@ -32,6 +32,7 @@ bench: $(STAMP) postgis
 	$(PY) -m bench.ingest
 	$(PY) -m bench.worker
 	$(PY) -m bench.presence
+	$(PY) -m bench.writes
 
 clean:
 	rm -rf $(VENV) .hazmat .pytest_cache .hypothesis
