@@ -151,6 +151,9 @@ async def end_to_end(settings: Settings, pool: asyncpg.Pool, total: int) -> tupl
             started, first = time.perf_counter(), done  # from the first committed batch: group join excluded
         if done >= total:
             break
+        if task.done():  # the worker failed: its error, not a wait for ever
+            await task
+            raise RuntimeError(f"the worker stopped after {done} of {total} fixes")
         await asyncio.sleep(0.05)
     elapsed = time.perf_counter() - started
     stop.set()
@@ -174,18 +177,23 @@ def state_memory(worker: Worker, fixes: list[dict]) -> float:
     return held / len(states)
 
 
-async def postgis_per_fix(pool: asyncpg.Pool, features, fixes: list[dict]) -> float:
-    """The obvious alternative: the same areas in PostGIS, one ST_Intersects query per fix."""
+async def postgis_per_fix(pool: asyncpg.Pool, features, fixes: list[dict], runs: int = 3) -> float:
+    """The obvious alternative: the same areas in PostGIS, one ST_Intersects query per fix;
+    its best of `runs` (right after the end-to-end run PostgreSQL may still be writing it
+    out, and single runs here ranged 10 000-13 500 queries/s)."""
     await pool.execute("CREATE TABLE bench_areas (id text, area geometry(Geometry, 4326))")
     areas = [(gid, shapely.to_wkb(compile_geofence(gid, 1, geom, p).area)) for gid, geom, p in features]
     await pool.executemany("INSERT INTO bench_areas VALUES ($1, ST_SetSRID(ST_GeomFromWKB($2), 4326))", areas)
     await pool.execute("CREATE INDEX ON bench_areas USING gist (area); ANALYZE bench_areas")
     async with pool.acquire() as conn:
         query = await conn.prepare("SELECT id FROM bench_areas WHERE ST_Intersects(area, ST_SetSRID(ST_MakePoint($1, $2), 4326))")
-        started = time.perf_counter()
-        for f in fixes:
-            await query.fetch(f["lon"], f["lat"])
-        return len(fixes) / (time.perf_counter() - started)
+        best = 0.0
+        for _ in range(runs):
+            started = time.perf_counter()
+            for f in fixes:
+                await query.fetch(f["lon"], f["lat"])
+            best = max(best, len(fixes) / (time.perf_counter() - started))
+        return best
 
 
 async def latency(settings: Settings, pool: asyncpg.Pool, rate: int, seconds: int, rng: random.Random,
