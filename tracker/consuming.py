@@ -22,7 +22,7 @@ from collections.abc import Callable
 import asyncpg
 import orjson
 
-from schemas import SchemaError, explain, validator
+from schemas import SchemaError, explain, list_validator, validator
 from streams.kafka import BrokerUnavailable, group_consumer, highwater, seek, seek_to_beginning
 from tracker.db import store
 from tracker.metrics import WORKER_BATCH_SECONDS, WORKER_RECORDS, WORKER_REWINDS
@@ -72,7 +72,14 @@ class PartitionedLoop:
     def decode(self, records: dict[int, list], schema: str, what: str) -> tuple[list[dict], list]:
         """The messages that match the topic's schema, and dead-letter messages for the rest:
         a foreign producer's garbage is explained, never dropped, and never reaches (and
-        stops) the rules."""
+        stops) the rules. A batch is parsed and checked whole first; only one with a bad
+        message is gone through message by message."""
+        try:
+            items = [orjson.loads(r.value) for rs in records.values() for r in rs]
+        except ValueError:
+            items = None
+        if items is not None and list_validator(schema).is_valid(items):
+            return items, []
         items, dead, valid = [], [], validator(schema)
         for rs in records.values():
             for r in rs:
