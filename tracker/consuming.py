@@ -32,9 +32,10 @@ from tracker.settings import Settings
 log = logging.getLogger(__name__)
 RETRYABLE = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, BrokerUnavailable)
 # Larger batches spread the per-batch work (a snapshot and an upsert of every vehicle the
-# batch touches, the offsets) over more records; bench.worker measured 20 000 a batch
-# ~5 % slower than this, its main thread waiting on the previous batch's transaction.
-# Live, polls hold what arrived within FETCH_WAIT_MS, far fewer.
+# batch touches, the offsets) over more records. At 20 000 the main thread waited ~9 % of
+# a backlog run on the previous batch's transaction, at this size ~0; end to end the gain
+# was within the machine's noise (bench/RESULTS.md, session 6). Live, polls hold what
+# arrived within FETCH_WAIT_MS, far fewer.
 BATCH = 40_000
 # Per partition and fetch: the default 1 MB (~4 300 fixes) made polls of 8 partitions
 # average ~14 000 records, however large BATCH.
@@ -74,25 +75,25 @@ class PartitionedLoop:
         a foreign producer's garbage is explained, never dropped, and never reaches (and
         stops) the rules. A batch is parsed and checked whole first; only one with a bad
         message is gone through message by message."""
+        messages = [r for rs in records.values() for r in rs]
         try:
-            items = [orjson.loads(r.value) for rs in records.values() for r in rs]
+            items = [orjson.loads(r.value) for r in messages]
         except ValueError:
             items = None
         if items is not None and list_validator(schema).is_valid(items):
             return items, []
         items, dead, valid = [], [], validator(schema)
-        for rs in records.values():
-            for r in rs:
-                try:
-                    item = orjson.loads(r.value)
-                    if not valid.is_valid(item):
-                        valid.validate(item)
-                    items.append(item)
-                except ValueError as exc:  # what orjson and the validator raise are ValueErrors
-                    reason = explain(exc)[1] if isinstance(exc, SchemaError) else str(exc)
-                    dead.append((r.key, orjson.dumps({
-                        "input": r.value.decode(errors="replace"), "error": f"not {what}: {reason}",
-                        "source": self.group, "received_at": int(time.time() * 1000)})))
+        for r in messages:
+            try:
+                item = orjson.loads(r.value)
+                if not valid.is_valid(item):
+                    valid.validate(item)
+                items.append(item)
+            except ValueError as exc:  # what orjson and the validator raise are ValueErrors
+                reason = explain(exc)[1] if isinstance(exc, SchemaError) else str(exc)
+                dead.append((r.key, orjson.dumps({
+                    "input": r.value.decode(errors="replace"), "error": f"not {what}: {reason}",
+                    "source": self.group, "received_at": int(time.time() * 1000)})))
         return items, dead
 
     async def submit(self, start: Callable[[], asyncio.Future]) -> None:

@@ -176,6 +176,7 @@ async def emitted(pool: asyncpg.Pool, event_ids: list[str]) -> set[str]:
     rows = await pool.fetch("SELECT DISTINCT event_id FROM outbox WHERE event_id = ANY($1::text[])", event_ids)
     return {r["event_id"] for r in rows}
 
+
 async def upsert_states(conn: asyncpg.Connection, rows: list[tuple]) -> None:
     """Rows of state_row()."""
     if rows:
