@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import asyncpg
 import orjson
@@ -43,6 +43,24 @@ FETCH_PARTITION_BYTES = 4 << 20
 # Kafka brokers hold a fetch up to this long waiting for data; the default 500 ms would
 # be most of the latency from fix to violation event.
 FETCH_WAIT_MS = 50
+
+
+def chunks(records: dict[int, list], size: int) -> Iterator[dict[int, list]]:
+    """A poll's records (per partition, in offset order) as consecutive polls of at most
+    `size` records: each partition's records in contiguous slices, in order, and slices of
+    several partitions together while they fit."""
+    chunk: dict[int, list] = {}
+    held = 0
+    for partition, rs in records.items():
+        for start in range(0, len(rs), size):
+            piece = rs[start:start + size]
+            if chunk and held + len(piece) > size:
+                yield chunk
+                chunk, held = {}, 0
+            chunk[partition] = piece
+            held += len(piece)
+    if chunk:
+        yield chunk
 
 
 class PartitionedLoop:

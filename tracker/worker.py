@@ -25,7 +25,7 @@ from streams.rules.violations import CLOSED, OPENED, event_id, revise_violation,
 from streams.topics import Topics
 from streams.vocabulary import FIX_RULE_KINDS
 from tracker import outbox
-from tracker.consuming import RETRYABLE, PartitionedLoop
+from tracker.consuming import RETRYABLE, PartitionedLoop, chunks
 from tracker.db import store
 from tracker.db.writer import BackgroundWriter
 from tracker.metrics import LATE_REPLAYS, LATE_UNREPLAYED, WITHDRAWALS
@@ -43,6 +43,13 @@ WITHDRAWABLE = tuple(k for k in FIX_RULE_KINDS if k != "gps_jump")
 # collector runs ~30 times a batch and rescans the long-lived geofence index and states.
 # Measured by bench.worker: ~15 % of the worker's CPU, gone at this threshold.
 GC_THRESHOLD = (50_000, 20, 100)
+# A poll (up to BATCH records; a backlog's hold ~25 000 of one partition) is processed in
+# chunks of about this many: a chunk's fixes stay in the CPU's cache from decoding through
+# the rules to the position rows. Offline, over bench.worker's stream: ~5.9 us a fix in
+# polls of 40 000 at once, ~5.2-5.3 in chunks of 5 000-10 000 (bench/RESULTS.md). For the
+# rules a chunk is a poll: a back-fill cut by a chunk's end replays in two steps, as it
+# does when cut by a poll's.
+CHUNK = 8_000
 
 
 class Worker(PartitionedLoop):
@@ -87,9 +94,24 @@ class Worker(PartitionedLoop):
         return result
 
     async def handle(self, records: dict[int, list]) -> None:
-        fixes, dead = self.decode(records, "normalised_fix.schema.json", "a normalised fix")
-        await self.publisher.publish(self.topics.deadletter, dead)
-        replayed, history = await self._replay_late(fixes)
+        """Chunk by chunk, as if polled CHUNK records at a time, but in one transaction;
+        except that a chunk with late fixes first submits the chunks before it, because its
+        replay reads the stored track."""
+        done: list[store.BatchResult] = []
+        for chunk in chunks(records, CHUNK):
+            fixes, dead = self.decode(chunk, "normalised_fix.schema.json", "a normalised fix")
+            await self.publisher.publish(self.topics.deadletter, dead)
+            late = self._late(fixes)
+            if late and done:
+                await self._submit(store.BatchResult.merged(done))
+                done = []
+            result = await self._handle_chunk(fixes, late)
+            result.offsets = self.offsets_of(chunk)
+            done.append(result)
+        await self._submit(store.BatchResult.merged(done))
+
+    async def _handle_chunk(self, fixes: list[dict], late: dict[str, int]) -> store.BatchResult:
+        replayed, history = await self._replay(late) if late else ({}, [])
         outcome = process(history + fixes, self.states, self.index, self.ctx)
         if replayed:
             outcome.events = await self._reconciled(replayed, outcome)
@@ -100,8 +122,7 @@ class Worker(PartitionedLoop):
         result = self._result(outcome)
         result.checkpoints = self._checkpoints(outcome)
         result.replayed = replayed
-        result.offsets = self.offsets_of(records)
-        await self._submit(result)
+        return result
 
     async def _submit(self, result: store.BatchResult) -> None:
         await self.submit(lambda: self.writer.run(lambda pool: self._commit(pool, result)))
@@ -125,18 +146,19 @@ class Worker(PartitionedLoop):
     async def _stop_relayer(self, pool: asyncpg.Pool) -> None:
         self.relayer.stop()
 
-    async def _replay_late(self, fixes: list[dict]) -> tuple[dict[str, int], list[dict]]:
-        """For vehicles with fixes older than their newest (blind-area back-fill), go back to
-        the newest checkpoint before the oldest of them and return, with the checkpoint's
-        event time per vehicle, the stored fixes since it, so the rules see the whole track
-        in event-time order again."""
+    def _late(self, fixes: list[dict]) -> dict[str, int]:
+        """Per vehicle with fixes older than its newest (blind-area back-fill), the oldest."""
         oldest: dict[str, int] = {}
         for f in fixes:
             state = self.states.get(f["plate"])
             if state is not None and state.last_ts is not None and f["ts"] < state.last_ts:
                 oldest[f["plate"]] = min(f["ts"], oldest.get(f["plate"], f["ts"]))
-        if not oldest:
-            return {}, []
+        return oldest
+
+    async def _replay(self, oldest: dict[str, int]) -> tuple[dict[str, int], list[dict]]:
+        """Go back to the newest checkpoint before each vehicle's oldest late fix and return,
+        with the checkpoint's event time per vehicle, the stored fixes since it, so the rules
+        see the whole track in event-time order again."""
         await self.settle()  # the stored track and checkpoints must include the batch before
         found = await store.checkpoints_before(self.pool, oldest)
         LATE_UNREPLAYED.inc(len(oldest) - len(found))  # older than every checkpoint kept: stored, not replayed

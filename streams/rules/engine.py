@@ -32,10 +32,10 @@ class Context:
 class Step:
     """One fix applied to one state; collects the events it causes."""
 
-    __slots__ = ("s", "fix", "ctx", "cfg", "t", "lat", "lon", "speed", "zones", "events", "_waybill")
+    __slots__ = ("s", "ctx", "cfg", "t", "lat", "lon", "speed", "zones", "events", "_waybill")
 
     def __init__(self, state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) -> None:
-        self.s, self.fix, self.ctx, self.cfg = state, fix, ctx, ctx.config
+        self.s, self.ctx, self.cfg = state, ctx, ctx.config
         self.t, self.lat, self.lon, self.speed = fix["ts"], fix["lat"], fix["lon"], fix["speed_kmh"]
         self.zones = [ctx.geofences[g] for g in sorted(zones) if g in ctx.geofences] if zones else NO_ZONES
         self.events: list[Event] = []
@@ -228,6 +228,8 @@ class Step:
             s.drive_start_ts = self.t
         elif s.last_ts is not None and in_minutes(s.last_ts, cfg.fatigue_night_from_min, cfg.fatigue_night_to_min):
             s.night_drive_ms += self.t - s.last_ts
+        if "fatigue_driving" in s.open:
+            return  # open until a rest: nothing to count (the details are built only to open)
         driven = self.t - s.drive_start_ts
         if driven >= cfg.fatigue_s * 1000 or s.night_drive_ms >= cfg.fatigue_night_s * 1000:
             self.open("fatigue_driving", "fatigue_driving", s.drive_start_ts, self.lat, self.lon,
@@ -295,16 +297,17 @@ def step(state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) ->
         state.carrier_id = fix.get("carrier_id")
     gap: list[Event] = []
     if state.last_ts is not None:
-        if fix["ts"] <= state.last_ts:
-            if fix["ts"] < state.last_ts:
+        ts, cfg = fix["ts"], ctx.config
+        if ts <= state.last_ts:
+            if ts < state.last_ts:
                 state.late_fixes += 1
             return gap
         # A silence the clock did not see pass (a backlog, a replay, a back-filled track): the
         # offline violation it makes must not depend on where batches happened to end.
-        if fix["ts"] - state.last_ts >= ctx.config.offline_s * 1000:
-            gap = tick(state, fix["ts"], ctx)
-        jump, distance, implied = is_jump(state.last_lat, state.last_lon, state.last_ts, fix, ctx.config)
-        if jump and not _agrees(state.unconfirmed, fix, ctx.config):
+        if ts - state.last_ts >= cfg.offline_s * 1000:
+            gap = tick(state, ts, ctx)
+        jump, distance, implied = is_jump(state.last_lat, state.last_lon, state.last_ts, fix, cfg)
+        if jump and not _agrees(state.unconfirmed, fix, cfg):
             state.unconfirmed = fix
             violation = open_violation("gps_jump", state.plate, state.carrier_id, fix["ts"], fix["lat"], fix["lon"],
                                        details={"distance_m": round(distance, 1), "implied_speed_kmh": round(implied, 1),

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 import tracker.consuming
+import tracker.worker
 from geofence.index import GeofenceIndex
 from streams.batch import process
 from streams.localtime import local_minute
@@ -39,13 +40,21 @@ def windows_elsewhere(now_ms: int) -> RuleConfig:
                    fatigue_night_to_min=m + 1)
 
 
+POLLS_OF_10 = (10, tracker.worker.CHUNK)
+# A back-fill's chunks each replay, and each must see the chunks before it in the track.
+IN_CHUNKS = pytest.mark.parametrize("one_vehicle", [POLLS_OF_10, (40, 3)], indirect=True,
+                                    ids=["polls of 10", "polls of 40 in chunks of 3"])
+
+
 @pytest.fixture
-async def one_vehicle(own_database, monkeypatch):
-    """Single-partition topics, one registered vehicle, and workers taking batches of 10:
-    checkpoints (every hour of event time) rotate within the track, and the worker never
-    idles on it (idle, its clock is wall time, and these tracks are older than the offline
-    threshold)."""
-    monkeypatch.setattr(tracker.consuming, "BATCH", 10)
+async def one_vehicle(own_database, monkeypatch, request):
+    """Single-partition topics, one registered vehicle, and workers taking small batches
+    (by default of 10; a test may ask for (batch, chunk)): checkpoints (every hour of event
+    time) rotate within the track, and the worker never idles on it (idle, its clock is
+    wall time, and these tracks are older than the offline threshold)."""
+    batch, chunk = getattr(request, "param", POLLS_OF_10)
+    monkeypatch.setattr(tracker.consuming, "BATCH", batch)
+    monkeypatch.setattr(tracker.worker, "CHUNK", chunk)
     settings = own_database.with_(topic_partitions=1, rules=windows_elsewhere(int(time.time() * 1000)))
     await create_topics(settings)
     carrier, (plate,) = plates(1)
@@ -59,6 +68,7 @@ async def consumed(pool, settings, n: int) -> bool:
                                settings.worker_group) == n
 
 
+@IN_CHUNKS
 async def test_back_filled_speeding_is_found(one_vehicle, topics):
     settings, carrier, plate = one_vehicle
     t0 = int(time.time() * 1000) - 100 * 60_000
@@ -83,6 +93,7 @@ async def test_back_filled_speeding_is_found(one_vehicle, topics):
         await pool.close()
 
 
+@IN_CHUNKS
 async def test_a_back_fill_that_prolongs_a_closed_violation_revises_it(one_vehicle, topics):
     """Live, speeding from minute 40 to 43; the back-fill shows 75 km/h at 43:20 and 43:40,
     so it ended at 44:00. Consumers get the closed record again, revised, under a new id."""

@@ -43,6 +43,23 @@ class BatchResult:
     checkpoints: list[tuple[str, int, bytes]] = field(default_factory=list)  # plate, event time, snapshot
     replayed: dict[str, int] = field(default_factory=dict)  # plate -> event time its replay started from
 
+    @classmethod
+    def merged(cls, results: list["BatchResult"]) -> "BatchResult":
+        """Consecutive results as one: rows in order, the last state of each vehicle and the
+        last record of each violation, the newest offsets."""
+        if len(results) == 1:
+            return results[0]
+        out = cls()
+        for r in results:
+            out.positions += r.positions
+            out.outbox += r.outbox
+            out.checkpoints += r.checkpoints
+            out.offsets.update(r.offsets)
+            out.replayed.update(r.replayed)
+        out.states = list({row[0]: row for r in results for row in r.states}.values())
+        out.violations = list({row[0]: row for r in results for row in r.violations}.values())
+        return out
+
 
 def state_row(state: VehicleState) -> tuple:
     status = "offline" if "offline" in state.open else "stopped" if state.stopped else "moving"
