@@ -118,8 +118,9 @@ class Step:
 
     def end_stop(self) -> None:
         s = self.s
-        self.close("illegal_parking", self.t)
-        self.close_matching("no_stopping:", self.t)
+        if s.open:
+            self.close("illegal_parking", self.t)
+            self.close_matching("no_stopping:", self.t)
         if self.t - s.anchor_ts >= self.cfg.rest_s * 1000:
             self.rested(s.anchor_ts + self.cfg.rest_s * 1000)
         s.anchor_ts = None
@@ -129,19 +130,18 @@ class Step:
         self.close("fatigue_driving", at)
         s.drive_start_ts, s.night_drive_ms = None, 0
 
-    def stop_age_ms(self) -> int:
-        return self.t - self.s.anchor_ts if self.s.anchor_ts is not None else -1
-
     def parking(self) -> None:
         """While stopped (run() calls it only then): rest, no-stopping zones, illegal parking."""
         s, cfg = self.s, self.cfg
-        age = self.stop_age_ms()
+        age = self.t - s.anchor_ts
         if age >= cfg.rest_s * 1000 and (s.drive_start_ts is not None or "fatigue_driving" in s.open):
             self.rested(s.anchor_ts + cfg.rest_s * 1000)
-        inside_no_stopping = {g.id for g in self.zones if g.kind == "no_stopping"}
-        self.close_matching("no_stopping:", self.t, keep={f"no_stopping:{g}" for g in inside_no_stopping})
-        if age >= cfg.no_stopping_s * 1000:
-            for gid in sorted(inside_no_stopping):
+        # Most stopped fixes are in no zone and have nothing open: no sets built for them.
+        inside_no_stopping = sorted(g.id for g in self.zones if g.kind == "no_stopping") if self.zones else ()
+        if s.open:
+            self.close_matching("no_stopping:", self.t, keep={f"no_stopping:{g}" for g in inside_no_stopping})
+        if inside_no_stopping and age >= cfg.no_stopping_s * 1000:
+            for gid in inside_no_stopping:
                 self.open(f"no_stopping:{gid}", "no_stopping", s.anchor_ts, s.anchor_lat, s.anchor_lon,
                           geofence_id=gid)
         if age >= cfg.illegal_parking_s * 1000 and "illegal_parking" not in s.open and not self.may_stop_here():
