@@ -90,12 +90,12 @@ class GeofenceIndex:
         """For each point, the ids of the geofences whose area covers it (edges included)."""
         if cells is None:
             cells = self.cells(lats, lons)
-        found: list[set[str] | frozenset[str]] = []
+        found: list[frozenset[str]] = []
         to_test: dict[str, list[int]] = defaultdict(list)
         empty: frozenset[str] = frozenset()
         for i, cell in enumerate(cells):
             inside = self._interior.get(cell)
-            found.append(set(inside) if inside else empty)
+            found.append(frozenset(inside) if inside else empty)
             for gid in self._boundary.get(cell, ()):
                 to_test[gid].append(i)
         if to_test:
@@ -103,8 +103,6 @@ class GeofenceIndex:
             for gid, points in to_test.items():
                 idx = np.asarray(points)
                 hits = shapely.intersects_xy(self.geofences[gid].area, xs[idx], ys[idx])
-                for i in idx[hits]:
-                    if found[i] is empty:
-                        found[i] = set()
-                    found[i].add(gid)
-        return [frozenset(s) for s in found]
+                for i in idx[hits]:  # few: points in a boundary cell and inside
+                    found[i] = found[i] | {gid}
+        return found
