@@ -293,8 +293,9 @@ def step(state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) ->
     """Apply one fix. Duplicates and fixes older than the last one change no state;
     impossible jumps yield a gps_jump (opened and closed) and are kept out of state, unless
     the fix agrees with the jump before it: two fixes in a row outweigh the last position."""
-    if state.carrier_id is None:
-        state.carrier_id = fix.get("carrier_id")
+    carrier = fix.get("carrier_id")  # the registry's answer when the fix was accepted
+    if carrier is not None:  # (a stored fix read back for a replay has none)
+        state.carrier_id = carrier  # a vehicle moved to another carrier: its violations from now on
     gap: list[Event] = []
     if state.last_ts is not None:
         ts, cfg = fix["ts"], ctx.config

@@ -257,6 +257,19 @@ def test_duplicates_and_late_fixes_change_nothing():
     assert after == before
 
 
+def test_violations_follow_the_carrier_the_registry_gave_each_fix():
+    run = Run()
+    run.feed(*drive(T, 40, speed=70), *drive(T + 50_000, 40, speed=50, east0=800))
+    assert {v["carrier_id"] for _, v in run.events} == {"C1"}
+    replayed = {k: v for k, v in fix(T + 100_000, 1400, 0, 70).items() if k != "carrier_id"}  # as read back
+    moved = [dict(f, carrier_id="C2") for f in drive(T + 110_000, 40, speed=70, east0=1600)
+             + drive(T + 160_000, 40, speed=50, east0=2500)]
+    run.feed(replayed, *moved)
+    assert run.state.carrier_id == "C2"
+    assert [(t.rsplit(".", 1)[1], v["carrier_id"]) for t, v in run.events] == [
+        ("opened", "C1"), ("closed", "C1"), ("opened", "C2"), ("closed", "C2")]
+
+
 def test_events_are_contract_cloud_events_with_stable_ids():
     first, second = Run(), Run()
     for run in (first, second):
