@@ -104,3 +104,37 @@ async def test_a_few_minutes_of_three_vehicles_yield_the_expected_violations(api
     count = await api.client.app[POOL].fetchval("SELECT count(*) FROM positions WHERE plate = ANY($1::text[])",
                                                 list(fixes))
     assert count == sum(len(v) for v in fixes.values()) - 1  # the jump is kept out
+
+
+async def test_a_vehicle_moved_to_another_carrier_has_its_new_violations_charged_to_it(api, topics, worker):
+    """A registry change reaches the worker with the fixes: the intake stamps each fix with
+    the carrier the registry names when it is accepted, and the rules follow the fixes."""
+    fleet, body = fleet_body()
+    await api.json("PUT", "/v1/registry", api.admin_token, expect=200, json=body)
+    old, new = fleet.carriers
+    plate = fleet.plates[old][0]
+    now = int(time.time() * 1000)
+    t0 = local_midnight(now) + 10 * 3600_000
+    if t0 > now - 3600_000:
+        t0 -= 24 * 3600_000
+
+    def speeding_episode(start: int, east0: float) -> list[dict]:
+        return ([fix(plate, start + s * 1000, east0 + 19.4 * s, 500, 70) for s in range(0, 61, 5)]
+                + [fix(plate, start + s * 1000, east0 + 1170 + 13.9 * (s - 60), 500, 50) for s in range(65, 131, 5)])
+
+    async def speeding_carriers(n: int):
+        _, page = await api.json("GET", f"/v1/violations?plate={plate}&kind=speeding&status=closed",
+                                 api.admin_token, expect=200)
+        items = sorted(page["items"], key=lambda v: v["started_at"])
+        return [v["carrier_id"] for v in items] if len(items) == n else None
+
+    status, answer = await api.json("POST", "/v1/fixes", await api.token("gateway", carrier_id=old),
+                                    json=speeding_episode(t0, 0))
+    assert status == 202 and not answer["rejected"], answer
+    assert await until(lambda: speeding_carriers(1)) == [old]
+    moved = next(dict(v, carrier_id=new) for v in body["vehicles"] if v["plate"] == plate)
+    await api.json("PUT", "/v1/registry", api.admin_token, expect=200, json={"vehicles": [moved]})
+    status, answer = await api.json("POST", "/v1/fixes", await api.token("gateway", carrier_id=new),
+                                    json=speeding_episode(t0 + 300_000, 5000))
+    assert status == 202 and not answer["rejected"], answer
+    assert await until(lambda: speeding_carriers(2)) == [old, new]
