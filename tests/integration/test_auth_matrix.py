@@ -20,6 +20,8 @@ ENDPOINTS = [
     ("POST", "/v1/waybills", {"admin", "gateway"}),
     ("POST", "/v1/fixes", {"gateway"}),
     ("POST", "/v1/filling-records", {"admin", "station"}),
+    ("GET", "/v1/vehicles", {"admin", "operator"}),
+    ("GET", "/v1/vehicles/P1/track", {"admin", "operator"}),
 ]
 
 

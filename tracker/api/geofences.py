@@ -14,7 +14,7 @@ from geofence.gcj02 import geometry_to_gcj02
 from streams.vocabulary import GEOFENCE_KINDS
 from tracker.api.context import POOL, requires
 from tracker.api.problems import Problem, error
-from tracker.api.query import parse_bbox, parse_crs
+from tracker.api.query import map_view, query_choice
 from tracker.api.respond import json_bytes_response, read_json_object
 from tracker.api.validate import check
 from tracker.auth import ADMIN, OPERATOR, READERS, Principal
@@ -70,17 +70,14 @@ async def delete_geofence(request: web.Request, principal: Principal) -> web.Res
 @requires(*READERS)
 async def get_geofences(request: web.Request, principal: Principal) -> web.Response:
     query = request.rel_url.query
-    kind = query.get("kind")
-    if kind is not None and kind not in GEOFENCE_KINDS:
-        raise Problem(400, f"kind must be one of {', '.join(GEOFENCE_KINDS)}", [error(f"unknown kind {kind!r}", field="kind")])
-    bbox = parse_bbox(query.get("bbox"))
-    crs = parse_crs(query.get("crs"))
+    kind = query_choice(query, "kind", GEOFENCE_KINDS)
+    bbox, crs = map_view(query)
     rows = await request.app[POOL].fetch(
         f"""SELECT {COLUMNS} FROM geofences
             WHERE deleted_at IS NULL AND ($1::text IS NULL OR kind = $1)
               AND ($2::float8[] IS NULL OR geom && ST_MakeEnvelope($2[1], $2[2], $2[3], $2[4], 4326))
             ORDER BY id""",
-        kind, list(bbox) if bbox else None,
+        kind, bbox,
     )
     return json_bytes_response({"type": "FeatureCollection", "features": [_feature(r, crs) for r in rows]},
                                content_type="application/geo+json")

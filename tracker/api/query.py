@@ -21,11 +21,25 @@ def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
     return values
 
 
+def query_choice(query, name: str, choices) -> str | None:
+    """An optional parameter that names one of `choices`, or a 400 listing them."""
+    value = query.get(name)
+    if value is not None and value not in choices:
+        raise Problem(400, f"{name} must be one of {', '.join(choices)}", [error(f"unknown {name} {value!r}", field=name)])
+    return value
+
+
 def parse_crs(raw: str | None) -> str:
     crs = (raw or "wgs84").lower()
     if crs not in CRS:
         raise Problem(400, f"crs must be one of {', '.join(CRS)}", [error(f"unknown crs {raw!r}", field="crs")])
     return crs
+
+
+def map_view(query) -> tuple[list[float] | None, str]:
+    """A map endpoint's `bbox` (as the SQL float8[] parameter, None for all) and `crs`."""
+    bbox = parse_bbox(query.get("bbox"))
+    return (list(bbox) if bbox else None), parse_crs(query.get("crs"))
 
 
 def query_time(query, name: str):

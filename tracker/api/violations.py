@@ -12,7 +12,7 @@ from aiohttp import web
 from streams.fix import normalise_plate
 from streams.vocabulary import VIOLATION_KINDS
 from tracker.api.context import POOL, requires
-from tracker.api.query import parse_bbox, query_limit, query_time
+from tracker.api.query import parse_bbox, query_choice, query_limit, query_time
 from tracker.api.problems import Problem, error
 from tracker.api.respond import json_bytes_response
 from tracker.auth import ADMIN, AGENCY, OPERATOR, Principal
@@ -34,11 +34,7 @@ def _cursor(raw: str | None):
 @requires(ADMIN, OPERATOR, AGENCY)
 async def list_violations(request: web.Request, principal: Principal) -> web.Response:
     q = request.rel_url.query
-    kind, status = q.get("kind"), q.get("status")
-    if kind is not None and kind not in VIOLATION_KINDS:
-        raise Problem(400, f"unknown kind {kind!r}", [error("not a violation kind", field="kind")])
-    if status is not None and status not in ("open", "closed"):
-        raise Problem(400, "status is open or closed", [error("open or closed", field="status")])
+    kind, status = query_choice(q, "kind", VIOLATION_KINDS), query_choice(q, "status", ("open", "closed"))
     limit = query_limit(q)
     bbox = parse_bbox(q.get("bbox"))
     cursor = _cursor(q.get("cursor"))

@@ -1,0 +1,90 @@
+"""GET /v1/vehicles and /v1/vehicles/{plate}/track: what the safety office's map draws.
+
+Latest positions come from the workers' vehicle states (one row a vehicle, written with
+each batch), so the map shows what the rules saw, with the violations they hold open.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from aiohttp import web
+
+from geofence.gcj02 import wgs84_to_gcj02
+from streams.fix import MAX_AGE_MS, normalise_plate
+from streams.rules.violations import rfc3339
+from tracker.api.context import POOL, requires
+from tracker.api.problems import Problem, error
+from tracker.api.query import map_view, parse_crs, query_choice, query_time
+from tracker.api.respond import json_bytes_response
+from tracker.auth import ADMIN, OPERATOR, Principal
+from tracker.db.store import epoch_ms, utc
+
+STATUSES = ("moving", "stopped", "offline")
+TRACK_DEFAULT_MS = 24 * 3600_000
+# As far back as the intake accepts fixes; a longer track is several requests.
+TRACK_MOST_MS = MAX_AGE_MS
+
+
+def _coordinates(lons: list[float], lats: list[float], crs: str) -> list[list[float]]:
+    if crs == "gcj02":
+        lons, lats = wgs84_to_gcj02(lons, lats)
+    return np.column_stack((lons, lats)).tolist() if len(lons) else []
+
+
+@requires(ADMIN, OPERATOR)
+async def list_vehicles(request: web.Request, principal: Principal) -> web.Response:
+    q = request.rel_url.query
+    status = query_choice(q, "status", STATUSES)
+    bbox, crs = map_view(q)
+    rows = await request.app[POOL].fetch(
+        """SELECT s.plate, v.carrier_id, s.last_ts, s.lat, s.lon, s.speed_kmh, s.status,
+                  ARRAY(SELECT DISTINCT o.value->>'kind' FROM jsonb_each(s.state->'open') AS o
+                        ORDER BY 1) AS open_violations
+           FROM vehicle_state s LEFT JOIN vehicles v ON v.plate = s.plate
+           WHERE s.last_ts IS NOT NULL AND ($1::text IS NULL OR v.carrier_id = $1)
+             AND ($2::text IS NULL OR s.status = $2)
+             AND ($3::float8[] IS NULL OR (s.lon BETWEEN $3[1] AND $3[3] AND s.lat BETWEEN $3[2] AND $3[4]))
+           ORDER BY s.plate""",
+        q.get("carrier_id"), status, bbox)
+    points = _coordinates([r["lon"] for r in rows], [r["lat"] for r in rows], crs)
+    features = [{"type": "Feature", "id": r["plate"], "geometry": {"type": "Point", "coordinates": point},
+                 "properties": {"plate": r["plate"], "carrier_id": r["carrier_id"], "ts": rfc3339(epoch_ms(r["last_ts"])),
+                                "speed_kmh": r["speed_kmh"], "status": r["status"],
+                                "open_violations": r["open_violations"]}}
+                for r, point in zip(rows, points)]
+    return json_bytes_response({"type": "FeatureCollection", "features": features}, content_type="application/geo+json")
+
+
+@requires(ADMIN, OPERATOR)
+async def get_track(request: web.Request, principal: Principal) -> web.Response:
+    """The stored fixes of [from, to) in time order: a LineString from two fixes on, a Point
+    for one, no geometry for none (GeoJSON has no one-point LineString)."""
+    q = request.rel_url.query
+    plate = normalise_plate(request.match_info["plate"])
+    until = query_time(q, "to") or utc(int(time.time() * 1000))
+    since = query_time(q, "from") or utc(epoch_ms(until) - TRACK_DEFAULT_MS)
+    if not since < until:
+        raise Problem(400, "from must be before to", [error("before to", field="from")])
+    if epoch_ms(until) - epoch_ms(since) > TRACK_MOST_MS:
+        days = TRACK_MOST_MS // 86_400_000
+        raise Problem(400, f"a track spans at most {days} days", [error(f"at most {days} days before to", field="from")])
+    crs = parse_crs(q.get("crs"))
+    pool = request.app[POOL]
+    if await pool.fetchval("SELECT 1 FROM vehicles WHERE plate = $1", plate) is None:
+        raise Problem(404, f"no vehicle {plate!r}")
+    rows = await pool.fetch(
+        """SELECT ts, lat, lon, speed_kmh FROM positions WHERE plate = $1 AND ts >= $2 AND ts < $3 ORDER BY ts""",
+        plate, since, until)
+    coordinates = _coordinates([r["lon"] for r in rows], [r["lat"] for r in rows], crs)
+    geometry = ({"type": "LineString", "coordinates": coordinates} if len(rows) > 1
+                else {"type": "Point", "coordinates": coordinates[0]} if rows else None)
+    properties = {"plate": plate, "from": rfc3339(epoch_ms(since)), "to": rfc3339(epoch_ms(until)),
+                  "times": [rfc3339(epoch_ms(r["ts"])) for r in rows], "speed_kmh": [r["speed_kmh"] for r in rows]}
+    return json_bytes_response({"type": "Feature", "id": plate, "geometry": geometry, "properties": properties},
+                               content_type="application/geo+json")
+
+
+def setup_vehicles(app: web.Application) -> None:
+    app.router.add_get("/v1/vehicles", list_vehicles)
+    app.router.add_get("/v1/vehicles/{plate}/track", get_track)
