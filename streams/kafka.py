@@ -146,14 +146,16 @@ async def broker_reachable(bootstrap: str, timeout_s: float = 3.0) -> bool:
         await admin.close()
 
 
-def consumer(bootstrap: str, topics: Sequence[str], *, group_id: str | None, **options) -> AIOKafkaConsumer:
-    """A consumer for workers and tests; offsets are managed by the caller, never auto-committed."""
+def consumer(bootstrap: str, topics: Sequence[str], *, group_id: str | None, start: str = "earliest",
+             **options) -> AIOKafkaConsumer:
+    """A consumer for workers, feeds and tests; offsets are managed by the caller, never
+    auto-committed. Without stored offsets it reads from `start`: "earliest" or "latest"."""
     return AIOKafkaConsumer(
         *topics,
         bootstrap_servers=bootstrap,
         group_id=group_id,
         enable_auto_commit=False,
-        auto_offset_reset="earliest",
+        auto_offset_reset=start,
         **options,
     )
 
@@ -190,3 +192,11 @@ def highwater(c: AIOKafkaConsumer, topic: str, partition: int) -> int | None:
 
 async def seek_to_beginning(c: AIOKafkaConsumer, topic: str, partition: int) -> None:
     await c.seek_to_beginning(TopicPartition(topic, partition))
+
+
+async def from_now(c: AIOKafkaConsumer) -> None:
+    """Fix the position of every assigned partition at its end as it is now: everything
+    published after this returns is read (a "latest" left to resolve at the first fetch
+    may start after it)."""
+    for tp in c.assignment():
+        await c.position(tp)

@@ -24,21 +24,23 @@ TOKENS = web.AppKey("tokens", TokenCache)
 Handler = Callable[[web.Request, Principal], Awaitable[web.StreamResponse]]
 
 
-def bearer_token(request: web.Request) -> str | None:
+def bearer_token(request: web.Request, in_query: bool = False) -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return None
+    return request.rel_url.query.get("access_token") if in_query else None
 
 
-def requires(*roles: str) -> Callable[[Handler], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
-    """401 without a known token, 403 when the token's role is not one of `roles`."""
+def requires(*roles: str, token_in_query: bool = False) -> Callable[[Handler], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
+    """401 without a known token, 403 when the token's role is not one of `roles`.
+    `token_in_query`: also `?access_token=` (the WebSocket only: browsers cannot give it
+    headers, and query strings end up in access logs)."""
 
     def decorate(handler: Handler):
         @wraps(handler)
         async def wrapper(request: web.Request) -> web.StreamResponse:
-            token = bearer_token(request)
+            token = bearer_token(request, token_in_query)
             if token is None:
                 raise Problem(401, "send 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
             principal = await request.app[TOKENS].principal(token)

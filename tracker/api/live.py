@@ -1,0 +1,221 @@
+"""GET /v1/live: positions and violation events pushed to the safety office's map as they
+happen.
+
+One feed per API process reads hazmat.fixes.v1 and hazmat.violations.v1 from their ends,
+in no consumer group (every process sees everything), from the first subscription on;
+each client gets what its subscription selects. A client that reads too slowly is
+disconnected with close code 1013 ("try again later"), and told why, rather than
+holding the process's memory or missing messages without knowing it.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import orjson
+from aiohttp import WSMsgType, web
+
+from geofence.gcj02 import wgs84_to_gcj02
+from schemas import SchemaError, explain, validator
+from streams.fix import normalise_plate
+from streams.kafka import consumer, from_now
+from streams.rules.violations import rfc3339
+from streams.topics import Topics
+from tracker.api.context import SETTINGS, requires
+from tracker.auth import ADMIN, OPERATOR, Principal
+from tracker.settings import Settings
+
+log = logging.getLogger(__name__)
+# Messages waiting for one client; at a province's ~5 000 fixes/s, seconds of them for a
+# client subscribed to everything.
+QUEUE = 20_000
+TOO_SLOW = 1013
+
+
+@dataclass(frozen=True)
+class Subscription:
+    bbox: tuple[float, float, float, float] | None = None
+    plates: frozenset[str] | None = None
+    crs: str = "wgs84"
+
+    @classmethod
+    def parse(cls, message: dict) -> "Subscription":
+        validator("live_subscription.schema.json").validate(message)
+        wanted = message["subscribe"]
+        bbox = tuple(wanted["bbox"]) if "bbox" in wanted else None
+        if bbox is not None and not (bbox[0] <= bbox[2] and bbox[1] <= bbox[3]):
+            raise ValueError("bbox is minLon,minLat,maxLon,maxLat with min before max")
+        plates = frozenset(map(normalise_plate, wanted["plates"])) if "plates" in wanted else None
+        return cls(bbox, plates, wanted.get("crs", "wgs84"))
+
+    def wants(self, plate: str, lat: float, lon: float) -> bool:
+        if self.plates is not None and plate not in self.plates:
+            return False
+        box = self.bbox
+        return box is None or (box[0] <= lon <= box[2] and box[1] <= lat <= box[3])
+
+    def as_dict(self) -> dict:
+        return {"bbox": list(self.bbox) if self.bbox else None,
+                "plates": sorted(self.plates) if self.plates is not None else None, "crs": self.crs}
+
+
+def position_message(fix: dict) -> dict:
+    return {"type": "position", "plate": fix["plate"], "carrier_id": fix.get("carrier_id"), "ts": rfc3339(fix["ts"]),
+            "lat": fix["lat"], "lon": fix["lon"], "speed_kmh": fix["speed_kmh"], "heading_deg": fix["heading_deg"]}
+
+
+def in_crs(message: dict, crs: str) -> dict:
+    """The message with its coordinates in `crs` (they travel in WGS-84)."""
+    if crs == "wgs84":
+        return message
+    place = message if message["type"] == "position" else message["violation"]
+    lon, lat = wgs84_to_gcj02(place["lon"], place["lat"])
+    moved = dict(place, lon=float(lon), lat=float(lat))
+    return moved if message["type"] == "position" else dict(message, violation=moved)
+
+
+class Client:
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self.ws = ws
+        self.subscription: Subscription | None = None
+        self._queue: asyncio.Queue[dict] = asyncio.Queue(QUEUE)
+        self._sender = asyncio.create_task(self._send())
+        self._closing: asyncio.Task | None = None
+
+    def offer(self, message: dict) -> None:
+        if self._closing is not None:
+            return  # told already that it misses messages
+        if self._queue.full():
+            self.drop("too slow: reconnect and subscribe again")
+            return
+        self._queue.put_nowait(message)
+
+    def drop(self, reason: str) -> None:
+        """Close with 1013 and why: a client that misses messages must know it."""
+        if self._closing is None:
+            self._sender.cancel()
+            self._closing = asyncio.create_task(self.ws.close(code=TOO_SLOW, message=reason.encode()))
+
+    async def reply(self, message: dict) -> None:
+        """Answers to the client's own messages go in line with the feed's."""
+        await self._queue.put(message)
+
+    async def _send(self) -> None:
+        while True:
+            message = await self._queue.get()
+            if message["type"] in ("position", "violation"):
+                message = in_crs(message, self.subscription.crs)
+            await self.ws.send_str(orjson.dumps(message).decode())
+
+    async def close(self) -> None:
+        self._sender.cancel()
+        await asyncio.gather(self._sender, *([self._closing] if self._closing else []), return_exceptions=True)
+
+
+class LiveFeed:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.topics = Topics(settings.topic_prefix)
+        self.clients: set[Client] = set()
+        self._ready: asyncio.Future | None = None
+        self._task: asyncio.Task | None = None
+
+    async def ready(self) -> None:
+        """The feed reads from the topics' ends as they are now (started on first use)."""
+        if self._task is None:
+            self._ready = asyncio.get_running_loop().create_future()
+            self._task = asyncio.create_task(self._run())
+        await asyncio.shield(self._ready)
+
+    async def _run(self) -> None:
+        c = consumer(self.settings.kafka_bootstrap, [self.topics.fixes, self.topics.violations], group_id=None,
+                     start="latest", fetch_max_wait_ms=50)
+        try:
+            await c.start()
+            await from_now(c)
+            self._ready.set_result(None)
+            while True:
+                for tp, records in (await c.getmany(timeout_ms=1000)).items():
+                    for record in records:
+                        self._dispatch(tp.topic, record)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the broker, or a message off contract: logged, and every client told
+            log.exception("the live feed stopped")
+            if not self._ready.done():
+                self._ready.set_exception(exc)
+            for client in self.clients:
+                if client.subscription is not None:
+                    client.drop("the live feed stopped: reconnect and subscribe again")
+            self._task = None  # the next subscription starts it again
+        finally:
+            await c.stop()
+
+    def _dispatch(self, topic: str, record) -> None:
+        try:
+            value = orjson.loads(record.value)
+            if topic == self.topics.fixes:
+                message, plate, lat, lon = position_message(value), value["plate"], value["lat"], value["lon"]
+            else:
+                violation = value["data"]
+                message = {"type": "violation", "violation": violation}
+                plate, lat, lon = violation["plate"], violation["lat"], violation["lon"]
+        except (ValueError, KeyError, TypeError) as exc:  # the workers dead-letter such fixes
+            log.warning("live feed: %s offset %s is off contract, not sent: %r", topic, record.offset, exc)
+            return
+        for client in self.clients:
+            if client.subscription is not None and client.subscription.wants(plate, lat, lon):
+                client.offer(message)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+LIVE = web.AppKey("live", LiveFeed)
+
+
+@requires(ADMIN, OPERATOR, token_in_query=True)
+async def live(request: web.Request, principal: Principal) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(heartbeat=30)
+    await ws.prepare(request)
+    feed: LiveFeed = request.app[LIVE]
+    client = Client(ws)
+    feed.clients.add(client)
+    try:
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                await client.reply({"type": "error", "error": "send JSON text: {\"subscribe\": {...}}"})
+                continue
+            try:
+                subscription = Subscription.parse(orjson.loads(msg.data))
+            except SchemaError as exc:
+                await client.reply({"type": "error", "error": f"not a subscription: {explain(exc)[1]}"})
+                continue
+            except ValueError as exc:
+                await client.reply({"type": "error", "error": f"not a subscription: {exc}"})
+                continue
+            try:
+                await feed.ready()
+            except Exception as exc:  # logged by the feed
+                await client.reply({"type": "error", "error": f"the live feed cannot start: {exc!r}"})
+                continue
+            client.subscription = subscription
+            await client.reply({"type": "subscribed", "subscription": subscription.as_dict()})
+    finally:
+        feed.clients.discard(client)
+        await client.close()
+    return ws
+
+
+async def _feed(app: web.Application):
+    app[LIVE] = feed = LiveFeed(app[SETTINGS])
+    yield
+    await feed.close()
+
+
+def setup_live(app: web.Application) -> None:
+    app.cleanup_ctx.append(_feed)
+    app.router.add_get("/v1/live", live)
