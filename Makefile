@@ -23,7 +23,7 @@ postgis:
 	fi
 
 run: $(STAMP) postgis
-	$(VENV)/bin/hazmat up
+	$(VENV)/bin/hazmat up --simulate 668
 
 test: $(STAMP) postgis
 	$(VENV)/bin/pytest

@@ -14,6 +14,7 @@ from tracker.db import migrate
 from tracker.localstack import EmbeddedBroker, EmbeddedPostgres, StackError
 from tracker.serve import create_topics, prepare, serve
 from tracker.settings import Settings, SettingsError
+from tracker.simulate import SimulationError, simulate
 
 
 def _remember_admin_token(data_dir: Path, token: str | None) -> str | None:
@@ -28,7 +29,7 @@ def _remember_admin_token(data_dir: Path, token: str | None) -> str | None:
     return path.read_text().strip() if path.exists() else None
 
 
-async def _up(settings: Settings) -> None:
+async def _up(settings: Settings, simulated: int) -> None:
     started: list[str] = []
     postgres = broker = None
     try:
@@ -45,21 +46,42 @@ async def _up(settings: Settings) -> None:
         if postgres is not None:
             token = _remember_admin_token(settings.data_dir, token)
 
+        if simulated and not token:
+            raise SettingsError("--simulate needs the admin token: set HAZMAT_ADMIN_TOKEN")
+        host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
+        api_url = f"http://{host}:{settings.http_port}"
+        tasks: list[asyncio.Task] = []
+
         def announce() -> None:
-            host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
             lines = ["hazmat is up (API and stream worker)"] + [f"  started: {s}" for s in started]
-            lines.append(f"  API: http://{host}:{settings.http_port}/v1  (no map page yet)")
+            lines.append(f"  API: {api_url}/v1  (no map page yet)")
             lines.append(f"  admin token: {token}" if token else
                          "  admin token: created earlier (set HAZMAT_ADMIN_TOKEN to choose one)")
+            if simulated:
+                lines.append(f"  simulated fleet: {simulated} vehicles posting every 10 s")
+                tasks.append(asyncio.create_task(simulate(api_url, token, vehicles=simulated)))
             lines.append("  stop with Ctrl-C")
             print("\n".join(lines), flush=True)
 
-        await serve(settings, api=True, worker=True, started=announce)
+        try:
+            await serve(settings, api=True, worker=True, started=announce, also=tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
     finally:
         if broker is not None:
             broker.stop()
         if postgres is not None:
             postgres.stop()
+
+
+async def _simulate(settings: Settings, args: argparse.Namespace) -> None:
+    token = args.admin_token or settings.admin_token
+    if not token:
+        raise SettingsError("give --admin-token or set HAZMAT_ADMIN_TOKEN")
+    counts = await simulate(args.api, token, vehicles=args.vehicles, carriers=args.carriers,
+                            interval_s=args.interval, rounds=args.rounds)
+    print(", ".join(f"{what} {n}" for what, n in counts.items()), flush=True)
 
 
 def _require_urls(settings: Settings) -> None:
@@ -93,12 +115,21 @@ async def _migrate(settings: Settings, revision: str, down: bool) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hazmat", description="Hazmat tanker tracking backend")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="the whole system on embedded defaults (or HAZMAT_* URLs)")
+    up = commands.add_parser("up", help="the whole system on embedded defaults (or HAZMAT_* URLs)")
+    up.add_argument("--simulate", type=int, default=0, metavar="N",
+                    help="also run a simulated fleet of N vehicles posting to the API (default: none)")
     commands.add_parser("api", help="the HTTP API alone (needs HAZMAT_DATABASE_URL and HAZMAT_KAFKA_BOOTSTRAP)")
     commands.add_parser("worker", help="one stream worker of the consumer group (needs both URLs)")
     mig = commands.add_parser("migrate", help="bring the database to the latest schema (Alembic)")
     mig.add_argument("revision", nargs="?", default=None, help="target revision (default: head; base with --down)")
     mig.add_argument("--down", action="store_true", help="downgrade instead of upgrade")
+    sim = commands.add_parser("simulate", help="a simulated fleet posting fixes to a running API")
+    sim.add_argument("--api", default="http://127.0.0.1:8080", help="the API's base URL (default: %(default)s)")
+    sim.add_argument("--admin-token", help="an admin token (default: HAZMAT_ADMIN_TOKEN)")
+    sim.add_argument("--vehicles", type=int, default=668, help="default: %(default)s")
+    sim.add_argument("--carriers", type=int, default=25, help="default: %(default)s")
+    sim.add_argument("--interval", type=float, default=10.0, help="seconds between a vehicle's fixes (default: %(default)s)")
+    sim.add_argument("--rounds", type=int, default=None, help="stop after this many rounds (default: run until Ctrl-C)")
     return parser
 
 
@@ -108,14 +139,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if args.command == "up":
-            asyncio.run(_up(settings))
+            asyncio.run(_up(settings, args.simulate))
+        elif args.command == "simulate":
+            asyncio.run(_simulate(settings, args))
         elif args.command == "api":
             asyncio.run(_api(settings))
         elif args.command == "worker":
             asyncio.run(_worker(settings))
         elif args.command == "migrate":
             asyncio.run(_migrate(settings, args.revision or ("base" if args.down else "head"), args.down))
-    except (SettingsError, StackError) as exc:
+    except (SettingsError, StackError, SimulationError) as exc:
         print(f"hazmat: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

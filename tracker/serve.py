@@ -80,8 +80,10 @@ async def worker_running(settings: Settings):
         await pool.close()
 
 
-async def serve(settings: Settings, *, api: bool, worker: bool, started: Callable[[], None] | None = None) -> None:
-    """Run the roles until Ctrl-C/SIGTERM; a worker that dies takes the process down with its error."""
+async def serve(settings: Settings, *, api: bool, worker: bool, started: Callable[[], None] | None = None,
+                also: list[asyncio.Task] = ()) -> None:
+    """Run the roles until Ctrl-C/SIGTERM; a worker that dies takes the process down with its
+    error, as does a task of `also` (filled in by `started`, say a simulated fleet)."""
     async with AsyncExitStack() as stack:
         tasks = []
         if api:
@@ -91,7 +93,7 @@ async def serve(settings: Settings, *, api: bool, worker: bool, started: Callabl
         if started is not None:
             started()
         stop = asyncio.create_task(wait_for_stop_signal())
-        done, _ = await asyncio.wait([stop, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait([stop, *tasks, *also], return_when=asyncio.FIRST_COMPLETED)
         stop.cancel()
         for task in done:
             if task is not stop:

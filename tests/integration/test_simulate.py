@@ -1,0 +1,42 @@
+"""`hazmat simulate` against a running API, broker, worker and PostGIS: it registers its
+fleet, its vehicles move at plausible speeds, and the worker tracks them."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from tests.topic import read_topic
+from tests.waiting import until
+from tracker.api.context import POOL
+from tracker.simulate import AREA, M_PER_DEG_LAT, simulate
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_simulated_fleet_is_registered_moves_and_is_tracked(api, settings, topics, worker):
+    vehicles, rounds, interval = 12, 3, 0.5
+    counts = await simulate(str(api.client.make_url("/")), api.admin_token, vehicles=vehicles, carriers=3,
+                            interval_s=interval, rounds=rounds)
+    assert counts == {"accepted": vehicles * rounds, "rejected": 0, "unavailable": 0}
+    fixes = [f for _, f in await read_topic(settings.kafka_bootstrap, topics.fixes, vehicles * rounds)]
+    assert {f["carrier_id"] for f in fixes} == {"SIM00", "SIM01", "SIM02"}
+    by_plate: dict[str, list[dict]] = {}
+    for f in fixes:
+        by_plate.setdefault(f["plate"], []).append(f)
+    assert len(by_plate) == vehicles
+    for track in by_plate.values():
+        assert all(AREA[1] <= f["lat"] <= AREA[3] and AREA[0] <= f["lon"] <= AREA[2] for f in track)
+        for a, b in zip(track, track[1:]):  # each round moves a vehicle by at most its speed x interval
+            north = (b["lat"] - a["lat"]) * M_PER_DEG_LAT
+            east = (b["lon"] - a["lon"]) * M_PER_DEG_LAT * math.cos(math.radians(a["lat"]))
+            assert math.hypot(north, east) <= b["speed_kmh"] / 3.6 * interval + 0.1
+            assert 0 <= b["speed_kmh"] <= 80
+    assert any(f["speed_kmh"] > 0 for f in fixes)
+
+    async def tracked():
+        n = await api.client.app[POOL].fetchval("SELECT count(*) FROM vehicle_state WHERE plate = ANY($1::text[])",
+                                                list(by_plate))
+        return n == vehicles or None
+
+    await until(tracked)  # the worker keeps a state for every simulated vehicle
