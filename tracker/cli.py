@@ -54,7 +54,7 @@ async def _up(settings: Settings, simulated: int) -> None:
 
         def announce() -> None:
             lines = ["hazmat is up (API and stream worker)"] + [f"  started: {s}" for s in started]
-            lines.append(f"  API: {api_url}/v1  (no map page yet)")
+            lines.append(f"  map: {api_url}/  API: {api_url}/v1")
             lines.append(f"  admin token: {token}" if token else
                          "  admin token: created earlier (set HAZMAT_ADMIN_TOKEN to choose one)")
             if simulated:

@@ -54,10 +54,11 @@ async def test_auth_matrix(api, role_tokens):
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/metrics"])
-async def test_probes_need_no_token(api, path):
+@pytest.mark.parametrize("path, content_type", [("/healthz", "application/json"), ("/metrics", "text/plain"),
+                                                ("/", "text/html")])  # the map page asks for a token itself
+async def test_probes_and_the_map_page_need_no_token(api, path, content_type):
     response = await api.call("GET", path)
-    assert response.status == 200
+    assert response.status == 200 and response.headers["Content-Type"].startswith(content_type)
 
 
 async def test_ready_when_database_and_broker_answer(api):

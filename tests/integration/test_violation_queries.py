@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from geofence.gcj02 import wgs84_to_gcj02
 from streams.rules.violations import close_violation, open_violation
 from tests.contracts import validate
 from tracker.api.context import POOL
@@ -54,6 +55,10 @@ async def test_filters_and_pages(api, stored):
     _, page = await api.json("GET", f"/v1/violations?plate={plate}&bbox=121.7,29.925,121.9,29.945", api.admin_token,
                              expect=200)
     assert [v["violation_id"] for v in page["items"]] == [violations[4]["violation_id"], violations[3]["violation_id"]]
+    _, shifted = await api.json("GET", f"/v1/violations?plate={plate}&bbox=121.7,29.925,121.9,29.945&crs=gcj02",
+                                api.admin_token, expect=200)
+    lon, lat = wgs84_to_gcj02(121.8, violations[4]["lat"])
+    assert (shifted["items"][0]["lon"], shifted["items"][0]["lat"]) == pytest.approx((float(lon), float(lat)), abs=1e-9)
 
 
 async def test_an_agency_lists_only_what_is_routed_to_it(api, stored):

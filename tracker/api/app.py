@@ -18,6 +18,7 @@ from tracker.api.problems import Problem
 from tracker.api.registry import setup_registry
 from tracker.api.tokens import setup_tokens
 from tracker.api.live import setup_live
+from tracker.api.page import setup_page
 from tracker.api.vehicles import setup_vehicles
 from tracker.api.violations import setup_violations
 from tracker.api.waybills import setup_waybills
@@ -106,4 +107,5 @@ def create_app(settings: Settings) -> web.Application:
     setup_violations(app)
     setup_vehicles(app)
     setup_live(app)
+    setup_page(app)
     return app

@@ -9,10 +9,11 @@ import base64
 import orjson
 from aiohttp import web
 
+from geofence.gcj02 import wgs84_to_gcj02
 from streams.fix import normalise_plate
 from streams.vocabulary import VIOLATION_KINDS
 from tracker.api.context import POOL, requires
-from tracker.api.query import parse_bbox, query_choice, query_limit, query_time
+from tracker.api.query import parse_bbox, parse_crs, query_choice, query_limit, query_time
 from tracker.api.problems import Problem, error
 from tracker.api.respond import json_bytes_response
 from tracker.auth import ADMIN, AGENCY, OPERATOR, Principal
@@ -37,6 +38,7 @@ async def list_violations(request: web.Request, principal: Principal) -> web.Res
     kind, status = query_choice(q, "kind", VIOLATION_KINDS), query_choice(q, "status", ("open", "closed"))
     limit = query_limit(q)
     bbox = parse_bbox(q.get("bbox"))
+    crs = parse_crs(q.get("crs"))  # of the answer's lat/lon (bbox is WGS-84, as everywhere)
     cursor = _cursor(q.get("cursor"))
     rows = await request.app[POOL].fetch(
         f"""SELECT {COLUMNS} FROM violations
@@ -51,6 +53,10 @@ async def list_violations(request: web.Request, principal: Principal) -> web.Res
         list(bbox) if bbox else None, principal.agency if principal.role == AGENCY else None,
         cursor[0] if cursor else None, cursor[1] if cursor else None, limit + 1)
     items = [as_violation(r) for r in rows[:limit]]
+    if crs == "gcj02" and items:
+        lons, lats = wgs84_to_gcj02([v["lon"] for v in items], [v["lat"] for v in items])
+        for v, lon, lat in zip(items, lons.tolist(), lats.tolist()):
+            v["lon"], v["lat"] = lon, lat
     following = None
     if len(rows) > limit:
         last = rows[limit - 1]
