@@ -57,7 +57,8 @@ async def test_latest_positions_with_their_status_and_open_violations(api, store
     assert set(by_plate) == {mover, parked}
     assert by_plate[mover]["geometry"]["coordinates"] == [121.80, 29.90]
     assert by_plate[mover]["properties"] == {"plate": mover, "carrier_id": carrier, "ts": rfc3339(t0 + 4 * MINUTE),
-                                             "speed_kmh": 55.0, "status": "moving", "open_violations": ["speeding"]}
+                                             "speed_kmh": 55.0, "heading_deg": 90.0, "status": "moving",
+                                             "open_violations": ["speeding"]}
     assert by_plate[parked]["properties"]["status"] == "stopped"
     _, page = await api.json("GET", f"/v1/vehicles?carrier_id={fleet.carriers[1]}&status=offline", api.admin_token,
                              expect=200)

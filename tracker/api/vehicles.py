@@ -38,10 +38,12 @@ async def list_vehicles(request: web.Request, principal: Principal) -> web.Respo
     status = query_choice(q, "status", STATUSES)
     bbox, crs = map_view(q)
     rows = await request.app[POOL].fetch(
-        """SELECT s.plate, v.carrier_id, s.last_ts, s.lat, s.lon, s.speed_kmh, s.status,
+        """SELECT s.plate, v.carrier_id, s.last_ts, s.lat, s.lon, s.speed_kmh, s.status, p.heading_deg,
                   ARRAY(SELECT DISTINCT o.value->>'kind' FROM jsonb_each(s.state->'open') AS o
                         ORDER BY 1) AS open_violations
            FROM vehicle_state s LEFT JOIN vehicles v ON v.plate = s.plate
+             LEFT JOIN LATERAL (SELECT heading_deg FROM positions
+                                WHERE plate = s.plate AND ts = s.last_ts LIMIT 1) p ON true
            WHERE s.last_ts IS NOT NULL AND ($1::text IS NULL OR v.carrier_id = $1)
              AND ($2::text IS NULL OR s.status = $2)
              AND ($3::float8[] IS NULL OR (s.lon BETWEEN $3[1] AND $3[3] AND s.lat BETWEEN $3[2] AND $3[4]))
@@ -50,7 +52,7 @@ async def list_vehicles(request: web.Request, principal: Principal) -> web.Respo
     points = _coordinates([r["lon"] for r in rows], [r["lat"] for r in rows], crs)
     features = [{"type": "Feature", "id": r["plate"], "geometry": {"type": "Point", "coordinates": point},
                  "properties": {"plate": r["plate"], "carrier_id": r["carrier_id"], "ts": rfc3339(epoch_ms(r["last_ts"])),
-                                "speed_kmh": r["speed_kmh"], "status": r["status"],
+                                "speed_kmh": r["speed_kmh"], "heading_deg": r["heading_deg"], "status": r["status"],
                                 "open_violations": r["open_violations"]}}
                 for r, point in zip(rows, points)]
     return json_bytes_response({"type": "FeatureCollection", "features": features}, content_type="application/geo+json")
