@@ -57,3 +57,11 @@ def gcj02_to_wgs84(lon, lat):
 def geometry_to_gcj02(geometry):
     """A shapely geometry with every vertex moved to GCJ-02."""
     return shapely.transform(geometry, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1])))
+
+
+def points_in(crs: str, lons, lats) -> list[list[float]]:
+    """[lon, lat] pairs in `crs`: as given for "wgs84", moved for "gcj02" (all of an
+    answer's points in one call)."""
+    if crs == "gcj02":
+        lons, lats = wgs84_to_gcj02(lons, lats)
+    return np.column_stack((lons, lats)).tolist()

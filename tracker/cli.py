@@ -50,7 +50,6 @@ async def _up(settings: Settings, simulated: int) -> None:
             raise SettingsError("--simulate needs the admin token: set HAZMAT_ADMIN_TOKEN")
         host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
         api_url = f"http://{host}:{settings.http_port}"
-        tasks: list[asyncio.Task] = []
 
         def announce() -> None:
             lines = ["hazmat is up (API and stream worker)"] + [f"  started: {s}" for s in started]
@@ -59,15 +58,11 @@ async def _up(settings: Settings, simulated: int) -> None:
                          "  admin token: created earlier (set HAZMAT_ADMIN_TOKEN to choose one)")
             if simulated:
                 lines.append(f"  simulated fleet: {simulated} vehicles posting every 10 s")
-                tasks.append(asyncio.create_task(simulate(api_url, token, vehicles=simulated)))
             lines.append("  stop with Ctrl-C")
             print("\n".join(lines), flush=True)
 
-        try:
-            await serve(settings, api=True, worker=True, started=announce, also=tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
+        await serve(settings, api=True, worker=True, started=announce,
+                    alongside=(lambda: simulate(api_url, token, vehicles=simulated)) if simulated else None)
     finally:
         if broker is not None:
             broker.stop()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from aiohttp import web
@@ -80,10 +80,16 @@ async def worker_running(settings: Settings):
         await pool.close()
 
 
+async def _cancelled(task: asyncio.Future) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
 async def serve(settings: Settings, *, api: bool, worker: bool, started: Callable[[], None] | None = None,
-                also: list[asyncio.Task] = ()) -> None:
+                alongside: Callable[[], Awaitable[object]] | None = None) -> None:
     """Run the roles until Ctrl-C/SIGTERM; a worker that dies takes the process down with its
-    error, as does a task of `also` (filled in by `started`, say a simulated fleet)."""
+    error. `alongside` (say a simulated fleet posting to the API) starts once the roles are
+    up, and stops with them; its error takes the process down too."""
     async with AsyncExitStack() as stack:
         tasks = []
         if api:
@@ -92,8 +98,11 @@ async def serve(settings: Settings, *, api: bool, worker: bool, started: Callabl
             tasks.append(await stack.enter_async_context(worker_running(settings)))
         if started is not None:
             started()
+        if alongside is not None:
+            tasks.append(asyncio.ensure_future(alongside()))
+            stack.push_async_callback(_cancelled, tasks[-1])  # before the API it talks to stops
         stop = asyncio.create_task(wait_for_stop_signal())
-        done, _ = await asyncio.wait([stop, *tasks, *also], return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait([stop, *tasks], return_when=asyncio.FIRST_COMPLETED)
         stop.cancel()
         for task in done:
             if task is not stop:

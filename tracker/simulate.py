@@ -18,10 +18,11 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from geofence.metric import LocalPlane
+
 log = logging.getLogger(__name__)
 # Beilun district and its surroundings (WGS-84): minLon, minLat, maxLon, maxLat.
 AREA = (121.70, 29.80, 122.00, 30.00)
-M_PER_DEG_LAT = 110_574.0
 
 
 @dataclass
@@ -40,8 +41,8 @@ class Tanker:
         if self.parked_s > 0:
             self.parked_s -= seconds
             return 0.0
-        north = (self.target[0] - self.lat) * M_PER_DEG_LAT
-        east = (self.target[1] - self.lon) * M_PER_DEG_LAT * math.cos(math.radians(self.lat))
+        plane = LocalPlane(self.lon, self.lat)
+        east, north = plane.xy(self.target[1], self.target[0])
         left = math.hypot(north, east)
         step = self.cruise_kmh / 3.6 * seconds
         if left <= step:
@@ -51,8 +52,8 @@ class Tanker:
                 self.parked_s = rng.uniform(120, 1200)  # a delivery, a rest, a queue at a station
             return self.cruise_kmh * left / step if step else 0.0
         self.heading_deg = math.degrees(math.atan2(east, north)) % 360
-        self.lat += north / left * step / M_PER_DEG_LAT
-        self.lon += east / left * step / (M_PER_DEG_LAT * math.cos(math.radians(self.lat)))
+        self.lat += north / left * step / plane.m_per_deg_lat
+        self.lon += east / left * step / plane.m_per_deg_lon
         return self.cruise_kmh
 
     def fix(self, ts_ms: int, speed_kmh: float) -> dict:

@@ -2,14 +2,13 @@
 fleet, its vehicles move at plausible speeds, and the worker tracks them."""
 from __future__ import annotations
 
-import math
-
 import pytest
 
+from geofence.metric import haversine_m
 from tests.topic import read_topic
 from tests.waiting import until
 from tracker.api.context import POOL
-from tracker.simulate import AREA, M_PER_DEG_LAT, simulate
+from tracker.simulate import AREA, simulate
 
 pytestmark = pytest.mark.integration
 
@@ -28,9 +27,8 @@ async def test_a_simulated_fleet_is_registered_moves_and_is_tracked(api, setting
     for track in by_plate.values():
         assert all(AREA[1] <= f["lat"] <= AREA[3] and AREA[0] <= f["lon"] <= AREA[2] for f in track)
         for a, b in zip(track, track[1:]):  # each round moves a vehicle by at most its speed x interval
-            north = (b["lat"] - a["lat"]) * M_PER_DEG_LAT
-            east = (b["lon"] - a["lon"]) * M_PER_DEG_LAT * math.cos(math.radians(a["lat"]))
-            assert math.hypot(north, east) <= b["speed_kmh"] / 3.6 * interval + 0.1
+            moved = haversine_m(a["lat"], a["lon"], b["lat"], b["lon"])
+            assert moved <= b["speed_kmh"] / 3.6 * interval + 0.1
             assert 0 <= b["speed_kmh"] <= 80
     assert any(f["speed_kmh"] > 0 for f in fixes)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import orjson
 from aiohttp import WSMsgType, web
 
-from geofence.gcj02 import wgs84_to_gcj02
+from geofence.gcj02 import points_in
 from schemas import SchemaError, explain, validator
 from streams.fix import normalise_plate
 from streams.kafka import consumer, from_now
@@ -65,14 +65,11 @@ def position_message(fix: dict) -> dict:
             "lat": fix["lat"], "lon": fix["lon"], "speed_kmh": fix["speed_kmh"], "heading_deg": fix["heading_deg"]}
 
 
-def in_crs(message: dict, crs: str) -> dict:
-    """The message with its coordinates in `crs` (they travel in WGS-84)."""
-    if crs == "wgs84":
-        return message
-    place = message if message["type"] == "position" else message["violation"]
-    lon, lat = wgs84_to_gcj02(place["lon"], place["lat"])
-    moved = dict(place, lon=float(lon), lat=float(lat))
-    return moved if message["type"] == "position" else dict(message, violation=moved)
+def placed(message: dict, lon: float, lat: float) -> dict:
+    """The message with its point moved to (lon, lat)."""
+    if message["type"] == "position":
+        return dict(message, lon=lon, lat=lat)
+    return dict(message, violation=dict(message["violation"], lon=lon, lat=lat))
 
 
 class Client:
@@ -103,10 +100,7 @@ class Client:
 
     async def _send(self) -> None:
         while True:
-            message = await self._queue.get()
-            if message["type"] in ("position", "violation"):
-                message = in_crs(message, self.subscription.crs)
-            await self.ws.send_str(orjson.dumps(message).decode())
+            await self.ws.send_str(orjson.dumps(await self._queue.get()).decode())
 
     async def close(self) -> None:
         self._sender.cancel()
@@ -137,8 +131,7 @@ class LiveFeed:
             self._ready.set_result(None)
             while True:
                 for tp, records in (await c.getmany(timeout_ms=1000)).items():
-                    for record in records:
-                        self._dispatch(tp.topic, record)
+                    self._dispatch(tp.topic, records)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the broker, or a message off contract: logged, and every client told
@@ -152,21 +145,32 @@ class LiveFeed:
         finally:
             await c.stop()
 
-    def _dispatch(self, topic: str, record) -> None:
-        try:
-            value = orjson.loads(record.value)
-            if topic == self.topics.fixes:
-                message, plate, lat, lon = position_message(value), value["plate"], value["lat"], value["lon"]
-            else:
-                violation = value["data"]
-                message = {"type": "violation", "violation": violation}
-                plate, lat, lon = violation["plate"], violation["lat"], violation["lon"]
-        except (ValueError, KeyError, TypeError) as exc:  # the workers dead-letter such fixes
-            log.warning("live feed: %s offset %s is off contract, not sent: %r", topic, record.offset, exc)
+    def _dispatch(self, topic: str, records: list) -> None:
+        """A poll's messages to the clients that want them, in each client's crs (converted
+        once for the poll, whoever asks)."""
+        found = []  # (message, plate, lat, lon)
+        for record in records:
+            try:
+                value = orjson.loads(record.value)
+                if topic == self.topics.fixes:
+                    found.append((position_message(value), value["plate"], value["lat"], value["lon"]))
+                else:
+                    violation = value["data"]
+                    found.append(({"type": "violation", "violation": violation}, violation["plate"],
+                                  violation["lat"], violation["lon"]))
+            except (ValueError, KeyError, TypeError) as exc:  # the workers dead-letter such fixes
+                log.warning("live feed: %s offset %s is off contract, not sent: %r", topic, record.offset, exc)
+        clients = [c for c in self.clients if c.subscription is not None]
+        if not found or not clients:
             return
-        for client in self.clients:
-            if client.subscription is not None and client.subscription.wants(plate, lat, lon):
-                client.offer(message)
+        moved = [None] * len(found)
+        if any(c.subscription.crs == "gcj02" for c in clients):
+            points = points_in("gcj02", [f[3] for f in found], [f[2] for f in found])
+            moved = [placed(f[0], lon, lat) for f, (lon, lat) in zip(found, points)]
+        for (message, plate, lat, lon), in_gcj02 in zip(found, moved):
+            for client in clients:
+                if client.subscription.wants(plate, lat, lon):
+                    client.offer(in_gcj02 if client.subscription.crs == "gcj02" else message)
 
     async def close(self) -> None:
         if self._task is not None:

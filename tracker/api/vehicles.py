@@ -2,15 +2,16 @@
 
 Latest positions come from the workers' vehicle states (one row a vehicle, written with
 each batch), so the map shows what the rules saw, with the violations they hold open.
+Headings come from the newest stored position beside it: the rules' state does not keep
+them, and one join per request costs less than one more field per fix in the worker.
 """
 from __future__ import annotations
 
 import time
 
-import numpy as np
 from aiohttp import web
 
-from geofence.gcj02 import wgs84_to_gcj02
+from geofence.gcj02 import points_in
 from streams.fix import MAX_AGE_MS, normalise_plate
 from streams.rules.violations import rfc3339
 from tracker.api.context import POOL, requires
@@ -24,12 +25,6 @@ STATUSES = ("moving", "stopped", "offline")
 TRACK_DEFAULT_MS = 24 * 3600_000
 # As far back as the intake accepts fixes; a longer track is several requests.
 TRACK_MOST_MS = MAX_AGE_MS
-
-
-def _coordinates(lons: list[float], lats: list[float], crs: str) -> list[list[float]]:
-    if crs == "gcj02":
-        lons, lats = wgs84_to_gcj02(lons, lats)
-    return np.column_stack((lons, lats)).tolist() if len(lons) else []
 
 
 @requires(ADMIN, OPERATOR)
@@ -49,7 +44,7 @@ async def list_vehicles(request: web.Request, principal: Principal) -> web.Respo
              AND ($3::float8[] IS NULL OR (s.lon BETWEEN $3[1] AND $3[3] AND s.lat BETWEEN $3[2] AND $3[4]))
            ORDER BY s.plate""",
         q.get("carrier_id"), status, bbox)
-    points = _coordinates([r["lon"] for r in rows], [r["lat"] for r in rows], crs)
+    points = points_in(crs, [r["lon"] for r in rows], [r["lat"] for r in rows])
     features = [{"type": "Feature", "id": r["plate"], "geometry": {"type": "Point", "coordinates": point},
                  "properties": {"plate": r["plate"], "carrier_id": r["carrier_id"], "ts": rfc3339(epoch_ms(r["last_ts"])),
                                 "speed_kmh": r["speed_kmh"], "heading_deg": r["heading_deg"], "status": r["status"],
@@ -78,7 +73,7 @@ async def get_track(request: web.Request, principal: Principal) -> web.Response:
     rows = await pool.fetch(
         """SELECT ts, lat, lon, speed_kmh FROM positions WHERE plate = $1 AND ts >= $2 AND ts < $3 ORDER BY ts""",
         plate, since, until)
-    coordinates = _coordinates([r["lon"] for r in rows], [r["lat"] for r in rows], crs)
+    coordinates = points_in(crs, [r["lon"] for r in rows], [r["lat"] for r in rows])
     geometry = ({"type": "LineString", "coordinates": coordinates} if len(rows) > 1
                 else {"type": "Point", "coordinates": coordinates[0]} if rows else None)
     properties = {"plate": plate, "from": rfc3339(epoch_ms(since)), "to": rfc3339(epoch_ms(until)),

@@ -9,7 +9,7 @@ import base64
 import orjson
 from aiohttp import web
 
-from geofence.gcj02 import wgs84_to_gcj02
+from geofence.gcj02 import points_in
 from streams.fix import normalise_plate
 from streams.vocabulary import VIOLATION_KINDS
 from tracker.api.context import POOL, requires
@@ -53,9 +53,9 @@ async def list_violations(request: web.Request, principal: Principal) -> web.Res
         list(bbox) if bbox else None, principal.agency if principal.role == AGENCY else None,
         cursor[0] if cursor else None, cursor[1] if cursor else None, limit + 1)
     items = [as_violation(r) for r in rows[:limit]]
-    if crs == "gcj02" and items:
-        lons, lats = wgs84_to_gcj02([v["lon"] for v in items], [v["lat"] for v in items])
-        for v, lon, lat in zip(items, lons.tolist(), lats.tolist()):
+    if crs == "gcj02":
+        moved = points_in(crs, [v["lon"] for v in items], [v["lat"] for v in items])
+        for v, (lon, lat) in zip(items, moved):
             v["lon"], v["lat"] = lon, lat
     following = None
     if len(rows) > limit:
