@@ -24,7 +24,7 @@ import orjson
 from streams.kafka import Publisher, ensure_topics
 from streams.topics import Topics
 from tests import stack
-from tracker.localstack import free_port, wait_for_port
+from tracker.dev.localstack import free_port, wait_for_port
 
 CARRIER = "BENCH"
 PLATES = [f"浙B{n:05d}" for n in range(668)]

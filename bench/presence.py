@@ -21,7 +21,8 @@ from geofence.model import compile_geofence
 from tests import stack
 from tracker.db import filling
 from tracker.db.pool import create_pool, ensure_position_partitions
-from tracker.db.store import POSITION_COLUMNS, utc
+from streams.times import utc
+from tracker.db.positions import COLUMNS as POSITION_COLUMNS
 
 VEHICLES, RECORDS, STATIONS = 668, 2000, 36
 WEST, SOUTH, EAST, NORTH = 121.70, 29.80, 122.00, 30.00

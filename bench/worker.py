@@ -27,14 +27,14 @@ import shapely
 from geofence.model import compile_geofence
 from streams.batch import process
 from streams.kafka import Publisher, consumer
-from streams.localtime import local_midnight
-from streams.rules.violations import ms
+from streams.times import local_midnight
+from streams.times import parse_rfc3339
 from streams.topics import Topics
 from tests import stack
 from tracker.db.pool import create_pool
 from tracker.serve import create_topics
 from tracker.settings import Settings
-from tracker.worker import Worker
+from tracker.workers.fixes import Worker
 
 WEST, SOUTH, EAST, NORTH = 121.70, 29.80, 122.00, 30.00
 M_LAT, M_LON = 1 / 110_574, 1 / 96_400
@@ -229,7 +229,7 @@ async def latency(settings: Settings, pool: asyncpg.Pool, rate: int, seconds: in
             for records in (await events.getmany(timeout_ms=200)).values():
                 for r in records:
                     event = orjson.loads(r.value)
-                    key = (event["subject"], ms(event["data"]["started_at"]))
+                    key = (event["subject"], parse_rfc3339(event["data"]["started_at"]))
                     if event["data"]["kind"] == "gps_jump" and event["type"].endswith("opened") and key in published:
                         arrivals.append(time.perf_counter() - published[key])
 

@@ -25,8 +25,9 @@ from streams.rules.config import RuleConfig
 from streams.rules.engine import Context
 from streams.topics import Topics
 from tests import stack
-from tracker import outbox
-from tracker.db import store
+from tracker.workers import outbox
+from tracker.db.outbox import insert_outbox
+from tracker.db.states import state_row, upsert_states
 from tracker.db.pool import create_writer_pool
 from tracker.settings import Settings
 
@@ -68,15 +69,15 @@ def main() -> None:
     for what, encode in per_state.items():
         us = min(timeit.repeat(encode, number=5, repeat=5)) / 5 / n * 1e6
         print(f"state encoding, {what}: {us:.1f} us a state")
-    state_rows = [store.state_row(s) for s in states]
+    state_rows = [state_row(s) for s in states]
     with stack.postgres_server() as server, stack.fresh_database(server) as db:
         async def run() -> None:
             pool = await create_writer_pool(Settings(database_url=db).asyncpg_dsn)
-            copy = await timed(pool, lambda conn: store.insert_outbox(conn, rows))
+            copy = await timed(pool, lambda conn: insert_outbox(conn, rows))
             one_each = await timed(pool, lambda conn: conn.executemany(
                 "INSERT INTO outbox (topic, key, event_id, value) VALUES ($1, $2, $3, $4)", rows))
             print(f"outbox, {len(rows)} rows: COPY (the worker's) {copy:.1f} ms, one INSERT each {one_each:.1f} ms")
-            upsert = await timed(pool, lambda conn: store.upsert_states(conn, state_rows))
+            upsert = await timed(pool, lambda conn: upsert_states(conn, state_rows))
             print(f"vehicle states, {n} rows upserted: {upsert:.1f} ms")
             await pool.close()
 

@@ -7,14 +7,14 @@ Dates are compared on the local (Asia/Shanghai) day of `filled_at`: a permit val
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 from shapely import Point
 
 from geofence.metric import LocalPlane
 from streams.rules.violations import close_violation, open_violation, violation_id
+from streams.times import local_day
 
-LOCAL = timezone(timedelta(hours=8))
 PRESENCE_WINDOW_MS = 15 * 60 * 1000
 PRESENCE_RADIUS_M = 200.0
 PRESENT, ABSENT, PENDING = "present", "absent", "pending"
@@ -44,10 +44,6 @@ class Waybill:
     valid_to: int
 
 
-def local_day(ts_ms: int) -> date:
-    return datetime.fromtimestamp(ts_ms / 1000, LOCAL).date()
-
-
 def un(number: str) -> str:
     return number.upper().removeprefix("UN")
 
@@ -58,7 +54,8 @@ def _violation(kind: str, record: dict, carrier_id: str | None, station_lat: flo
     opened = open_violation(kind, record["plate"], carrier_id, record["filled_at"], station_lat, station_lon,
                             waybill_id=record.get("waybill_id"), details={"record_id": record["id"],
                                                                           "station_id": record["station_id"], **details})
-    opened["violation_id"] = violation_id(record["plate"], kind, f"filling:{record['id']}", record["filled_at"])
+    opened["violation_id"] = violation_id(record["plate"], kind, f"filling:{record['station_id']}/{record['id']}",
+                                          record["filled_at"])
     return close_violation(opened, record["filled_at"], duration_s=0)
 
 

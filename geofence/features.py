@@ -11,7 +11,13 @@ import shapely
 from shapely.geometry import shape
 from shapely.validation import explain_validity
 
+from geofence.metric import LocalPlane, buffer_m
+
 DEFAULT_BUFFER_M = 30.0
+# The largest area one geofence may cover (a whole district is ~600 km2): its H3 cover
+# grows with the area (~0.7 s on a worker's thread at this size).
+MAX_AREA_KM2 = 2_500.0
+MAX_POSITIONS = 50_000
 
 # kind -> geometry types it may have (CONTRACTS.md "Geofences")
 ALLOWED_GEOMETRY = {
@@ -98,6 +104,22 @@ def _property_problems(kind: str, geom_type: str, props: dict) -> list[Problem]:
     return problems
 
 
+def _size_problems(geometry: dict, props: dict) -> list[Problem]:
+    geom = shape(geometry)
+    if shapely.get_num_coordinates(geom) > MAX_POSITIONS:
+        return [Problem("geometry.coordinates", f"more than {MAX_POSITIONS} positions")]
+    if geometry["type"] == "Point":
+        area = buffer_m(geom, float(props["radius_m"]))
+    elif geometry["type"] == "LineString":
+        area = buffer_m(geom, float(props.get("buffer_m", DEFAULT_BUFFER_M)))
+    else:
+        area = geom
+    km2 = LocalPlane.around(area).to_metres(area).area / 1e6
+    if km2 > MAX_AREA_KM2:
+        return [Problem("geometry", f"covers {km2:.0f} km2; a geofence covers at most {MAX_AREA_KM2:.0f} km2")]
+    return []
+
+
 def check_feature(feature: dict) -> dict:
     """The Feature's geometry and properties with defaults applied, or GeofenceError.
 
@@ -114,6 +136,8 @@ def check_feature(feature: dict) -> dict:
         elif geometry["type"] == "LineString" and geom.length == 0:
             problems.append(Problem("geometry", "the line has no length (all positions equal)"))
     problems += _property_problems(props["kind"], geometry["type"], props)
+    if not problems:
+        problems += _size_problems(geometry, props)
     if problems:
         raise GeofenceError(problems)
     props.setdefault("active", True)

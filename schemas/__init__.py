@@ -43,7 +43,61 @@ def list_validator(name: str) -> jsonschema_rs.Validator:
                                        validate_formats=True, retriever=_retrieve)
 
 
+@cache
+def _pattern_words() -> dict[str, str]:
+    """pattern -> what it asks for, from the shared definitions' descriptions."""
+    return {d["pattern"]: d["description"] for d in load("defs.schema.json")["$defs"].values()
+            if "pattern" in d and "description" in d}
+
+
 def explain(exc: jsonschema_rs.ValidationError) -> tuple[str | None, str]:
-    """(field path, message) of a schema failure, with the field as a dotted path."""
+    """(field path, message) of a schema failure, with the field as a dotted path; a value
+    that does not match a shared pattern is told what the pattern asks for, not the regex."""
     path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.instance_path).lstrip(".") or None
-    return path, f"{path}: {exc.message}" if path else exc.message
+    message = exc.message
+    words = _pattern_words().get(getattr(exc.kind, "pattern", None))
+    if words is not None:
+        message = f"{message.split(' does not match ')[0][:60]} is not {words}"
+    return path, f"{path}: {message}" if path else message
+
+
+@cache
+def openapi_document() -> dict:
+    """openapi.json made self-contained, as tools load it (GET /openapi.json): every schema
+    it refers to, and every schema those refer to, becomes a component, and each `$ref` to
+    BASE_URI a local one. The schema files stay the one source."""
+    bundled: dict[str, dict] = {}
+
+    def local(node):
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                if key == "$ref" and isinstance(value, str) and value.startswith(BASE_URI):
+                    name, _, fragment = value.removeprefix(BASE_URI).partition("#")
+                    component = name.removesuffix(".schema.json")
+                    if component not in bundled:
+                        bundled[component] = {}
+                        schema = {k: v for k, v in load(name).items() if k not in ("$id", "$schema")}
+                        bundled[component] = local(_relative(schema, component))
+                    out[key] = f"#/components/schemas/{component}{fragment}"
+                else:
+                    out[key] = local(value)
+            return out
+        if isinstance(node, list):
+            return [local(v) for v in node]
+        return node
+
+    document = local(load("openapi.json"))
+    document["components"]["schemas"] = dict(sorted(bundled.items()))
+    return document
+
+
+def _relative(node, component: str):
+    """A schema's own `#/...` refs point into its component once bundled."""
+    if isinstance(node, dict):
+        return {k: (f"{BASE_URI}{component}.schema.json{v[1:] and '#' + v[1:]}"
+                    if k == "$ref" and isinstance(v, str) and v.startswith("#") else _relative(v, component))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_relative(v, component) for v in node]
+    return node

@@ -4,7 +4,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from aiohttp.test_utils import TestClient
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from tracker.api.server import ApiRunner
 
 
 @dataclass
@@ -60,3 +63,10 @@ def fleet_body() -> tuple[Fleet, dict]:
         ],
     }
     return Fleet(carriers, plates, drivers), body
+
+
+class ApiTestServer(TestServer):
+    """The test client's server, run the way production runs it (tracker.api.server)."""
+
+    async def _make_runner(self, **kwargs) -> web.AppRunner:
+        return ApiRunner(self.app, **kwargs)

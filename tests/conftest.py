@@ -10,12 +10,12 @@ import pytest
 from streams.kafka import Publisher
 from streams.topics import Topics
 from tests import stack
-from tests.client import Api, fleet_body
+from tests.client import Api, ApiTestServer, fleet_body
 from tracker.api.app import create_app
 from tracker.auth import ADMIN, insert_token, new_token
 from tracker.db.pool import create_pool
 from tracker.serve import create_topics
-from tracker.worker import Worker
+from tracker.workers.fixes import Worker
 from tracker.settings import Settings
 
 
@@ -57,7 +57,7 @@ def topics(settings) -> Topics:
 @pytest.fixture
 async def api(aiohttp_client, settings) -> Api:
     """A running app and an admin token for it."""
-    client = await aiohttp_client(create_app(settings))
+    client = await aiohttp_client(ApiTestServer(create_app(settings)))
     from tracker.api.context import POOL
 
     token = new_token()

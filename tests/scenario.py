@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 import asyncpg
 import orjson
@@ -62,9 +63,11 @@ def messages(fixes: list[dict]) -> list[tuple[bytes, bytes]]:
 
 
 def plates(n: int) -> tuple[str, list[str]]:
-    """A carrier id and `n` plates unique to this test run."""
+    """A carrier id and `n` plates (浙Z and 5 or 6 letters and digits) unique to this run."""
     fleet, _ = fleet_body()
-    return fleet.carriers[0], [f"{fleet.carriers[0][:6]}-{i:03d}" for i in range(n)]
+    digits = max(2, len(str(n - 1)))
+    tag = uuid.uuid4().hex.upper()[:(5 if digits <= 3 else 6) - digits]
+    return fleet.carriers[0], [f"浙Z{tag}{i:0{digits}d}" for i in range(n)]
 
 
 async def register_carrier(url: str, carrier: str) -> None:

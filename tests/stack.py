@@ -17,7 +17,7 @@ from pathlib import Path
 import asyncpg
 
 from tracker.db import migrate
-from tracker.localstack import EmbeddedBroker, EmbeddedPostgres, StackError
+from tracker.dev.localstack import EmbeddedBroker, EmbeddedPostgres, StackError
 
 SERVER_URL = os.environ.get("HAZMAT_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -4,29 +4,37 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
 from pathlib import Path
 
 from prometheus_client import start_http_server
 
 from tracker.db import migrate
-from tracker.localstack import EmbeddedBroker, EmbeddedPostgres, StackError
+from tracker.dev.localstack import EmbeddedBroker, EmbeddedPostgres, StackError, private_dir, write_private
 from tracker.serve import create_topics, prepare, serve
 from tracker.settings import Settings, SettingsError
-from tracker.simulate import SimulationError, simulate
+from tracker.dev.simulate import SimulationError, simulate
 
 
 def _remember_admin_token(data_dir: Path, token: str | None) -> str | None:
-    """The embedded stack keeps the generated admin token beside its data (mode 600), so a
-    second `hazmat up` can print it again although the database holds only its hash."""
+    """The embedded stack keeps the generated admin token beside its data (created mode
+    600), so a second `hazmat up` can print it again although the database holds only its
+    hash."""
     path = data_dir / "admin_token"
     if token:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(token)
-        os.chmod(path, 0o600)
+        write_private(path, token)
         return token
     return path.read_text().strip() if path.exists() else None
+
+
+def shown_token(token: str | None, settings: Settings) -> str:
+    """A token to print: in full only when this process made it (one given in
+    HAZMAT_ADMIN_TOKEN is the operator's already, and logs are read by others)."""
+    if not token:
+        return "created earlier (set HAZMAT_ADMIN_TOKEN to choose one)"
+    if token == settings.admin_token:
+        return f"{token[:4]}… (from HAZMAT_ADMIN_TOKEN)"
+    return token
 
 
 async def _up(settings: Settings, simulated: int) -> None:
@@ -36,9 +44,9 @@ async def _up(settings: Settings, simulated: int) -> None:
         if settings.database_url is None:
             postgres = await asyncio.to_thread(EmbeddedPostgres.start, settings.data_dir / "pg")
             settings = settings.with_(database_url=postgres.url)
-            started.append(f"PostgreSQL+PostGIS (embedded) {postgres.url}  data: {postgres.data_dir}")
+            started.append(f"PostgreSQL+PostGIS (embedded) {postgres.shown_url}  data: {postgres.data_dir}")
         if settings.kafka_bootstrap is None:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(settings.data_dir)
             broker = await asyncio.to_thread(EmbeddedBroker.start, settings.data_dir / "broker.log")
             settings = settings.with_(kafka_bootstrap=broker.bootstrap)
             started.append(f"Kafka-compatible broker (embedded Tansu, in memory) {broker.bootstrap}")
@@ -54,8 +62,7 @@ async def _up(settings: Settings, simulated: int) -> None:
         def announce() -> None:
             lines = ["hazmat is up (API and stream worker)"] + [f"  started: {s}" for s in started]
             lines.append(f"  map: {api_url}/  API: {api_url}/v1")
-            lines.append(f"  admin token: {token}" if token else
-                         "  admin token: created earlier (set HAZMAT_ADMIN_TOKEN to choose one)")
+            lines.append(f"  admin token: {shown_token(token, settings)}")
             if simulated:
                 lines.append(f"  simulated fleet: {simulated} vehicles posting every 10 s")
             lines.append("  stop with Ctrl-C")
@@ -90,7 +97,7 @@ async def _api(settings: Settings) -> None:
     _require_urls(settings)
     token = await prepare(settings)
     if token and not settings.admin_token:
-        print(f"admin token: {token}", flush=True)
+        print(f"admin token: {shown_token(token, settings)}", flush=True)
     await serve(settings, api=True, worker=False)
 
 

@@ -14,6 +14,12 @@ WORKER_BATCH_SECONDS = Histogram(
     "hazmat_worker_batch_seconds", "Time from a batch fetched to its transaction handed to the writer (it commits while the next batch is processed)", ["group"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+WORKER_FAILURES = Counter("hazmat_worker_failures_total",
+                          "Batches not committed: 'outage' (database or broker away, waited out) or 'data' "
+                          "(the records are retried in smaller pieces)", ["group", "cause"])
+WORKER_DEADLETTERED = Counter("hazmat_worker_deadlettered_total",
+                              "Messages a worker gave up on after every try: dead-lettered, offset committed",
+                              ["group"])
 WORKER_REWINDS = Counter("hazmat_worker_rewinds_total", "Returns to the stored offsets (assignments, failures)",
                          ["group"])
 VIOLATION_EVENTS = Counter("hazmat_violation_events_total", "Violation events the workers produced (a retried batch counts again)", ["kind", "type"])

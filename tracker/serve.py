@@ -11,13 +11,14 @@ from aiohttp import web
 from streams.kafka import Publisher, ensure_topics
 from streams.topics import Topics
 from tracker.api.app import create_app
+from tracker.api.server import ApiRunner
 from tracker.auth import bootstrap_admin
 from tracker.db import migrate
 from tracker.db.pool import create_pool
-from tracker.db.store import forget_offsets
+from tracker.db.offsets import forget_offsets
 from tracker.settings import Settings
-from tracker.filling_worker import FillingWorker
-from tracker.worker import Worker
+from tracker.workers.filling import FillingWorker
+from tracker.workers.fixes import Worker
 
 
 async def wait_for_stop_signal() -> None:
@@ -54,7 +55,7 @@ async def prepare(settings: Settings, *, new_broker: bool = False) -> str | None
 
 @asynccontextmanager
 async def api_running(settings: Settings):
-    runner = web.AppRunner(create_app(settings), access_log=None)
+    runner = ApiRunner(create_app(settings))
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.http_host, settings.http_port).start()

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from geofence.index import GeofenceIndex
 from geofence.metric import haversine_m, surely_within_m
 from geofence.model import Geofence
-from streams.localtime import banned, in_minutes, local_midnight
+from streams.rules.windows import banned
+from streams.times import in_minutes, local_midnight
 from streams.rules.config import RuleConfig
 from streams.rules.state import VehicleState
 from streams.rules.violations import CLOSED, OPENED, close_violation, open_violation, withdraw_violation
@@ -27,6 +29,7 @@ class Context:
     geofences: Mapping[str, Geofence]
     waybill_at: Callable[[str, int], ActiveWaybill | None]
     config: RuleConfig = RuleConfig()
+    index: GeofenceIndex | None = None  # finds the zones near a stop's centre
 
 
 class Step:

@@ -6,13 +6,12 @@ same fixes processed again after a crash or a rebalance yield the same id.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
 
 import orjson
 
+from streams.times import parse_rfc3339, rfc3339
 from streams.vocabulary import agencies_for
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 OPENED, CLOSED = "hazmat.violation.opened", "hazmat.violation.closed"
 
 SEVERITY = {
@@ -30,12 +29,6 @@ SEVERITY = {
     "filling_unqualified": "high",
     "filling_no_waybill": "medium",
 }
-
-
-def rfc3339(ts_ms: int | None) -> str | None:
-    if ts_ms is None:
-        return None
-    return datetime.fromtimestamp(ts_ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def violation_id(plate: str, kind: str, geofence_id: str | None, started_ms: int) -> str:
@@ -65,13 +58,9 @@ def open_violation(kind: str, plate: str, carrier_id: str | None, started_ms: in
     }
 
 
-def ms(rfc: str) -> int:
-    return (datetime.fromisoformat(rfc) - EPOCH) // timedelta(milliseconds=1)
-
-
 def close_violation(violation: dict, ended_ms: int, **details) -> dict:
     """The closed record; `duration_s` is added unless the caller gives one."""
-    details.setdefault("duration_s", max(0, (ended_ms - ms(violation["started_at"])) // 1000))
+    details.setdefault("duration_s", max(0, (ended_ms - parse_rfc3339(violation["started_at"])) // 1000))
     return dict(violation, status="closed", ended_at=rfc3339(ended_ms), details={**violation["details"], **details})
 
 

@@ -113,7 +113,11 @@ GEOFENCE_ERRORS = [
     ({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": PARK["geometry"]["coordinates"]},
       "properties": {"kind": "speed_zone", "name": "Z"}}, "properties.speed_limit_kmh", "speed_limit_kmh"),
     (_with(PARK, ["geometry", "coordinates"], [[[29.90, 121.80], [29.90, 121.85], [29.94, 121.85], [29.90, 121.80]]]),
-     "geometry.coordinates[0][0]", "[lon, lat]"),
+     "geometry.coordinates[0][0][1]", "90"),  # lat and lon swapped: positions are [lon, lat]
+    (_with(PARK, ["properties", "name"], "Qingzhi\u0000"), "properties.name", ""),
+    (_with(PARK, ["properties", "name"], " "), "properties.name", ""),
+    (_with(PARK, ["geometry", "coordinates"], [[[121.0, 29.0], [122.0, 29.0], [122.0, 30.0], [121.0, 30.0],
+                                                [121.0, 29.0]]]), "geometry", "km2"),
     ({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[121.8, 29.9], [121.81, 29.9]]},
       "properties": {"kind": "restricted_road", "name": "R", "ban_windows": [{"from": "25:00", "to": "06:00"}]}},
      "properties.ban_windows[0].from", ""),

@@ -5,10 +5,10 @@ their vehicles out: a backlog of vehicles reporting every 90 s yielded `offline`
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
-import tracker.consuming
 from streams.kafka import partition_for
 from tests.scenario import expected_event_ids, fix_at, plates, publish_in_chunks, register_carrier
 from tests.topic import read_topic
@@ -30,12 +30,11 @@ def track(plate: str, carrier: str, t0: int) -> list[dict]:
     return out
 
 
-async def test_a_partition_read_later_keeps_its_own_clock(own_database, monkeypatch, topics):
+async def test_a_partition_read_later_keeps_its_own_clock(own_database, topics):
     """Vehicle A's hour is consumed first; then vehicle B's hour, the same hour, arrives on
     another partition as one backlog. By A's clock B has been silent for most of an hour;
     by its own partition's it never was."""
-    monkeypatch.setattr(tracker.consuming, "BATCH", 10)
-    settings = own_database.with_(topic_partitions=2)
+    settings = own_database.with_(topic_partitions=2, worker=replace(own_database.worker, batch=10))
     await create_topics(settings)
     carrier, candidates = plates(20)
     a = candidates[0]

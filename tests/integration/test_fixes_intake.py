@@ -7,6 +7,7 @@ import time
 import orjson
 import pytest
 
+from tests.client import ApiTestServer
 from tests.contracts import validate
 from tests.topic import read_topic, topic_is_empty
 
@@ -62,10 +63,17 @@ REJECTS = [
     ({"heading_deg": 360}, "heading_deg"),
     ({"ts": "2026-11-28T08:00:00"}, "offset"),
     ({"ts": "yesterday"}, "RFC 3339"),
-    ({"ts": 10**13 * 10}, "future"),
-    ({"ts": 1_000_000}, "older than 7 days"),
+    ({"ts": 10**13 * 10}, "maximum"),  # year 5138
+    ({"ts": "9999-12-31T23:59:59-12:00"}, "2100"),
+    ({"ts": now_ms() + 3_600_000}, "future"),
+    ({"ts": 1_000_000}, "minimum"),
+    ({"ts": now_ms() - 8 * 86_400_000}, "older than 7 days"),
     ({"lat": "29.9"}, "lat"),
     ({"extra": 1}, "extra"),
+    ({"plate": "<img src=x onerror=alert(1)>"}, "not a vehicle plate"),
+    ({"plate": "浙B\u000012345"}, "plate"),
+    ({"plate": " "}, "not a vehicle plate"),
+    ({"plate": "x" * 100}, "plate"),
 ]
 
 
@@ -144,7 +152,7 @@ async def test_broker_down_is_503_and_nothing_accepted(aiohttp_client, settings,
 
     with stack.broker() as own_broker:
         own = settings.with_(kafka_bootstrap=own_broker.bootstrap, broker_timeout_s=2.0)
-        client = await aiohttp_client(create_app(own))
+        client = await aiohttp_client(ApiTestServer(create_app(own)))
         from tests.client import Api
 
         own_api = Api(client, api.admin_token)

@@ -8,20 +8,20 @@ from dataclasses import replace
 
 import pytest
 
-import tracker.consuming
-import tracker.worker
 from geofence.index import GeofenceIndex
 from streams.batch import process
-from streams.localtime import local_minute
 from streams.rules.config import RuleConfig
 from streams.rules.engine import Context
-from streams.rules.violations import CLOSED, event_id, revise_violation, rfc3339
+from streams.rules.violations import CLOSED, event_id, revise_violation
+from streams.times import epoch_ms, local_minute, rfc3339
 from tests.scenario import M_LON, expected_event_ids, plates, publish_in_chunks, register_carrier
 from tests.topic import read_topic
 from tests.waiting import until
-from tracker.db import store
+from tracker.db import replays
+from tracker.db.batches import BatchResult, write_batch
 from tracker.db.pool import create_pool
 from tracker.serve import create_topics, worker_running
+from tracker.settings import WorkerTuning
 
 pytestmark = pytest.mark.integration
 
@@ -40,22 +40,21 @@ def windows_elsewhere(now_ms: int) -> RuleConfig:
                    fatigue_night_to_min=m + 1)
 
 
-POLLS_OF_10 = (10, tracker.worker.CHUNK)
+POLLS_OF_10 = (10, WorkerTuning().chunk)
 # A back-fill's chunks each replay, and each must see the chunks before it in the track.
 IN_CHUNKS = pytest.mark.parametrize("one_vehicle", [POLLS_OF_10, (40, 3)], indirect=True,
                                     ids=["polls of 10", "polls of 40 in chunks of 3"])
 
 
 @pytest.fixture
-async def one_vehicle(own_database, monkeypatch, request):
+async def one_vehicle(own_database, request):
     """Single-partition topics, one registered vehicle, and workers taking small batches
     (by default of 10; a test may ask for (batch, chunk)): checkpoints (every hour of event
     time) rotate within the track, and the worker never idles on it (idle, its clock is
     wall time, and these tracks are older than the offline threshold)."""
     batch, chunk = getattr(request, "param", POLLS_OF_10)
-    monkeypatch.setattr(tracker.consuming, "BATCH", batch)
-    monkeypatch.setattr(tracker.worker, "CHUNK", chunk)
-    settings = own_database.with_(topic_partitions=1, rules=windows_elsewhere(int(time.time() * 1000)))
+    settings = own_database.with_(topic_partitions=1, rules=windows_elsewhere(int(time.time() * 1000)),
+                                  worker=replace(own_database.worker, batch=batch, chunk=chunk))
     await create_topics(settings)
     carrier, (plate,) = plates(1)
     await register_carrier(settings.database_url, carrier)
@@ -121,7 +120,7 @@ async def test_a_back_fill_that_prolongs_a_closed_violation_revises_it(one_vehic
             assert revised["data"]["ended_at"] == closed["ended_at"]
             row = await pool.fetchrow("SELECT ended_at, details FROM violations WHERE violation_id = $1",
                                       closed["violation_id"])
-            assert store.epoch_ms(row["ended_at"]) == t0 + 44 * 60_000 and row["details"]["revised"] is True
+            assert epoch_ms(row["ended_at"]) == t0 + 44 * 60_000 and row["details"]["revised"] is True
     finally:
         await pool.close()
 
@@ -171,12 +170,12 @@ async def test_checkpoints_outside_the_late_window_are_pruned_but_the_newest_old
     try:
         day = 24 * 3600_000
         now = int(time.time() * 1000)
-        await store.write_batch(pool, "prune-test", store.BatchResult(checkpoints=[
+        await write_batch(pool, "prune-test", BatchResult(checkpoints=[
             ("PRUNE-1", ts, b'{"plate":"PRUNE-1"}') for ts in (0, now - 9 * day, now - 8 * day, now - 6 * day, now)]))
-        await store.prune_checkpoints(pool, now - 7 * day)
+        await replays.prune_checkpoints(pool, now - 7 * day)
         kept = await pool.fetch("SELECT at FROM vehicle_checkpoints WHERE plate = 'PRUNE-1' ORDER BY at")
-        assert [store.epoch_ms(r["at"]) for r in kept] == [now - 8 * day, now - 6 * day, now]
-        before = await store.checkpoints_before(pool, {"PRUNE-1": now - 7 * day})
+        assert [epoch_ms(r["at"]) for r in kept] == [now - 8 * day, now - 6 * day, now]
+        before = await replays.checkpoints_before(pool, {"PRUNE-1": now - 7 * day})
         assert before["PRUNE-1"] == (now - 8 * day, {"plate": "PRUNE-1"})
     finally:
         await pool.close()

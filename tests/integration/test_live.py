@@ -11,10 +11,12 @@ from aiohttp import WSMsgType
 import tracker.api.live
 from geofence.gcj02 import wgs84_to_gcj02
 from streams.kafka import Publisher
-from streams.rules.violations import OPENED, cloud_event, open_violation, rfc3339
+from streams.rules.violations import OPENED, cloud_event, open_violation
+from streams.times import rfc3339
+from tests.client import ApiTestServer
 from tests.contracts import validate
 from tracker.api.app import create_app
-from tracker.localstack import free_port
+from tracker.dev.localstack import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -122,7 +124,7 @@ async def test_a_client_that_falls_behind_is_told_to_reconnect(api, fleet, monke
 
 async def test_without_a_broker_a_subscription_is_refused_and_explained(aiohttp_client, settings, api):
     """The API process shares the test's database (the operator's token) but not its broker."""
-    client = await aiohttp_client(create_app(settings.with_(kafka_bootstrap=f"127.0.0.1:{free_port()}")))
+    client = await aiohttp_client(ApiTestServer(create_app(settings.with_(kafka_bootstrap=f"127.0.0.1:{free_port()}"))))
     operator = await api.token("operator")
     async with client.ws_connect(f"/v1/live?access_token={operator}") as ws:
         await ws.send_str('{"subscribe": {}}')

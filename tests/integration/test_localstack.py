@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from tests.stack import cluster_dir
-from tracker.localstack import EmbeddedBroker, EmbeddedPostgres, StackError, wait_for_port
+from tracker.dev.localstack import EmbeddedBroker, EmbeddedPostgres, StackError, wait_for_port
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from streams.localtime import local_midnight
+from streams.times import local_midnight
 from tests.client import fleet_body
 from tests.contracts import validate
 from tests.topic import read_topic

@@ -11,7 +11,7 @@ import pytest
 from tests.scenario import fix_at, plates, publish_in_chunks, register_carrier
 from tests.topic import read_topic
 from tests.waiting import until
-from tracker.db import store
+from streams.times import epoch_ms
 from tracker.db.pool import create_pool
 from tracker.serve import create_topics, worker_running
 
@@ -48,7 +48,7 @@ async def test_a_confirmed_jump_moves_the_vehicle_and_survives_a_restart(own_dat
         async with worker_running(settings):  # the new worker loads the state from PostGIS
             await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, after, 1, 0.0)
             await until(all_stored, 60, "the new position followed")
-        times = [store.epoch_ms(r["ts"]) for r in await pool.fetch(
+        times = [epoch_ms(r["ts"]) for r in await pool.fetch(
             "SELECT ts FROM positions WHERE plate = $1 ORDER BY ts", plate)]
         assert times == [f["ts"] for f in [*before, jump, *after]]
         assert await pool.fetchval("SELECT count(*) FROM violations WHERE plate = $1", plate) == 1

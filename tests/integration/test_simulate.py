@@ -8,7 +8,7 @@ from geofence.metric import haversine_m
 from tests.topic import read_topic
 from tests.waiting import until
 from tracker.api.context import POOL
-from tracker.simulate import AREA, simulate
+from tracker.dev.simulate import AREA, simulate
 
 pytestmark = pytest.mark.integration
 

@@ -8,10 +8,12 @@ import pytest
 
 from geofence.gcj02 import wgs84_to_gcj02
 from streams.rules.state import VehicleState
-from streams.rules.violations import open_violation, rfc3339
+from streams.rules.violations import open_violation
+from streams.times import rfc3339
 from tests.contracts import validate
 from tracker.api.context import POOL
-from tracker.db import store
+from tracker.db.batches import BatchResult, write_batch
+from tracker.db.states import state_row
 
 pytestmark = pytest.mark.integration
 MINUTE = 60_000
@@ -41,8 +43,8 @@ async def stored(api, fleet):
     track = [(mover, t0 + i * MINUTE, 29.90 - (4 - i) * 0.001, 121.80, 50.0 + i, 90.0, None, 0, "http", t0 + i * MINUTE)
              for i in range(5)]
     track.append((parked, t0 + 4 * MINUTE, 29.95, 121.90, 0.0, 0.0, None, 0, "http", t0 + 4 * MINUTE))
-    await store.write_batch(api.client.app[POOL], "vehicles-test", store.BatchResult(
-        positions=track, states=[store.state_row(s) for s in states]))
+    await write_batch(api.client.app[POOL], "vehicles-test", BatchResult(
+        positions=track, states=[state_row(s) for s in states]))
     return fleet, t0, mover, parked, silent
 
 

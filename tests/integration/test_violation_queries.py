@@ -9,7 +9,7 @@ from geofence.gcj02 import wgs84_to_gcj02
 from streams.rules.violations import close_violation, open_violation
 from tests.contracts import validate
 from tracker.api.context import POOL
-from tracker.db.store import upsert_violations, violation_row
+from tracker.db.violations import upsert_violations, violation_row
 
 pytestmark = pytest.mark.integration
 HOUR = 3600_000

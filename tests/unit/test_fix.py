@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.fix import MAX_AGE_MS, MAX_FUTURE_MS, ItemError, normalise_fix, normalise_plate, parse_time_ms
+from streams.fix import MAX_AGE_MS, MAX_FUTURE_MS, ItemError, normalise_fix, normalise_plate, valid_plate
+from streams.times import MAX_MS, MIN_MS, TimeError, parse_query_time, parse_time_ms, rfc3339
 
 NOW = 1_795_800_000_000
 
@@ -26,9 +27,30 @@ def test_plate_spellings_compare_equal(raw):
     assert normalise_plate(raw) == "浙B12345"
 
 
-def test_plate_is_nfc_normalised():
-    decomposed = "Ae\u0301"  # e + combining acute
-    assert normalise_plate(decomposed) == "A\u00e9"
+@pytest.mark.parametrize("raw", ["浙Ｂ１２３４５", "浙b12345", "浙B\u200b12345", "\ufeff浙B12345", "浙B12345\u2060"])
+def test_full_width_lower_case_and_invisible_characters_make_no_new_plate(raw):
+    assert valid_plate(raw) == "浙B12345"
+
+
+@pytest.mark.parametrize("raw", [" ", "\u200b", "<img src=x onerror=alert(1)>", "浙B1234", "浙B1234567",
+                                 "AB12345", "浙B12345'", "浙B12\n345", "x" * 33, "x" * 1_000_000])
+def test_what_is_not_a_plate_is_refused(raw):
+    with pytest.raises(ItemError):
+        valid_plate(raw)
+
+
+@pytest.mark.parametrize("raw", ["浙B1234挂", "浙BD12345", "粤A12345"])
+def test_trailers_and_new_energy_plates_are_plates(raw):
+    assert valid_plate(raw) == raw
+
+
+def test_an_overlong_plate_is_refused_before_it_is_cached():
+    from streams.fix import _normalised
+
+    before = _normalised.cache_info().currsize
+    with pytest.raises(ItemError):
+        normalise_plate("浙" * 100_000)
+    assert _normalised.cache_info().currsize == before
 
 
 @pytest.mark.parametrize("raw, ms", [
@@ -41,10 +63,25 @@ def test_times(raw, ms):
     assert parse_time_ms(raw) == ms
 
 
-@pytest.mark.parametrize("raw, words", [("2026-11-28T08:00:00", "offset"), ("noon", "RFC 3339"), (True, "epoch")])
-def test_bad_times(raw, words):
-    with pytest.raises(ItemError, match=words):
+@pytest.mark.parametrize("raw", ["2026-11-28T08:00:00", "noon", True, 1.5, None, "2026-11-28 08:00:00+08:00",
+                                 "20261128T080000+0800", "2026-W48-5T08:00:00Z", "2026-11-28T08:00Z",
+                                 "2026-11-28T08:00:00+08:00\n", "２０２６-11-28T08:00:00Z", "2026-02-30T08:00:00Z",
+                                 "9999-12-31T23:59:59-12:00", "1969-12-31T23:59:59Z", 10**15, -1, MAX_MS,
+                                 "2026-11-28T08:00:00+24:00", "2026-11-28T08:00:00." + "1" * 40 + "Z"])
+def test_what_is_not_an_rfc3339_time_or_in_range_is_refused(raw):
+    with pytest.raises(TimeError):
         parse_time_ms(raw)
+
+
+@pytest.mark.parametrize("raw", ["²", "1" * 5000, "9" * 16, "-5", "1e3", "0x10", "１２", "1795824000000 "])
+def test_odd_query_times_are_refused(raw):
+    with pytest.raises(TimeError):
+        parse_query_time(raw, "since")
+
+
+def test_query_times_in_range_are_read():
+    assert parse_query_time("1795824000000", "since") == 1795824000000
+    assert parse_query_time(str(MIN_MS), "since") == MIN_MS
 
 
 def test_accepted_fix_carries_carrier_source_and_receipt_time():
@@ -74,9 +111,17 @@ def test_admin_like_sender_without_carrier_may_send_any_plate():
     assert normalise(fix(plate="浙B99999"), allowed=None)["carrier_id"] == "C2"
 
 
-@given(st.integers(min_value=0, max_value=2**41))
+@given(st.integers(min_value=MIN_MS, max_value=MAX_MS - 1))
 def test_epoch_ms_round_trips_through_rfc3339(ms):
-    from datetime import datetime, timezone
+    assert parse_time_ms(rfc3339(ms)) == ms
 
-    text = datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds")
-    assert parse_time_ms(text) == ms
+
+@given(st.integers(min_value=MIN_MS, max_value=MAX_MS - 1), st.integers(min_value=-23 * 60, max_value=23 * 60))
+def test_offsets_name_the_same_instant(ms, minutes):
+    from datetime import datetime, timedelta, timezone
+
+    local = datetime.fromtimestamp(ms / 1000, timezone(timedelta(minutes=minutes))).isoformat(timespec="milliseconds")
+    try:
+        assert parse_time_ms(local) == ms
+    except TimeError:  # the local year left 2000..2099 at the range's very ends
+        assert not MIN_MS + 86_400_000 < ms < MAX_MS - 86_400_000

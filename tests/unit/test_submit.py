@@ -6,12 +6,12 @@ import asyncio
 import asyncpg
 import pytest
 
-from tracker.consuming import PartitionedLoop
+from tracker.workers.loop import PartitionedLoop
 from tracker.settings import Settings
 
 
 def member() -> PartitionedLoop:
-    return PartitionedLoop(Settings(), pool=None, topic="fixes", group="g")
+    return PartitionedLoop(Settings(), pool=None, topic="fixes", group="g", publisher=None)
 
 
 async def test_a_transaction_starts_only_once_the_one_before_has_committed():

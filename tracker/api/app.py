@@ -19,12 +19,14 @@ from tracker.api.registry import setup_registry
 from tracker.api.tokens import setup_tokens
 from tracker.api.live import setup_live
 from tracker.api.page import setup_page
+from tracker.api.parameters import setup_parameters
 from tracker.api.vehicles import setup_vehicles
 from tracker.api.violations import setup_violations
 from tracker.api.waybills import setup_waybills
 from tracker.auth import TokenCache
-from tracker.db.pool import create_pool, ensure_position_partitions
-from tracker.fleet import Fleet
+from tracker.db import positions
+from tracker.db.pool import create_pool
+from tracker.api.fleet import Fleet
 from tracker.metrics import HTTP_REQUESTS
 from tracker.settings import Settings
 
@@ -41,9 +43,10 @@ async def problem_middleware(request: web.Request, handler) -> web.StreamRespons
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return Problem(exc.status, exc.reason or exc.text or "").response()
+        kept = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After", "WWW-Authenticate")}
+        return Problem(exc.status, exc.reason or exc.text or "", headers=kept).response()
     except Exception:
-        log.exception("unhandled error in %s %s", request.method, request.path)
+        log.exception("unhandled error in %s %r", request.method, request.path)
         return Problem(500, "the server failed; the error is logged").response()
 
 
@@ -60,10 +63,16 @@ async def metrics_middleware(request: web.Request, handler) -> web.StreamRespons
         HTTP_REQUESTS.labels(route, request.method, str(status)).observe(time.perf_counter() - started)
 
 
+async def _secure_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Every answer: no content sniffing (a JSON body is never run as a page), no referrer."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+
+
 async def _database(app: web.Application):
     settings = app[SETTINGS]
     app[POOL] = pool = await create_pool(settings.asyncpg_dsn)
-    await ensure_position_partitions(pool)
+    await positions.ensure_window(pool)
     app[TOKENS] = TokenCache(pool)
     app[FLEET] = fleet = Fleet(pool)
     await fleet.reload()
@@ -95,6 +104,7 @@ def create_app(settings: Settings) -> web.Application:
                           middlewares=[metrics_middleware, problem_middleware])
     app[SETTINGS] = settings
     app[TOPICS] = Topics(settings.topic_prefix)
+    app.on_response_prepare.append(_secure_headers)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_broker)
     setup_health(app)
@@ -108,4 +118,5 @@ def create_app(settings: Settings) -> web.Application:
     setup_vehicles(app)
     setup_live(app)
     setup_page(app)
+    setup_parameters(app)
     return app

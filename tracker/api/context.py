@@ -9,9 +9,10 @@ from aiohttp import web
 
 from streams.kafka import Publisher
 from streams.topics import Topics
+from tracker.api.parameters import check_parameters
 from tracker.api.problems import Problem
 from tracker.auth import Principal, TokenCache
-from tracker.fleet import Fleet
+from tracker.api.fleet import Fleet
 from tracker.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -21,6 +22,7 @@ TOPICS = web.AppKey("topics", Topics)
 FLEET = web.AppKey("fleet", Fleet)
 TOKENS = web.AppKey("tokens", TokenCache)
 
+MAX_TOKEN_CHARS = 512  # issued tokens have 43; an operator's own HAZMAT_ADMIN_TOKEN fits too
 Handler = Callable[[web.Request, Principal], Awaitable[web.StreamResponse]]
 
 
@@ -41,6 +43,8 @@ def requires(*roles: str, token_in_query: bool = False) -> Callable[[Handler], C
         @wraps(handler)
         async def wrapper(request: web.Request) -> web.StreamResponse:
             token = bearer_token(request, token_in_query)
+            if token is not None and len(token) > MAX_TOKEN_CHARS:  # not hashed, not cached: unknown
+                raise Problem(401, "the token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"})
             if token is None:
                 raise Problem(401, "send 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
             principal = await request.app[TOKENS].principal(token)
@@ -48,6 +52,7 @@ def requires(*roles: str, token_in_query: bool = False) -> Callable[[Handler], C
                 raise Problem(401, "the token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"})
             if principal.role not in roles:
                 raise Problem(403, f"role {principal.role!r} may not do this; allowed: {', '.join(roles)}")
+            check_parameters(request)
             return await handler(request, principal)
 
         return wrapper

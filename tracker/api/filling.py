@@ -8,8 +8,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from schemas import validator
-from streams.fix import ItemError, normalise_plate, parse_time_ms
-from streams.rules.violations import rfc3339
+from streams.fix import ItemError, time_of, valid_plate, within_window
+from streams.times import rfc3339
 from tracker.api.context import POOL, TOPICS, requires
 from tracker.api.intake import now_ms, publish_and_answer, read_items, sort_items
 from tracker.api.problems import Problem
@@ -29,7 +29,8 @@ async def post_filling_records(request: web.Request, principal: Principal) -> we
         if principal.station_id is not None and item["station_id"] != principal.station_id:
             raise ItemError(f"station_id {item['station_id']!r} is another station's; this token speaks for "
                             f"{principal.station_id!r}")
-        record = dict(item, plate=normalise_plate(item["plate"]), filled_at=parse_time_ms(item["filled_at"], "filled_at"))
+        record = dict(item, plate=valid_plate(item["plate"]),
+                      filled_at=within_window(time_of(item["filled_at"], "filled_at"), received_at, "filled_at"))
         record["received_at"] = received_at
         return record["plate"], record
 
@@ -41,7 +42,7 @@ async def post_filling_records(request: web.Request, principal: Principal) -> we
 async def list_filling_records(request: web.Request, principal: Principal) -> web.Response:
     """Records with their check results, newest first; a station sees only its own."""
     q = request.rel_url.query
-    station_id = q.get("station_id")
+    station_id = q.get("station_id")  # bounded by the parameter check
     if principal.role == STATION:
         if station_id not in (None, principal.station_id):
             raise Problem(403, f"this token speaks for station {principal.station_id!r} only")
@@ -51,7 +52,7 @@ async def list_filling_records(request: web.Request, principal: Principal) -> we
         """SELECT record, checks FROM filling_records
            WHERE ($1::text IS NULL OR station_id = $1) AND ($2::timestamptz IS NULL OR filled_at >= $2)
              AND ($3::timestamptz IS NULL OR filled_at < $3)
-           ORDER BY filled_at DESC, id DESC LIMIT $4""",
+           ORDER BY filled_at DESC, station_id, id DESC LIMIT $4""",
         station_id, query_time(q, "since"), query_time(q, "until"), limit)
     items = [dict(r["record"], filled_at=rfc3339(r["record"]["filled_at"]),
                   received_at=rfc3339(r["record"]["received_at"]), checks=r["checks"]) for r in rows]

@@ -4,9 +4,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from schemas import validator
-from streams.fix import normalise_fix, normalise_plate
+from streams.fix import normalise_fix
 from tracker.api.context import FLEET, TOPICS, requires
-from tracker.api.intake import now_ms, publish_and_answer, read_items, sort_items
+from tracker.api.intake import known_plates, now_ms, publish_and_answer, read_items, sort_items
 from tracker.auth import GATEWAY, Principal
 
 SOURCE = "http/fixes"
@@ -16,9 +16,7 @@ SOURCE = "http/fixes"
 async def post_fixes(request: web.Request, principal: Principal) -> web.Response:
     items = await read_items(request, single_allowed=False)
     fleet = request.app[FLEET]
-    await fleet.reload_if_unknown(
-        {normalise_plate(i["plate"]) for i in items if isinstance(i, dict) and isinstance(i.get("plate"), str)}
-    )
+    await fleet.reload_if_unknown(known_plates(items))
     received_at = now_ms()
 
     def accept(item: dict) -> tuple[str, dict]:

@@ -5,6 +5,8 @@ so workers see deletions as one more version change.
 """
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 import shapely
 from aiohttp import web
@@ -37,23 +39,23 @@ async def put_geofence(request: web.Request, principal: Principal) -> web.Respon
     if "id" in body and str(body["id"]) != gid:
         raise Problem(422, "the Feature's id differs from the id in the path", [error("must equal the path id", field="id")])
     try:
-        clean = check_feature(body)
+        clean = await asyncio.to_thread(check_feature, body)  # validity of 50 000 positions takes a while
     except GeofenceError as exc:
         raise Problem(422, "the geofence is not usable", [error(p.message, field=p.field) for p in exc.problems]) from None
     props = clean["properties"]
     extra = {k: v for k, v in props.items() if k not in ("kind", "name", "active", "version")}
-    async with request.app[POOL].acquire() as conn, conn.transaction():
-        existed = await conn.fetchval("SELECT deleted_at IS NULL FROM geofences WHERE id = $1 FOR UPDATE", gid)
-        row = await conn.fetchrow(
-            f"""INSERT INTO geofences (id, kind, name, active, properties, geom, version)
-                VALUES ($1, $2, $3, $4, $5, ST_SetSRID(ST_Force2D(ST_GeomFromGeoJSON($6)), 4326), 1)
-                ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name, active = EXCLUDED.active,
-                  properties = EXCLUDED.properties, geom = EXCLUDED.geom, version = geofences.version + 1,
-                  updated_at = now(), deleted_at = NULL
-                RETURNING {COLUMNS}""",
-            gid, props["kind"], props["name"], props["active"], extra, orjson.dumps(clean["geometry"]).decode(),
-        )
-    return json_bytes_response(_feature(row), status=200 if existed else 201)
+    # One statement: the reference triggers lock the change counter before any row.
+    row = await request.app[POOL].fetchrow(
+        f"""WITH before AS (SELECT deleted_at IS NULL AS live FROM geofences WHERE id = $1)
+            INSERT INTO geofences (id, kind, name, active, properties, geom, version)
+            VALUES ($1, $2, $3, $4, $5, ST_SetSRID(ST_Force2D(ST_GeomFromGeoJSON($6)), 4326), 1)
+            ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name, active = EXCLUDED.active,
+              properties = EXCLUDED.properties, geom = EXCLUDED.geom, version = geofences.version + 1,
+              updated_at = now(), deleted_at = NULL
+            RETURNING {COLUMNS}, coalesce((SELECT live FROM before), false) AS existed""",
+        gid, props["kind"], props["name"], props["active"], extra, orjson.dumps(clean["geometry"]).decode(),
+    )
+    return json_bytes_response(_feature(row), status=200 if row["existed"] else 201)
 
 
 @requires(ADMIN, OPERATOR)

@@ -13,7 +13,7 @@ import orjson
 from aiohttp import web
 
 from schemas import SchemaError, explain
-from streams.fix import ItemError, normalise_plate
+from streams.fix import ItemError, valid_plate
 from streams.kafka import BrokerUnavailable
 from tracker.api.context import PUBLISHER, SETTINGS, TOPICS
 from tracker.api.problems import Problem
@@ -22,6 +22,10 @@ from tracker.metrics import BROKER_FAILURES, INTAKE_ITEMS
 
 # Turns one schema-valid item into (key, value dict) or raises ItemError.
 Accept = Callable[[dict], tuple[str, dict]]
+# A refused item is dead-lettered as received unless its JSON is longer than this: then
+# its first bytes are (the producer's messages are at most 1 MB, and the reason is
+# what matters to whoever reads the topic).
+DEAD_INPUT_BYTES = 64 * 1024
 
 
 @dataclass
@@ -61,13 +65,32 @@ def sort_items(items: list, validator, accept: Accept, source: str, received_at:
         except ItemError as exc:
             reason = str(exc)
             out.rejected.append({"index": index, "error": reason})
-            plate = item.get("plate") if isinstance(item, dict) else None
-            dead_key = normalise_plate(plate).encode() if isinstance(plate, str) and plate else None
-            record = {"input": item, "error": reason, "source": source, "received_at": received_at}
-            out.dead.append((dead_key, orjson.dumps(record)))
+            record = {"input": _as_received(item), "error": reason, "source": source, "received_at": received_at}
+            out.dead.append((plate_key(item), orjson.dumps(record)))
             continue
         out.good.append((key.encode(), orjson.dumps(value)))
     return out
+
+
+def plate_key(item) -> bytes | None:
+    """The dead letter's key: the item's plate when it is one (else null)."""
+    plate = item.get("plate") if isinstance(item, dict) else None
+    try:
+        return valid_plate(plate).encode() if isinstance(plate, str) else None
+    except ItemError:
+        return None
+
+
+def _as_received(item):
+    text = orjson.dumps(item)
+    if len(text) <= DEAD_INPUT_BYTES:
+        return item
+    return {"truncated": True, "bytes": len(text), "json_start": text[:DEAD_INPUT_BYTES].decode(errors="ignore")}
+
+
+def known_plates(items: list) -> set[str]:
+    """The plates of a batch that are plates (to look up in the registry)."""
+    return {key.decode() for key in map(plate_key, items) if key is not None}
 
 
 async def publish_and_answer(request: web.Request, kind: str, topic: str, batch: Sorted) -> web.Response:

@@ -18,9 +18,9 @@ from aiohttp import WSMsgType, web
 
 from geofence.gcj02 import points_in
 from schemas import SchemaError, explain, validator
-from streams.fix import normalise_plate
+from streams.fix import valid_plate
 from streams.kafka import consumer, from_now
-from streams.rules.violations import rfc3339
+from streams.times import rfc3339
 from streams.topics import Topics
 from tracker.api.context import SETTINGS, requires
 from tracker.auth import ADMIN, OPERATOR, Principal
@@ -46,7 +46,7 @@ class Subscription:
         bbox = tuple(wanted["bbox"]) if "bbox" in wanted else None
         if bbox is not None and not (bbox[0] <= bbox[2] and bbox[1] <= bbox[3]):
             raise ValueError("bbox is minLon,minLat,maxLon,maxLat with min before max")
-        plates = frozenset(map(normalise_plate, wanted["plates"])) if "plates" in wanted else None
+        plates = frozenset(map(valid_plate, wanted["plates"])) if "plates" in wanted else None
         return cls(bbox, plates, wanted.get("crs", "wgs84"))
 
     def wants(self, plate: str, lat: float, lon: float) -> bool:

@@ -1,9 +1,9 @@
 """Query-string parameters shared by the read endpoints, each refused with a 400 naming it."""
 from __future__ import annotations
 
-from streams.fix import ItemError, parse_time_ms
+from streams.fix import ItemError, valid_plate
+from streams.times import TimeError, parse_query_time, utc
 from tracker.api.problems import Problem, error
-from tracker.db.store import utc
 
 CRS = ("wgs84", "gcj02")
 
@@ -16,8 +16,10 @@ def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
         values = tuple(float(v) for v in raw.split(","))
     except ValueError:
         values = ()
-    if len(values) != 4 or not (values[0] <= values[2] and values[1] <= values[3]):
-        raise Problem(400, "bbox is minLon,minLat,maxLon,maxLat", [error("4 numbers, min before max", field="bbox")])
+    if (len(values) != 4 or not (values[0] <= values[2] and values[1] <= values[3])
+            or not all(-180 <= v <= 180 for v in values[::2]) or not all(-90 <= v <= 90 for v in values[1::2])):
+        raise Problem(400, "bbox is minLon,minLat,maxLon,maxLat in degrees",
+                      [error("4 numbers in range, min before max", field="bbox")])
     return values
 
 
@@ -43,20 +45,29 @@ def map_view(query) -> tuple[list[float] | None, str]:
 
 
 def query_time(query, name: str):
+    """An optional time parameter as an aware datetime (RFC 3339 or epoch ms, 2000..2100)."""
     raw = query.get(name)
     if raw is None:
         return None
     try:
-        return utc(parse_time_ms(int(raw) if raw.isdigit() else raw, name))
+        return utc(parse_query_time(raw, name))
+    except TimeError as exc:
+        raise Problem(400, str(exc), [error(str(exc), field=name)]) from None
+
+
+def query_plate(raw: str | None, name: str = "plate") -> str | None:
+    """An optional plate parameter, normalised; a 400 when it cannot be a plate."""
+    if raw is None:
+        return None
+    try:
+        return valid_plate(raw)
     except ItemError as exc:
         raise Problem(400, str(exc), [error(str(exc), field=name)]) from None
 
 
 def query_limit(query, default: int = 100, most: int = 1000) -> int:
-    try:
-        limit = int(query.get("limit", str(default)))
-    except ValueError:
-        limit = 0
+    raw = query.get("limit", str(default))
+    limit = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else 0
     if not 1 <= limit <= most:
         raise Problem(400, f"limit is 1..{most}", [error(f"1..{most}", field="limit")])
     return limit

@@ -6,7 +6,7 @@ from datetime import date
 import asyncpg
 from aiohttp import web
 
-from streams.fix import normalise_plate
+from streams.fix import ItemError, valid_plate
 from tracker.api.context import FLEET, POOL, requires
 from tracker.api.problems import Problem, error
 from tracker.api.respond import json_bytes_response, read_json_object
@@ -21,7 +21,11 @@ def _consistency_errors(body: dict, known_carriers: set[str]) -> list[dict]:
     for i, vehicle in enumerate(body.get("vehicles", [])):
         if vehicle["carrier_id"] not in carriers:
             problems.append(error(f"unknown carrier {vehicle['carrier_id']!r}", index=i, field="vehicles.carrier_id"))
-        plate = normalise_plate(vehicle["plate"])
+        try:
+            plate = valid_plate(vehicle["plate"])
+        except ItemError as exc:
+            problems.append(error(str(exc), index=i, field="vehicles.plate"))
+            continue
         if plate in seen:
             problems.append(error(f"plate {plate!r} also at vehicles[{seen[plate]}]", index=i, field="vehicles.plate"))
         seen[plate] = i
@@ -65,7 +69,7 @@ async def _upsert(pool: asyncpg.Pool, carriers: list, vehicles: list, drivers: l
                  permit_valid_until = EXCLUDED.permit_valid_until,
                  tank_inspection_valid_until = EXCLUDED.tank_inspection_valid_until,
                  terminal_phone = EXCLUDED.terminal_phone, updated_at = now()""",
-            [(normalise_plate(v["plate"]), v["carrier_id"], v["tank_capacity_kg"], v["hazard_classes"],
+            [(valid_plate(v["plate"]), v["carrier_id"], v["tank_capacity_kg"], v["hazard_classes"],
               date.fromisoformat(v["permit_valid_until"]), date.fromisoformat(v["tank_inspection_valid_until"]),
               v.get("terminal_phone")) for v in vehicles],
         )

@@ -12,14 +12,13 @@ import time
 from aiohttp import web
 
 from geofence.gcj02 import points_in
-from streams.fix import MAX_AGE_MS, normalise_plate
-from streams.rules.violations import rfc3339
+from streams.fix import MAX_AGE_MS
 from tracker.api.context import POOL, requires
 from tracker.api.problems import Problem, error
-from tracker.api.query import map_view, parse_crs, query_choice, query_time
+from tracker.api.query import map_view, parse_crs, query_choice, query_plate, query_time
 from tracker.api.respond import json_bytes_response
 from tracker.auth import ADMIN, OPERATOR, Principal
-from tracker.db.store import epoch_ms, utc
+from streams.times import epoch_ms, rfc3339, utc
 
 STATUSES = ("moving", "stopped", "offline")
 TRACK_DEFAULT_MS = 24 * 3600_000
@@ -58,7 +57,7 @@ async def get_track(request: web.Request, principal: Principal) -> web.Response:
     """The stored fixes of [from, to) in time order: a LineString from two fixes on, a Point
     for one, no geometry for none (GeoJSON has no one-point LineString)."""
     q = request.rel_url.query
-    plate = normalise_plate(request.match_info["plate"])
+    plate = query_plate(request.match_info["plate"])
     until = query_time(q, "to") or utc(int(time.time() * 1000))
     since = query_time(q, "from") or utc(epoch_ms(until) - TRACK_DEFAULT_MS)
     if not since < until:

@@ -10,25 +10,27 @@ import orjson
 from aiohttp import web
 
 from geofence.gcj02 import points_in
-from streams.fix import normalise_plate
 from streams.vocabulary import VIOLATION_KINDS
 from tracker.api.context import POOL, requires
-from tracker.api.query import parse_bbox, parse_crs, query_choice, query_limit, query_time
+from tracker.api.query import parse_bbox, parse_crs, query_choice, query_limit, query_plate, query_time
 from tracker.api.problems import Problem, error
 from tracker.api.respond import json_bytes_response
 from tracker.auth import ADMIN, AGENCY, OPERATOR, Principal
-from tracker.db.store import VIOLATION_COLUMNS as COLUMNS
-from tracker.db.store import as_violation, epoch_ms, utc
+from streams.times import bounded, epoch_ms, utc
+from tracker.db.violations import COLUMNS, as_violation
 
 
 
 def _cursor(raw: str | None):
+    """The (started_at, violation_id) a page ended at, as `next` gave it; anything else a 400."""
     if raw is None:
         return None
     try:
         started_ms, vid = orjson.loads(base64.urlsafe_b64decode(raw.encode()))
-        return utc(started_ms), vid
-    except (ValueError, TypeError):
+        if type(started_ms) is not int or type(vid) is not str or not 0 < len(vid) <= 128:
+            raise ValueError("not a cursor")
+        return utc(bounded(started_ms)), vid
+    except (ValueError, TypeError):  # base64's, orjson's, the unpacking's, bounded's (a ValueError)
         raise Problem(400, "cursor is not one this API gave", [error("unknown cursor", field="cursor")]) from None
 
 
@@ -49,7 +51,7 @@ async def list_violations(request: web.Request, principal: Principal) -> web.Res
               AND ($7::text IS NULL OR $7 = ANY(agencies))
               AND ($8::timestamptz IS NULL OR (started_at, violation_id) < ($8, $9::text))
             ORDER BY started_at DESC, violation_id DESC LIMIT $10""",
-        normalise_plate(q["plate"]) if "plate" in q else None, kind, status, query_time(q, "since"), query_time(q, "until"),
+        query_plate(q.get("plate")), kind, status, query_time(q, "since"), query_time(q, "until"),
         list(bbox) if bbox else None, principal.agency if principal.role == AGENCY else None,
         cursor[0] if cursor else None, cursor[1] if cursor else None, limit + 1)
     items = [as_violation(r) for r in rows[:limit]]

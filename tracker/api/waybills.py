@@ -1,22 +1,24 @@
 """POST /v1/waybills: a carrier files the electronic waybill, with its approved route."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 import orjson
 from aiohttp import web
 
-from streams.fix import ItemError, normalise_plate, parse_time_ms
+from streams.fix import ItemError, time_of, valid_plate
+from streams.times import utc
 from tracker.api.context import POOL, requires
 from tracker.api.problems import Problem, error
 from tracker.api.respond import json_bytes_response, read_json_object
 from tracker.api.validate import check
 from tracker.auth import ADMIN, GATEWAY, Principal
+from tracker.db.references import lock_references
 
 
 def _time(body: dict, field: str) -> datetime:
     try:
-        return datetime.fromtimestamp(parse_time_ms(body[field], field) / 1000, timezone.utc)
+        return utc(time_of(body[field], field))
     except ItemError as exc:
         raise Problem(422, "the waybill has an unreadable time", [error(str(exc), field=field)]) from None
 
@@ -24,7 +26,10 @@ def _time(body: dict, field: str) -> datetime:
 @requires(GATEWAY, ADMIN)
 async def post_waybill(request: web.Request, principal: Principal) -> web.Response:
     body = check("waybill.schema.json", await read_json_object(request), "waybill")
-    plate = normalise_plate(body["plate"])
+    try:
+        plate = valid_plate(body["plate"])
+    except ItemError as exc:
+        raise Problem(422, "the waybill names no vehicle plate", [error(str(exc), field="plate")]) from None
     valid_from, valid_to = _time(body, "valid_from"), _time(body, "valid_to")
     pool = request.app[POOL]
     carrier_id = await pool.fetchval("SELECT carrier_id FROM vehicles WHERE plate = $1", plate)
@@ -35,11 +40,17 @@ async def post_waybill(request: web.Request, principal: Principal) -> web.Respon
     problems = []
     if valid_to <= valid_from:
         problems.append(error("valid_to must be after valid_from", field="valid_to"))
-    known = {r["id"] for r in await pool.fetch(
-        "SELECT id FROM drivers WHERE id = ANY($1::text[])", [body["driver_id"], body["escort_id"]])}
-    for field in ("driver_id", "escort_id"):
-        if body[field] not in known:
-            problems.append(error(f"unknown driver {body[field]!r}: register it first", field=field))
+    # Only the vehicle's own carrier's people, in the role they are registered for: a
+    # gateway must not name another carrier's driver (nor learn whether one exists).
+    people = {r["id"]: r for r in await pool.fetch(
+        "SELECT id, carrier_id, roles FROM drivers WHERE id = ANY($1::text[])", [body["driver_id"], body["escort_id"]])}
+    for field, role in (("driver_id", "driver"), ("escort_id", "escort")):
+        person = people.get(body[field])
+        if person is None or person["carrier_id"] != carrier_id:
+            problems.append(error(f"{body[field]!r} is not a registered {role} of carrier {carrier_id!r}", field=field))
+        elif role not in person["roles"]:
+            problems.append(error(f"{body[field]!r} is registered as {', '.join(person['roles'])}, not {role}",
+                                  field=field))
     coords = body["route"]["coordinates"]
     if all(c[:2] == coords[0][:2] for c in coords):
         problems.append(error("the route has no length (all positions equal)", field="route.coordinates"))
@@ -48,6 +59,7 @@ async def post_waybill(request: web.Request, principal: Principal) -> web.Respon
     if problems:
         raise Problem(422, "the waybill is inconsistent", problems)
     async with pool.acquire() as conn, conn.transaction():
+        await lock_references(conn)  # before the waybill's row: every reference writer queues here first
         owner = await conn.fetchval("SELECT carrier_id FROM waybills WHERE id = $1 FOR UPDATE", body["id"])
         if owner is not None and principal.role == GATEWAY and owner != principal.carrier_id:
             raise Problem(403, f"waybill {body['id']!r} belongs to another carrier")

@@ -6,20 +6,21 @@ from datetime import timedelta
 import asyncpg
 
 from filling_stations.checks import PRESENCE_WINDOW_MS, Person, Vehicle, Waybill
-from tracker.db.store import epoch_ms, utc
+from streams.times import epoch_ms, utc
 
 
-async def insert_new(conn: asyncpg.Connection, records: list[dict]) -> set[str]:
-    """Store records not seen before; the ids actually inserted (a re-post is one record)."""
+async def insert_new(conn: asyncpg.Connection, records: list[dict]) -> set[tuple[str, str]]:
+    """Store records not seen before; the (station_id, id) actually inserted (a re-post is
+    one record; ids are each station's own, so two stations may use the same)."""
     rows = await conn.fetch(
         """INSERT INTO filling_records (id, station_id, plate, filled_at, record, received_at, checks)
            SELECT r.id, r.station_id, r.plate, r.filled_at, r.record, r.received_at, '{}'::jsonb
            FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::timestamptz[])
                 AS r(id, station_id, plate, filled_at, record, received_at)
-           ON CONFLICT (id) DO NOTHING RETURNING id""",
+           ON CONFLICT (station_id, id) DO NOTHING RETURNING station_id, id""",
         [r["id"] for r in records], [r["station_id"] for r in records], [r["plate"] for r in records],
         [utc(r["filled_at"]) for r in records], records, [utc(r["received_at"]) for r in records])
-    return {r["id"] for r in rows}
+    return {(r["station_id"], r["id"]) for r in rows}
 
 
 async def vehicle(conn: asyncpg.Connection, plate: str) -> Vehicle | None:
@@ -60,5 +61,7 @@ async def pending(conn: asyncpg.Connection, limit: int = 500) -> list[dict]:
     return [dict(r["record"], _checks=r["checks"]) for r in rows]
 
 
-async def save_checks(conn: asyncpg.Connection, checks: dict[str, dict]) -> None:
-    await conn.executemany("UPDATE filling_records SET checks = $2 WHERE id = $1", list(checks.items()))
+async def save_checks(conn: asyncpg.Connection, checks: dict[tuple[str, str], dict]) -> None:
+    """Check results by (station_id, id)."""
+    await conn.executemany("UPDATE filling_records SET checks = $3 WHERE station_id = $1 AND id = $2",
+                           [(station, rid, c) for (station, rid), c in checks.items()])

@@ -11,6 +11,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    CheckConstraint,
     Column,
     Boolean,
     Date,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     MetaData,
     Table,
     Text,
@@ -34,6 +36,7 @@ NAMING = {
     "uq": "uq_%(table_name)s_%(column_0_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s",
     "pk": "pk_%(table_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
 }
 
 
@@ -107,6 +110,8 @@ class Geofence(Base):
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = _now()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by a trigger from reference_clock in the writing transaction (commit order).
+    change_seq: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
 class Waybill(Base):
@@ -125,12 +130,15 @@ class Waybill(Base):
     valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     valid_to: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = _now()
+    change_seq: Mapped[int] = mapped_column(BigInteger, index=True)  # as in Geofence
 
 
 class FillingRecord(Base):
+    """A station's record; its id is the station's own, unique per station."""
+
     __tablename__ = "filling_records"
+    station_id: Mapped[str] = mapped_column(Text, primary_key=True, index=True)
     id: Mapped[str] = mapped_column(Text, primary_key=True)
-    station_id: Mapped[str] = mapped_column(Text, index=True)
     plate: Mapped[str] = mapped_column(Text, index=True)
     filled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     record: Mapped[dict] = mapped_column(JSONB)
@@ -183,6 +191,15 @@ class VehicleCheckpoint(Base):
     plate: Mapped[str] = mapped_column(Text, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     state: Mapped[dict] = mapped_column(JSONB)
+
+
+class ReferenceClock(Base):
+    """One row: the counter every geofence and waybill change takes its change_seq from."""
+
+    __tablename__ = "reference_clock"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
 
 
 class ConsumerOffset(Base):

@@ -60,12 +60,3 @@ async def create_writer_pool(dsn: str, *, max_size: int = 2) -> asyncpg.Pool:
     event ids, which consumers drop)."""
     return await create_pool(dsn, max_size=max_size, reset=_keep_session,
                              server_settings={"synchronous_commit": "off"})
-
-
-async def ensure_position_partitions(pool: asyncpg.Pool, days_back: int = 8, days_ahead: int = 2) -> int:
-    """Make sure day partitions exist for every fix the API can accept (7 days late, 5 min early)."""
-    return await pool.fetchval(
-        "SELECT hazmat_ensure_position_partitions(current_date - $1::int, current_date + $2::int)",
-        days_back,
-        days_ahead,
-    )

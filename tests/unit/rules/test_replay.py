@@ -11,7 +11,7 @@ from streams.batch import process
 from streams.rules.config import RuleConfig
 from streams.rules.engine import Context
 from streams.rules.state import VehicleState
-from streams.rules.violations import rfc3339
+from streams.times import rfc3339
 from tests.unit.rules.harness import MONDAY_10, Run, drive, fix, park, square
 
 T = MONDAY_10

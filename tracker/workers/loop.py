@@ -11,6 +11,13 @@ fetched and processed while it commits. Transactions stay in order, one in fligh
 one fails, the next is never started and the member rewinds to the stored offsets, so
 memory that ran ahead is rebuilt from PostGIS. Whatever reads what the worker wrote (and
 every rebalance) first `settle`s.
+
+No message may stop the member. An outage (the database or the broker unreachable) is
+waited out. Any other failure is the data's until shown otherwise: the member goes back
+to the stored offsets and takes the same records again in smaller and smaller pieces,
+each committed before the next (the `Isolation`); a single message that still fails
+after `attempts` tries is dead-lettered with the error, its offset committed, and the
+pieces grow again behind it.
 """
 from __future__ import annotations
 
@@ -24,25 +31,27 @@ import orjson
 
 from schemas import SchemaError, explain, list_validator, validator
 from streams.kafka import BrokerUnavailable, group_consumer, highwater, seek, seek_to_beginning
-from tracker.db import store
-from tracker.metrics import WORKER_BATCH_SECONDS, WORKER_RECORDS, WORKER_REWINDS
-from tracker.references import REFRESH_S, References
+from tracker.db import offsets as stored
+from tracker.metrics import (WORKER_BATCH_SECONDS, WORKER_DEADLETTERED, WORKER_FAILURES, WORKER_RECORDS,
+                             WORKER_REWINDS)
 from tracker.settings import Settings
+from tracker.workers.references import References
 
 log = logging.getLogger(__name__)
-RETRYABLE = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, BrokerUnavailable)
-# Larger batches spread the per-batch work (a snapshot and an upsert of every vehicle the
-# batch touches, the offsets) over more records. At 20 000 the main thread waited ~9 % of
-# a backlog run on the previous batch's transaction, at this size ~0; end to end the gain
-# was within the machine's noise (bench/RESULTS.md, session 6). Live, polls hold what
-# arrived within FETCH_WAIT_MS, far fewer.
-BATCH = 40_000
-# Per partition and fetch: the default 1 MB (~4 300 fixes) made polls of 8 partitions
-# average ~14 000 records, however large BATCH.
-FETCH_PARTITION_BYTES = 4 << 20
-# Kafka brokers hold a fetch up to this long waiting for data; the default 500 ms would
-# be most of the latency from fix to violation event.
-FETCH_WAIT_MS = 50
+# Failures that say nothing about the records: the database or the broker is away.
+OUTAGES = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+           asyncpg.TooManyConnectionsError, BrokerUnavailable, asyncio.TimeoutError)
+# SQLSTATE classes of server errors that say nothing about the records either:
+# connection (08), resources (53), operator intervention (57: shutdown, cancel), and
+# transaction rollbacks (40: serialisation failure, deadlock).
+OUTAGE_CLASSES = ("08", "40", "53", "57")
+
+
+def is_outage(exc: BaseException) -> bool:
+    if isinstance(exc, OUTAGES):
+        return True
+    state = getattr(exc, "sqlstate", None) if isinstance(exc, asyncpg.PostgresError) else None
+    return isinstance(state, str) and state[:2] in OUTAGE_CLASSES
 
 
 def chunks(records: dict[int, list], size: int) -> Iterator[dict[int, list]]:
@@ -63,10 +72,45 @@ def chunks(records: dict[int, list], size: int) -> Iterator[dict[int, list]]:
         yield chunk
 
 
+class Isolation:
+    """Finding the message that makes batches fail: after a failure the member takes one
+    partition at a time, at most `size` records, halving on each failure and doubling on
+    each success; `failures` counts the tries of a single message."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.failures = size, 0
+
+    def cut(self, records: dict[int, list]) -> dict[int, list]:
+        partition = min(records)
+        return {partition: records[partition][:self.size]}
+
+    def failed(self) -> None:
+        if self.size > 1:
+            self.size //= 2
+        else:
+            self.failures += 1
+
+    def succeeded(self, batch: int) -> bool:
+        """Grow again; True once back at full size (the isolation is over)."""
+        self.size, self.failures = self.size * 2, 0
+        return self.size >= batch
+
+
+def dead_letter(record, error: str, source: str, topic: str, partition: int) -> tuple[bytes | None, bytes]:
+    """The dead-letter message of a consumed record the member gave up on."""
+    return record.key, orjson.dumps({
+        "input": record.value.decode(errors="replace") if record.value is not None else None,
+        "error": error, "source": source, "received_at": int(time.time() * 1000),
+        "origin": {"topic": topic, "partition": partition, "offset": record.offset}})
+
+
 class PartitionedLoop:
-    def __init__(self, settings: Settings, pool: asyncpg.Pool, topic: str, group: str) -> None:
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, topic: str, group: str, publisher) -> None:
         self.settings, self.pool, self.topic, self.group = settings, pool, topic, group
-        self.refs = References()
+        self.tuning = settings.worker
+        self.publisher = publisher
+        self.deadletter_topic = f"{settings.topic_prefix}deadletter.v1"
+        self.refs = References(self.tuning.references_max_age_s, settings.asyncpg_dsn if settings.database_url else None)
         self.owned: set[int] = set()
         self.partition_count = settings.topic_partitions
         self._consumer = None
@@ -75,6 +119,8 @@ class PartitionedLoop:
         # Per owned partition, the offset the next batch must start at (None: from the start).
         self._next: dict[int, int | None] = {}
         self._writing: asyncio.Future | None = None  # the submitted transaction, until known committed
+        self._isolation: Isolation | None = None
+        self._failure: BaseException | None = None  # the last data failure, for the dead letter
 
     # -- for subclasses ---------------------------------------------------------------------
     async def load_owned(self) -> None:
@@ -96,29 +142,32 @@ class PartitionedLoop:
         messages = [r for rs in records.values() for r in rs]
         try:
             items = [orjson.loads(r.value) for r in messages]
-        except ValueError:
+        except (ValueError, TypeError):
             items = None
         if items is not None and list_validator(schema).is_valid(items):
             return items, []
         items, dead, valid = [], [], validator(schema)
-        for r in messages:
-            try:
-                item = orjson.loads(r.value)
-                if not valid.is_valid(item):
-                    valid.validate(item)
-                items.append(item)
-            except ValueError as exc:  # what orjson and the validator raise are ValueErrors
-                reason = explain(exc)[1] if isinstance(exc, SchemaError) else str(exc)
-                dead.append((r.key, orjson.dumps({
-                    "input": r.value.decode(errors="replace"), "error": f"not {what}: {reason}",
-                    "source": self.group, "received_at": int(time.time() * 1000)})))
+        for partition, rs in records.items():
+            for r in rs:
+                try:
+                    item = orjson.loads(r.value)
+                    if not valid.is_valid(item):
+                        valid.validate(item)
+                    items.append(item)
+                except (ValueError, TypeError) as exc:  # orjson's, the validator's (a ValueError), a null value
+                    reason = explain(exc)[1] if isinstance(exc, SchemaError) else str(exc)
+                    dead.append(dead_letter(r, f"not {what}: {reason}", self.group, self.topic, partition))
         return items, dead
 
     async def submit(self, start: Callable[[], asyncio.Future]) -> None:
         """Start a transaction (`start()` begins it elsewhere and returns its future) once
-        the one before it has committed: never two at once, never one after a failure."""
+        the one before it has committed: never two at once, never one after a failure.
+        While a poison message is being isolated, each waits for its commit, so that a
+        failure belongs to the records in hand."""
         await self.settle()
         self._writing = start()
+        if self._isolation is not None:
+            await self.settle()
 
     async def settle(self) -> None:
         """Wait for the submitted transaction; its failure is raised here."""
@@ -130,13 +179,14 @@ class PartitionedLoop:
         try:
             await self.settle()
             return True
-        except RETRYABLE as exc:
+        except Exception as exc:  # noqa: BLE001 - the rewind that follows starts over from PostGIS
             log.warning("%s: batch not committed, back to the stored offsets: %r", self.group, exc)
             self._stale = True
             return False
 
     def caught_up(self, partition: int) -> bool:
-        """Is everything the broker held at the last fetch of this partition handled?"""
+        """Is everything the broker held at the last fetch of this partition handled?
+        (The end offset is a hint: the embedded broker under-reports it.)"""
         end = highwater(self._consumer, self.topic, partition)
         return end is not None and (self._next.get(partition) or 0) >= end
 
@@ -163,10 +213,10 @@ class PartitionedLoop:
         self._stale = True
         WORKER_REWINDS.labels(self.group).inc()
         try:
-            offsets = await store.stored_offsets(self.pool, self.group, self.topic)
+            offsets = await stored.stored_offsets(self.pool, self.group, self.topic)
             await self.load_owned()
-        except RETRYABLE as exc:
-            log.warning("%s: database unavailable, processing paused: %r", self.group, exc)
+        except Exception as exc:  # noqa: BLE001 - retried at the next poll
+            log.warning("%s: cannot reload from the database, processing paused: %r", self.group, exc)
             return
         for p in self.owned:
             if p in offsets:
@@ -187,46 +237,81 @@ class PartitionedLoop:
             return []
         return records
 
-    async def _step(self, batches: dict, refreshed_at: float) -> float:
+    async def _step(self, batches: dict) -> None:
         if self._stale:
             await self._rewind()
-            return refreshed_at
+            return
         records = {}
         for tp, rs in batches.items():
             if tp.partition in self.owned:  # else revoked meanwhile: its new owner consumes it
                 rs = self._contiguous(tp.partition, rs)
                 if rs:
                     records[tp.partition] = rs
+        if records and self._isolation is not None:
+            records = self._isolation.cut(records)
+            if self._isolation.size == 1 and self._isolation.failures >= self.tuning.attempts:
+                await self._give_up(records)
+                return
         if records:
+            await self.refs.ensure_fresh(self.pool)  # judged with references the contract allows
             with WORKER_BATCH_SECONDS.labels(self.group).time():
                 await self.handle(records)
             WORKER_RECORDS.labels(self.group).inc(sum(len(rs) for rs in records.values()))
             for p, rs in records.items():
                 self._next[p] = rs[-1].offset + 1
+            if self._isolation is not None and self._isolation.succeeded(self.tuning.batch):
+                log.info("%s: past the failing records, back to whole batches", self.group)
+                self._isolation = None
+        else:
+            await self.refs.ensure_fresh(self.pool)  # timers ask for waybills too
         await self.periodic({tp.partition for tp in batches})
-        if time.monotonic() - refreshed_at > REFRESH_S:
-            await self.refs.refresh(self.pool)
-            refreshed_at = time.monotonic()
-        return refreshed_at
+
+    async def _give_up(self, records: dict[int, list]) -> None:
+        """Dead-letter the one record that failed every try and commit past it."""
+        (partition, (record,)), = records.items()
+        error = f"failed {self.tuning.attempts} times: {self._failure!r}"[:2000]
+        await self.publisher.publish(self.deadletter_topic,
+                                     [dead_letter(record, error, self.group, self.topic, partition)])
+        async with self.pool.acquire() as conn, conn.transaction():
+            await stored.save_offsets(conn, self.group, {(self.topic, partition): record.offset + 1})
+        self._next[partition] = record.offset + 1
+        WORKER_DEADLETTERED.labels(self.group).inc()
+        log.error("%s: %s partition %s offset %s dead-lettered: %s", self.group, self.topic, partition,
+                  record.offset, error)
+        self._isolation.succeeded(self.tuning.batch)
+
+    async def _failed(self, exc: BaseException) -> None:
+        """Nothing of the batch is committed: back to the stored offsets. An outage is
+        waited out; any other failure narrows the next tries towards its message."""
+        self._stale = True
+        if is_outage(exc):
+            WORKER_FAILURES.labels(self.group, "outage").inc()
+            log.warning("%s: batch not committed, retrying from the stored offsets: %r", self.group, exc)
+            await asyncio.sleep(1)
+            return
+        WORKER_FAILURES.labels(self.group, "data").inc()
+        log.error("%s: batch failed, isolating the records that fail it", self.group, exc_info=exc)
+        self._failure = exc
+        if self._isolation is None:
+            self._isolation = Isolation(self.tuning.chunk)
+        self._isolation.failed()
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.refs.refresh(self.pool)
         self._consumer = group_consumer(self.settings.kafka_bootstrap, self.topic, self.group,
                                         on_assigned=self._assigned, on_revoked=self._revoked,
-                                        max_poll_records=BATCH, fetch_max_wait_ms=FETCH_WAIT_MS,
-                                        max_partition_fetch_bytes=FETCH_PARTITION_BYTES)
+                                        max_poll_records=self.tuning.batch, fetch_max_wait_ms=self.tuning.fetch_wait_ms,
+                                        max_partition_fetch_bytes=self.tuning.fetch_partition_bytes)
         await self._consumer.start()
-        refreshed_at = time.monotonic()
         try:
             while not stop.is_set():
-                batches = await self._consumer.getmany(timeout_ms=500, max_records=BATCH)
+                batches = await self._consumer.getmany(timeout_ms=500, max_records=self.tuning.batch)
                 try:
                     async with self._busy:
-                        refreshed_at = await self._step(batches, refreshed_at)
-                except RETRYABLE as exc:
-                    log.warning("%s: batch not committed, retrying from stored offsets: %r", self.group, exc)
-                    self._stale = True
-                    await asyncio.sleep(1)
+                        await self._step(batches)
+                except Exception as exc:  # noqa: BLE001 - no message may stop the member
+                    await self._failed(exc)
         finally:
             await self._settle_quietly()
             await self._consumer.stop()
+            await self.refs.close()

@@ -13,18 +13,19 @@ from filling_stations.checks import ABSENT, PENDING, absent_violation, immediate
 from streams.kafka import Publisher
 from streams.rules.violations import CLOSED, OPENED
 from streams.topics import Topics
-from tracker import outbox
-from tracker.consuming import PartitionedLoop
-from tracker.db import filling, store
+from tracker.db import filling
+from tracker.db.offsets import save_offsets
+from tracker.db.outbox import insert_outbox
+from tracker.db.violations import upsert_violations, violation_row
 from tracker.settings import Settings
-
+from tracker.workers import outbox
+from tracker.workers.loop import PartitionedLoop
 
 
 class FillingWorker(PartitionedLoop):
     def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher: Publisher) -> None:
         self.topics = Topics(settings.topic_prefix)
-        super().__init__(settings, pool, self.topics.filling, f"{settings.worker_group}-filling")
-        self.publisher = publisher
+        super().__init__(settings, pool, self.topics.filling, f"{settings.worker_group}-filling", publisher)
 
     def _station(self, station_id: str):
         """(area, (lat, lon)) of the station's geofence, or (None, None) when it has none."""
@@ -65,18 +66,19 @@ class FillingWorker(PartitionedLoop):
             clock = await filling.event_clock(conn)
             checks, violations = {}, []
             for record in decoded:
-                if record["id"] in new and record["id"] not in checks:
-                    checks[record["id"]], found = await self._check_new(conn, record, clock)
+                key = (record["station_id"], record["id"])
+                if key in new and key not in checks:
+                    checks[key], found = await self._check_new(conn, record, clock)
                     violations += found
             await self._save(conn, checks, violations)
-            await store.save_offsets(conn, self.group, self.offsets_of(records))
+            await save_offsets(conn, self.group, self.offsets_of(records))
 
     async def _save(self, conn, checks: dict, violations: list[dict]) -> None:
         await filling.save_checks(conn, checks)
-        await store.upsert_violations(conn, [store.violation_row(v) for v in violations])
+        await upsert_violations(conn, [violation_row(v) for v in violations])
         # Decided whole, like gps_jump: an opened event and a closed one, with the same violation id.
         events = [e for v in violations for e in ((OPENED, dict(v, status="open", ended_at=None)), (CLOSED, v))]
-        await store.insert_outbox(conn, outbox.rows(self.topics, events))
+        await insert_outbox(conn, outbox.rows(self.topics, events))
 
     async def periodic(self, fed: set[int]) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -89,7 +91,7 @@ class FillingWorker(PartitionedLoop):
                     found = await self._presence(conn, record, current, current.get("carrier_id"), clock)
                     if current["presence"] != PENDING:
                         current["violations"] = current.get("violations", []) + [v["violation_id"] for v in found]
-                        checks[record["id"]] = current
+                        checks[(record["station_id"], record["id"])] = current
                         violations += found
                 await self._save(conn, checks, violations)
         await outbox.relay(self.pool, self.publisher)

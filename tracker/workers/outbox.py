@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 import asyncpg
 import orjson
@@ -12,6 +13,7 @@ from streams.kafka import Publisher
 from streams.rules.engine import Event
 from streams.rules.violations import cloud_event, event_id
 from streams.topics import Topics
+from tracker.db.outbox import lock_pending, mark_published
 from tracker.metrics import VIOLATION_EVENTS
 
 RELAY_LIMIT = 5000  # outbox rows published per relay transaction
@@ -37,9 +39,7 @@ async def relay(pool: asyncpg.Pool, publisher: Publisher, limit: int = RELAY_LIM
     consumers drop; two workers never publish the same row at the same time.
     """
     async with pool.acquire() as conn, conn.transaction():
-        pending = await conn.fetch(
-            """SELECT id, topic, key, value FROM outbox WHERE published_at IS NULL
-               ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED""", limit)
+        pending = await lock_pending(conn, limit)
         if not pending:
             return 0
         by_topic: dict[str, list] = {}
@@ -52,8 +52,7 @@ async def relay(pool: asyncpg.Pool, publisher: Publisher, limit: int = RELAY_LIM
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
-        await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
-                           [r["id"] for r in pending])
+        await mark_published(conn, [r["id"] for r in pending])
         return len(pending)
 
 
@@ -62,8 +61,8 @@ class Relayer:
     writer thread, so that neither the worker's loop nor its next transaction waits for
     the broker's acknowledgements; `wake` and `stop` are called on that same loop."""
 
-    def __init__(self, publisher: Publisher, retryable: tuple[type[BaseException], ...]) -> None:
-        self.publisher, self.retryable = publisher, retryable
+    def __init__(self, publisher: Publisher, is_outage: Callable[[BaseException], bool]) -> None:
+        self.publisher, self.is_outage = publisher, is_outage
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -82,8 +81,8 @@ class Relayer:
             try:
                 while await relay(pool, self.publisher, RELAY_LIMIT) == RELAY_LIMIT:
                     pass  # a full page: more may be pending (rows committed later wake it again)
-            except self.retryable as exc:  # committed all the same; the worker's idle relay sends them later
-                log.warning("outbox relay failed: %r", exc)
+            except Exception as exc:  # noqa: BLE001 - committed all the same; the idle relay sends them later
+                (log.warning if self.is_outage(exc) else log.error)("outbox relay failed: %r", exc)
             if self._stopping:
                 await self.publisher.close()
                 return

@@ -1,0 +1,177 @@
+"""`hazmat worker`: the member of the consumer group on hazmat.fixes.v1.
+
+Per batch: decode, run the core, then in one PostGIS transaction write positions,
+vehicle state, violations, the outbox and the consumed offsets (on the writer's thread,
+while the next batch is processed); then relay the outbox. A member that takes over a
+partition resumes from the offset stored with the results, so a crash repeats at most
+the uncommitted batch, with the same violation ids. The decisions are the pure core's
+(streams.batch, streams.rules.replay); this class moves data between it and the world.
+"""
+from __future__ import annotations
+
+import gc
+import time
+from datetime import date
+from functools import lru_cache
+
+import asyncpg
+
+from streams.batch import Outcome, process, tick_all
+from streams.fix import MAX_AGE_MS
+from streams.kafka import Publisher, partition_for
+from streams.rules.engine import Context
+from streams.rules.replay import WITHDRAWABLE, due_checkpoints, late_fixes, reconcile
+from streams.rules.state import VehicleState
+from streams.rules.violations import event_id
+from streams.topics import Topics
+from tracker.db import outbox as stored_outbox
+from tracker.db import replays
+from tracker.db.batches import BatchResult, write_batch
+from tracker.db.states import state_row, stored_states
+from tracker.db.violations import violation_row
+from tracker.metrics import LATE_REPLAYS, LATE_UNREPLAYED, WITHDRAWALS
+from tracker.settings import Settings
+from tracker.workers import outbox
+from tracker.workers.loop import PartitionedLoop, chunks, is_outage
+from tracker.workers.writer import BackgroundWriter
+
+PRUNE_EVERY_S = 600  # checkpoints older than the late-fix window are dropped this often
+# The cyclic collector at its default threshold rescans the long-lived geofence index and
+# states ~30 times a batch (bench/RESULTS.md: ~15 % of the worker's CPU).
+GC_THRESHOLD = (50_000, 20, 100)
+
+
+class Worker(PartitionedLoop):
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher: Publisher) -> None:
+        self.topics = Topics(settings.topic_prefix)
+        super().__init__(settings, pool, self.topics.fixes, settings.worker_group, publisher)
+        self.writer = BackgroundWriter(settings.asyncpg_dsn)
+        # Relays each batch's events right after its commit, on the writer's thread.
+        self.relayer = outbox.Relayer(Publisher(settings.kafka_bootstrap), is_outage)
+        self.index = self.refs.index
+        self.ctx = Context(self.index.geofences, self.refs.waybill_at, settings.rules, self.index)
+        self.states: dict[str, VehicleState] = {}
+        # Per partition, the newest event time handled: the offline timers' clock while the
+        # partition has a backlog (one clock for all ran ahead of the partitions fetched
+        # less recently and timed their vehicles out).
+        self.clocks: dict[int, int] = {}
+        self._pruned_at = time.monotonic()
+        self._days_made: set[date] = set()  # positions partitions known to exist (writer's thread)
+        gc.set_threshold(*GC_THRESHOLD)
+
+    def _home(self, plate: str) -> int:
+        return _home_partition(plate, self.partition_count)
+
+    async def load_owned(self) -> None:
+        self.states = {s.plate: s for s in await stored_states(self.pool) if self._home(s.plate) in self.owned}
+        # Clocks restart with what is consumed next: kept, they would be ahead of the
+        # fixes read again after a rewind and time their vehicles out.
+        self.clocks = {}
+
+    def _result(self, outcome: Outcome) -> BatchResult:
+        result = BatchResult()
+        result.positions = [  # times as epoch ms: the pool's timestamptz codec takes them
+            (f["plate"], f["ts"], f["lat"], f["lon"], f["speed_kmh"], f["heading_deg"], f.get("alt_m"),
+             f["h3_cell"], f["source"], f["received_at"])
+            for f in outcome.positions]
+        result.states = [state_row(self.states[p]) for p in outcome.touched]
+        latest = {v["violation_id"]: v for _, v in outcome.events}
+        result.violations = [violation_row(v) for v in latest.values()]
+        result.outbox = outbox.rows(self.topics, outcome.events)
+        return result
+
+    async def handle(self, records: dict[int, list]) -> None:
+        """Chunk by chunk, as if polled `chunk` records at a time, but in one transaction;
+        except that a chunk with late fixes first submits the chunks before it, because its
+        replay reads the stored track."""
+        done: list[BatchResult] = []
+        for chunk in chunks(records, self.tuning.chunk):
+            fixes, dead = self.decode(chunk, "normalised_fix.schema.json", "a normalised fix")
+            await self.publisher.publish(self.topics.deadletter, dead)
+            late = late_fixes(fixes, self.states)
+            if late and done:
+                await self._submit(BatchResult.merged(done))
+                done = []
+            result = await self._handle_chunk(fixes, late)
+            result.offsets = self.offsets_of(chunk)
+            done.append(result)
+        await self._submit(BatchResult.merged(done))
+
+    async def _handle_chunk(self, fixes: list[dict], late: dict[str, int]) -> BatchResult:
+        replayed, history = await self._replay(late) if late else ({}, [])
+        outcome = process(history + fixes, self.states, self.index, self.ctx)
+        if replayed:
+            stored = {v["violation_id"]: v for v in await replays.arisen_since(self.pool, replayed, WITHDRAWABLE)}
+            sent = await stored_outbox.emitted(self.pool, [event_id(v, t) for t, v in outcome.events])
+            outcome.events, withdrawn = reconcile(outcome.events, replayed, self.states, stored, sent)
+            for violation in withdrawn:
+                WITHDRAWALS.labels(violation["kind"]).inc()
+        for plate in outcome.touched:
+            last, home = self.states[plate].last_ts, self._home(plate)
+            if last is not None:
+                self.clocks[home] = max(last, self.clocks.get(home, last))
+        result = self._result(outcome)
+        result.checkpoints = due_checkpoints(outcome.touched, self.states, self.tuning.checkpoint_every_ms)
+        result.replayed = replayed
+        return result
+
+    async def _submit(self, result: BatchResult) -> None:
+        await self.submit(lambda: self.writer.run(lambda pool: self._commit(pool, result)))
+
+    async def _commit(self, pool: asyncpg.Pool, result: BatchResult) -> None:
+        """On the writer's thread: the batch's transaction; its events leave at once."""
+        await write_batch(pool, self.group, result, self._days_made)
+        if result.outbox:
+            self.relayer.wake()
+
+    async def run(self, stop) -> None:
+        await self.writer.start()
+        relaying = self.writer.run(self.relayer.run)
+        try:
+            await super().run(stop)
+        finally:
+            await self.writer.run(self._stop_relayer)
+            await relaying
+            await self.writer.close()
+
+    async def _stop_relayer(self, pool: asyncpg.Pool) -> None:
+        self.relayer.stop()
+
+    async def _replay(self, oldest: dict[str, int]) -> tuple[dict[str, int], list[dict]]:
+        """Go back to the newest checkpoint before each vehicle's oldest late fix and return,
+        with the checkpoint's event time per vehicle, the stored fixes since it, so the rules
+        see the whole track in event-time order again."""
+        await self.settle()  # the stored track and checkpoints must include the batch before
+        found = await replays.checkpoints_before(self.pool, oldest)
+        LATE_UNREPLAYED.inc(len(oldest) - len(found))  # older than every checkpoint kept: stored, not replayed
+        LATE_REPLAYS.inc(len(found))
+        for plate, (_, snapshot) in found.items():
+            self.states[plate] = VehicleState.from_json(snapshot)
+        replayed = {plate: at for plate, (at, _) in found.items()}
+        return replayed, await replays.history(self.pool, replayed) if replayed else []
+
+    async def periodic(self, fed: set[int]) -> None:
+        """Offline timers. A partition with a backlog runs on its own event time; one caught
+        up, on the newest event time of all (a quiet partition's vehicles still time out
+        while the others replay a day), or on wall time when the poll was empty: then the
+        worker is live. When idle, a relay for rows no commit relayed (a failed relay, a
+        crashed member)."""
+        now = max(self.clocks.values(), default=None)
+        if not fed:
+            now = max(now or 0, int(time.time() * 1000))
+        clocks = {p: now if self.caught_up(p) else self.clocks.get(p) for p in self.owned}
+        outcome = tick_all(self.states, lambda plate: clocks.get(self._home(plate)), self.ctx)
+        if outcome.events:
+            await self._submit(self._result(outcome))
+        if not fed:
+            await self.settle()
+            await outbox.relay(self.pool, self.publisher)
+        if self.clocks and time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
+            await replays.prune_checkpoints(self.pool, max(self.clocks.values()) - MAX_AGE_MS)
+            self._pruned_at = time.monotonic()
+
+
+@lru_cache(maxsize=65536)
+def _home_partition(plate: str, partitions: int) -> int:
+    """Cached: every poll's timers ask it for every vehicle."""
+    return partition_for(plate.encode(), range(partitions))
