@@ -214,8 +214,11 @@ class ConsumerOffset(Base):
 
 
 class Violation(Base):
+    """Kept for good: the position retention never touches them (no key ties them to positions)."""
+
     __tablename__ = "violations"
-    __table_args__ = (Index("ix_violations_started_at", "started_at"),)
+    __table_args__ = (Index("ix_violations_started_at", "started_at"),
+                      Index("ix_violations_carrier_id_started_at", "carrier_id", "started_at"))
     violation_id: Mapped[str] = mapped_column(Text, primary_key=True)
     kind: Mapped[str] = mapped_column(Text, index=True)
     plate: Mapped[str] = mapped_column(Text, index=True)
@@ -244,3 +247,18 @@ class Outbox(Base):
     value: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = _now()
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class DeadLetter(Base):
+    """A refused item of hazmat.deadletter.v1, stored by the workers' dead-letter group for
+    the data qualification figure; kept as long as positions."""
+
+    __tablename__ = "deadletters"
+    __table_args__ = (Index("ix_deadletters_received_at", "received_at"),)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    plate: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    is_fix: Mapped[bool] = mapped_column(Boolean)  # a refused fix (not a filling record)
+    error: Mapped[str] = mapped_column(Text)
+    input: Mapped[dict | None] = mapped_column(JSONB)
