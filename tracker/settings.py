@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from streams.rules.config import RuleConfig
+from tracker.reports.definitions import KpiParams
 
 
 class SettingsError(ValueError):
@@ -104,6 +105,13 @@ class Settings:
     # How often a process re-reads the registry written by other processes.
     registry_refresh_s: float = 5.0
     rules: RuleConfig = RuleConfig()  # CONTRACTS.md thresholds unless HAZMAT_RULE_* says otherwise
+    # Stored fixes (and dead letters) are kept this long, whole day partitions at a time;
+    # the regulation asks for at least 6 months. Violations are never dropped by it.
+    positions_retention_days: int = 190
+    # Published outbox rows are kept this long (a replay of late fixes asks the outbox which
+    # events left already, for fixes up to 7 days late).
+    outbox_retention_days: int = 14
+    kpis: KpiParams = KpiParams()  # the bureaus' figures' thresholds (HAZMAT_KPI_*)
     worker: WorkerTuning = WorkerTuning()
 
     @classmethod
@@ -126,6 +134,14 @@ class Settings:
             metrics_port=_int(env, "HAZMAT_METRICS_PORT", 9108, 0, 65535),
             max_body_bytes=_int(env, "HAZMAT_MAX_BODY_BYTES", 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
             rules=_rules(env),
+            positions_retention_days=_int(env, "HAZMAT_POSITIONS_RETENTION_DAYS", 190, 8, 100_000),
+            outbox_retention_days=_int(env, "HAZMAT_OUTBOX_RETENTION_DAYS", 14, 8, 100_000),
+            kpis=KpiParams(
+                track_gap_s=_int(env, "HAZMAT_KPI_TRACK_GAP_S", 300, 1, 86_400),
+                track_gap_m=_int(env, "HAZMAT_KPI_TRACK_GAP_M", 5_000, 1, 1_000_000),
+                drift_min_jumps=_int(env, "HAZMAT_KPI_DRIFT_MIN_JUMPS", 1, 1, 1_000_000),
+                max_speed_kmh=_int(env, "HAZMAT_KPI_MAX_SPEED_KMH", 160, 1, 250),
+            ),
             worker=WorkerTuning(
                 batch=_int(env, "HAZMAT_WORKER_BATCH", 40_000, 1, 1_000_000),
                 chunk=_int(env, "HAZMAT_WORKER_CHUNK", 8_000, 1, 1_000_000),
