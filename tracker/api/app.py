@@ -16,10 +16,12 @@ from tracker.api.geofences import setup_geofences
 from tracker.api.health import setup_health
 from tracker.api.problems import Problem
 from tracker.api.registry import setup_registry
+from tracker.api.reports import setup_reports
 from tracker.api.tokens import setup_tokens
 from tracker.api.live import setup_live
 from tracker.api.page import setup_page
 from tracker.api.parameters import setup_parameters
+from tracker.api.trips import setup_trips
 from tracker.api.vehicles import setup_vehicles
 from tracker.api.violations import setup_violations
 from tracker.api.waybills import setup_waybills
@@ -116,6 +118,8 @@ def create_app(settings: Settings) -> web.Application:
     setup_filling(app)
     setup_violations(app)
     setup_vehicles(app)
+    setup_trips(app)
+    setup_reports(app)
     setup_live(app)
     setup_page(app)
     setup_parameters(app)
