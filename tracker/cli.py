@@ -10,7 +10,9 @@ from pathlib import Path
 from prometheus_client import start_http_server
 
 from tracker.db import migrate
+from tracker.db.pool import create_pool
 from tracker.dev.localstack import EmbeddedBroker, EmbeddedPostgres, StackError, private_dir, write_private
+from tracker.maintenance import maintain, maintain_daily
 from tracker.serve import create_topics, prepare, serve
 from tracker.settings import Settings, SettingsError
 from tracker.dev.simulate import SimulationError, simulate
@@ -68,7 +70,7 @@ async def _up(settings: Settings, simulated: int) -> None:
             lines.append("  stop with Ctrl-C")
             print("\n".join(lines), flush=True)
 
-        await serve(settings, api=True, worker=True, started=announce,
+        await serve(settings, api=True, worker=True, maintenance=True, started=announce,
                     alongside=(lambda: simulate(api_url, token, vehicles=simulated)) if simulated else None)
     finally:
         if broker is not None:
@@ -114,6 +116,22 @@ async def _migrate(settings: Settings, revision: str, down: bool) -> None:
     await (migrate.downgrade if down else migrate.upgrade)(settings.sqlalchemy_url, revision)
 
 
+async def _maintain(settings: Settings, daily: bool) -> int:
+    """One run (exit status 1 when a part failed), or a run every day until stopped."""
+    if not settings.database_url:
+        raise SettingsError("set HAZMAT_DATABASE_URL")
+    pool = await create_pool(settings.asyncpg_dsn, max_size=2)
+    try:
+        if daily:
+            start_http_server(settings.metrics_port)
+            await maintain_daily(pool, settings)
+        done = await maintain(pool, settings)
+        print(done.summary(), flush=True)
+        return 1 if done.failed else 0
+    finally:
+        await pool.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hazmat", description="Hazmat tanker tracking backend")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -125,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     mig = commands.add_parser("migrate", help="bring the database to the latest schema (Alembic)")
     mig.add_argument("revision", nargs="?", default=None, help="target revision (default: head; base with --down)")
     mig.add_argument("--down", action="store_true", help="downgrade instead of upgrade")
+    mnt = commands.add_parser("maintain", help="retention: drop day partitions of positions past "
+                              "HAZMAT_POSITIONS_RETENTION_DAYS, create the days ahead, prune dead letters, "
+                              "published outbox rows and old checkpoints (violations are kept)")
+    mnt.add_argument("--daily", action="store_true",
+                     help="run now and every 24 h until stopped, serving metrics on HAZMAT_METRICS_PORT")
     sim = commands.add_parser("simulate", help="a simulated fleet posting fixes to a running API")
     sim.add_argument("--api", default="http://127.0.0.1:8080", help="the API's base URL (default: %(default)s)")
     sim.add_argument("--admin-token", help="an admin token (default: HAZMAT_ADMIN_TOKEN)")
@@ -148,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_api(settings))
         elif args.command == "worker":
             asyncio.run(_worker(settings))
+        elif args.command == "maintain":
+            return asyncio.run(_maintain(settings, args.daily))
         elif args.command == "migrate":
             asyncio.run(_migrate(settings, args.revision or ("base" if args.down else "head"), args.down))
     except (SettingsError, StackError, SimulationError) as exc:

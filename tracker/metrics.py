@@ -1,7 +1,7 @@
 """Prometheus metrics, kept beside the processing code (no per-vehicle labels)."""
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUESTS = Histogram(
     "hazmat_http_request_seconds", "HTTP request handling time", ["route", "method", "status"],
@@ -28,3 +28,13 @@ LATE_UNREPLAYED = Counter("hazmat_worker_late_fixes_unreplayed_total",
                           "Late fixes older than every checkpoint of their vehicle: stored, not run through the rules")
 WITHDRAWALS = Counter("hazmat_violations_withdrawn_total", "Violations withdrawn because late fixes disproved them",
                       ["kind"])
+MAINTENANCE_PARTITIONS = Counter("hazmat_maintenance_partitions_total",
+                                 "Day partitions of positions the maintenance run dropped (past retention) or "
+                                 "created (days ahead)", ["action"])
+MAINTENANCE_ROWS = Counter("hazmat_maintenance_rows_pruned_total",
+                           "Rows the maintenance run deleted: dead letters past retention, published outbox rows, "
+                           "rule checkpoints no late fix can need", ["table"])
+MAINTENANCE_FAILURES = Counter("hazmat_maintenance_failures_total",
+                               "Maintenance runs that failed or left a partition in place (a lock not granted)")
+MAINTENANCE_LAST_SUCCESS = Gauge("hazmat_maintenance_last_success_timestamp_seconds",
+                                 "When a maintenance run last finished without failure (alert when > 2 days old)")

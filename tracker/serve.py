@@ -16,6 +16,7 @@ from tracker.auth import bootstrap_admin
 from tracker.db import migrate
 from tracker.db.pool import create_pool
 from tracker.db.offsets import forget_offsets
+from tracker.maintenance import maintain_daily
 from tracker.settings import Settings
 from tracker.workers.deadletters import DeadletterStore
 from tracker.workers.filling import FillingWorker
@@ -88,17 +89,33 @@ async def _cancelled(task: asyncio.Future) -> None:
     await asyncio.gather(task, return_exceptions=True)
 
 
-async def serve(settings: Settings, *, api: bool, worker: bool, started: Callable[[], None] | None = None,
+@asynccontextmanager
+async def maintenance_running(settings: Settings):
+    """The daily retention run (`hazmat maintain`) as a task of this process."""
+    pool = await create_pool(settings.asyncpg_dsn, max_size=1)
+    task = asyncio.create_task(maintain_daily(pool, settings))
+    try:
+        yield task
+    finally:
+        await _cancelled(task)
+        await pool.close()
+
+
+async def serve(settings: Settings, *, api: bool, worker: bool, maintenance: bool = False,
+                started: Callable[[], None] | None = None,
                 alongside: Callable[[], Awaitable[object]] | None = None) -> None:
     """Run the roles until Ctrl-C/SIGTERM; a worker that dies takes the process down with its
-    error. `alongside` (say a simulated fleet posting to the API) starts once the roles are
-    up, and stops with them; its error takes the process down too."""
+    error. `maintenance`: the daily retention run too (`hazmat up`). `alongside` (say a
+    simulated fleet posting to the API) starts once the roles are up, and stops with them;
+    its error takes the process down too."""
     async with AsyncExitStack() as stack:
         tasks = []
         if api:
             await stack.enter_async_context(api_running(settings))
         if worker:
             tasks.append(await stack.enter_async_context(worker_running(settings)))
+        if maintenance:
+            tasks.append(await stack.enter_async_context(maintenance_running(settings)))
         if started is not None:
             started()
         if alongside is not None:

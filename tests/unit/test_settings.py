@@ -40,3 +40,14 @@ def test_rule_thresholds_come_from_the_environment():
         Settings.from_env({"HAZMAT_RULE_NIGHT_TO_MIN": "1440"})
     with pytest.raises(SettingsError, match="positive"):
         Settings.from_env({"HAZMAT_RULE_JUMP_MIN_M": "-1"})
+
+
+def test_retention_and_kpi_parameters_come_from_the_environment():
+    s = Settings.from_env({})
+    assert (s.positions_retention_days, s.outbox_retention_days, s.kpis.track_gap_s, s.kpis.track_gap_m) == (
+        190, 14, 300, 5000)
+    s = Settings.from_env({"HAZMAT_POSITIONS_RETENTION_DAYS": "365", "HAZMAT_KPI_TRACK_GAP_S": "120",
+                           "HAZMAT_KPI_DRIFT_MIN_JUMPS": "2"})
+    assert (s.positions_retention_days, s.kpis.track_gap_s, s.kpis.drift_min_jumps) == (365, 120, 2)
+    with pytest.raises(SettingsError, match="HAZMAT_POSITIONS_RETENTION_DAYS"):
+        Settings.from_env({"HAZMAT_POSITIONS_RETENTION_DAYS": "7"})  # inside the late-fix window
