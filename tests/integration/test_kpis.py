@@ -20,7 +20,7 @@ from tracker.db.violations import violation_row
 from tracker.reports.definitions import from_csv
 
 pytestmark = pytest.mark.integration
-R = 6_370_986.0  # ST_DistanceSphere's sphere: along a meridian, metres = R x radians exactly
+R = 6_371_008.7714  # ST_DistanceSphere's sphere (WGS-84 mean radius): along a meridian, metres = R x radians
 MINUTE = 60_000
 
 
