@@ -23,6 +23,9 @@ ENDPOINTS = [
     ("GET", "/v1/vehicles", {"admin", "operator"}),
     ("GET", "/v1/vehicles/P1/track", {"admin", "operator"}),
     ("GET", "/v1/live", {"admin", "operator"}),  # allowed: 400 without the WebSocket upgrade
+    ("GET", "/v1/vehicles/P1/trips?date=2026-11-10", {"admin", "operator"}),
+    ("GET", "/v1/vehicles/P1/stops?date=2026-11-10", {"admin", "operator"}),
+    ("GET", "/v1/reports/kpis?period=day&date=2026-11-10", {"admin", "operator", "agency"}),
 ]
 
 

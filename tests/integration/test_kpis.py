@@ -158,3 +158,20 @@ async def test_roles_and_bad_queries(day):
         status, problem = await api.json("GET", f"/v1/reports/kpis?{query}", api.admin_token)
         assert status == 400, (query, problem)
     await api.json("GET", "/v1/reports/kpis?period=month&date=2026-11&carrier_id=NOPE", api.admin_token, expect=404)
+
+
+async def test_handling_switches_on_once_a_handling_table_exists(day):
+    """What the alarm-handling branch will add, reduced to the columns the figures need."""
+    api, fleet = day
+    pool = api.client.app[POOL]
+    a0 = fleet.plates[fleet.carriers[0]][0]
+    await pool.execute("CREATE TABLE violation_handling (violation_id text PRIMARY KEY, acked_at timestamptz, "
+                       "resolved_at timestamptz)")
+    await pool.execute("""INSERT INTO violation_handling (violation_id, acked_at)
+                          SELECT violation_id, started_at + interval '90 seconds' FROM violations
+                          WHERE plate = $1 AND kind = 'speeding' AND started_at < '2026-11-10T16:00:00Z'""", a0)
+    _, a = await api.json("GET", f"/v1/reports/kpis?period=day&date=2026-11-10&carrier_id={fleet.carriers[0]}",
+                          api.admin_token, expect=200)
+    validate("kpi_report.schema.json", a)
+    v = values(a)
+    assert v["handling_rate"] == (0.5, 1, 2) and v["median_ack_s"] == (90.0, None, 1)
