@@ -98,3 +98,25 @@ async def _old_partition(url: str) -> None:
         await positions.ensure_days(pool, TODAY - timedelta(days=40), TODAY - timedelta(days=40))
     finally:
         await pool.close()
+
+
+async def test_the_daily_task_of_hazmat_up_runs_at_start(retention_db):
+    """`serve(..., maintenance=True)` (hazmat up) runs a maintenance at once: the old day goes."""
+    from tracker.serve import maintenance_running
+
+    settings = Settings(database_url=retention_db, positions_retention_days=30)
+    await _old_partition(retention_db)
+    pool = await create_pool(settings.asyncpg_dsn)
+    try:
+        old = TODAY - timedelta(days=40)
+        assert old in await position_days(pool)
+        async with maintenance_running(settings) as task:
+            for _ in range(100):
+                if old not in await position_days(pool):
+                    break
+                await asyncio.sleep(0.1)
+            assert not task.done()  # it sleeps until tomorrow
+        days = await position_days(pool)
+        assert old not in days and TODAY + timedelta(days=7) in days
+    finally:
+        await pool.close()
