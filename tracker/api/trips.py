@@ -18,7 +18,8 @@ from tracker.reports.definitions import PeriodError, period
 from tracker.reports.trips import Leg, stops_and_trips
 
 # Legs overlapping the day are reported whole: the track is read from a day before to a
-# day after, so a night's stop shows when it really began and ended.
+# day after, so a night's stop shows when it really began and ended (one longer than that
+# margin shows from the first fix read).
 MARGIN = timedelta(days=1)
 
 

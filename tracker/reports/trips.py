@@ -26,7 +26,7 @@ class Leg:
     destination: tuple[float, float]
 
     def overlaps(self, start_ms: int, end_ms: int) -> bool:
-        return self.start < end_ms and self.end >= start_ms
+        return self.start < end_ms and self.end > start_ms
 
 
 def _length(fixes: list[dict], first: int, last: int, origin: tuple[float, float] | None = None) -> float:
