@@ -56,7 +56,9 @@ async def itinerary(api, fleet):
             rows.append((plate, ts, lat_at(north), LON0, speed, 0.0, None, 0, "http", ts))
             i += 1
     await write_batch(api.client.app[POOL], "trips-test", BatchResult(positions=rows))
-    return plate, station, parking
+    yield plate, station, parking
+    for gid in (station, parking):  # the next test puts its own at the same place
+        assert (await api.call("DELETE", f"/v1/geofences/{gid}", api.admin_token)).status == 204
 
 
 async def test_stops_of_a_day_include_the_one_begun_the_night_before(api, itinerary):
