@@ -23,6 +23,7 @@ SEVERITY = {
     "fatigue_driving": "high",
     "night_driving": "medium",
     "offline": "medium",
+    "offline_displacement": "medium",
     "gps_jump": "low",
     "filling_vehicle_absent": "medium",
     "filling_overload": "high",
