@@ -28,6 +28,13 @@ run: $(STAMP) postgis
 test: $(STAMP) postgis
 	$(VENV)/bin/pytest
 
+# A long fuzz run: Schemathesis for minutes per role with a random seed (printed with any
+# failure) and the stateful phase, and every hypothesis test with many more examples.
+fuzz: $(STAMP) postgis
+	HAZMAT_FUZZ_SECONDS=180 HAZMAT_FUZZ_SEED=random HAZMAT_FUZZ_PHASES=examples,coverage,fuzzing,stateful \
+	  $(VENV)/bin/pytest tests/integration/test_fuzz_api.py --timeout 7200
+	HAZMAT_FUZZ_EXAMPLES=20000 $(VENV)/bin/pytest tests/unit --timeout 7200
+
 bench: $(STAMP) postgis
 	$(PY) -m bench.ingest
 	$(PY) -m bench.worker

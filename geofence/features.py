@@ -120,12 +120,22 @@ def _size_problems(geometry: dict, props: dict) -> list[Problem]:
     return []
 
 
+def _flat(coordinates):
+    """Positions as [lon, lat]: GeoJSON allows an altitude, which no rule uses, and a
+    geometry mixing positions with and without one is not a shape shapely can build."""
+    if coordinates and isinstance(coordinates[0], (int, float)):
+        return coordinates[:2]
+    return [_flat(c) for c in coordinates]
+
+
 def check_feature(feature: dict) -> dict:
-    """The Feature's geometry and properties with defaults applied, or GeofenceError.
+    """The Feature's geometry (positions as [lon, lat]) and properties with defaults
+    applied, or GeofenceError.
 
     `feature` has passed geofence_feature.schema.json.
     """
     geometry, props = feature["geometry"], dict(feature["properties"])
+    geometry = {"type": geometry["type"], "coordinates": _flat(geometry["coordinates"])}
     problems = _coordinate_problems(geometry)
     if not problems:
         geom = shape(geometry)

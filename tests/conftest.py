@@ -3,9 +3,11 @@ with its own topic prefix, so tests never see each other's messages."""
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from streams.kafka import Publisher
 from streams.topics import Topics
@@ -17,6 +19,11 @@ from tracker.db.pool import create_pool
 from tracker.serve import create_topics
 from tracker.workers.fixes import Worker
 from tracker.settings import Settings
+
+# `make fuzz`: property tests that do not fix their own budget run this many examples.
+if os.environ.get("HAZMAT_FUZZ_EXAMPLES"):
+    hypothesis_settings.register_profile("fuzz", max_examples=int(os.environ["HAZMAT_FUZZ_EXAMPLES"]), deadline=None)
+    hypothesis_settings.load_profile("fuzz")
 
 
 @pytest.fixture(scope="session")
