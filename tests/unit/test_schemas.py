@@ -2,7 +2,10 @@
 the reference one on examples from CONTRACTS.md."""
 from __future__ import annotations
 
+import re
+
 import jsonschema
+import orjson
 import pytest
 
 from schemas import HERE, load, validator
@@ -127,3 +130,15 @@ def test_the_bound_check_finds_what_is_unbounded():
     loose = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "array", "items": {"type": "number"}}}}
     assert len(_unbounded(loose, "loose", set())) == 4  # the object, the string, the array, its numbers
     assert _unbounded({"$ref": "https://hazmat-tracker.invalid/schemas/defs.schema.json#/$defs/plate"}, "p", set()) == []
+
+
+def test_the_served_openapi_document_is_valid_and_self_contained():
+    """Tools (Schemathesis, client generators) load GET /openapi.json: it must validate as
+    OpenAPI 3.1 and refer to nothing outside itself."""
+    from openapi_spec_validator import validate as validate_openapi
+
+    from schemas import openapi_document
+    document = openapi_document()
+    validate_openapi(document)
+    refs = re.findall(r'"\$ref":"([^"]*)"', orjson.dumps(document).decode())
+    assert refs and all(ref.startswith("#/") for ref in refs), [r for r in refs if not r.startswith("#/")]
