@@ -37,6 +37,7 @@ fuzz: $(STAMP) postgis
 
 bench: $(STAMP) postgis
 	$(PY) -m bench.ingest
+	$(PY) -m bench.core
 	$(PY) -m bench.worker
 	$(PY) -m bench.presence
 	$(PY) -m bench.writes
