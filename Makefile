@@ -42,9 +42,5 @@ bench: $(STAMP) postgis
 	$(PY) -m bench.presence
 	$(PY) -m bench.writes
 
-# The codec's property tests with a larger budget than `make test` gives them.
-fuzz: $(STAMP)
-	HAZMAT_FUZZ_EXAMPLES=20000 $(VENV)/bin/pytest tests/unit/jt808 -q
-
 clean:
 	rm -rf $(VENV) .hazmat .pytest_cache .hypothesis
