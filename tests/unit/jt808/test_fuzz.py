@@ -8,10 +8,11 @@ import math
 from functools import reduce
 from operator import xor
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.unit.jt808.support import FUZZ, GOOD, QUIRKS
+from tests.unit.jt808.support import FUZZ, FUZZ_TIMEOUT_S, GOOD, QUIRKS
 from tracker.jt808 import DecodeError, Frame, FrameReader, decode, encode, messages
 from tracker.jt808.framing import escape, unescape, xor_checksum
 from tracker.jt808.location import Location, decode_batch, decode_location, encode_batch, encode_location
@@ -26,6 +27,7 @@ BODY_DECODERS = {
     messages.BATCH: lambda frame: decode_batch(frame.body),
 }
 VERSIONS = st.sampled_from(["2013", "2019"])
+pytestmark = pytest.mark.timeout(FUZZ_TIMEOUT_S)
 
 
 def decode_everything(wire: bytes, quirks_allowed: bool) -> None:
