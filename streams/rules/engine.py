@@ -142,6 +142,12 @@ class Step:
         s.stop_fixes = [round(self.lat * 1e6), round(self.lon * 1e6)]
         s.stop_judged = 0
 
+    def centre(self) -> tuple[float, float]:
+        """The stop's centre; its anchor for a stop begun before states kept a sample (a
+        state stored by an older version)."""
+        s = self.s
+        return stop_centre(s.stop_fixes) if s.stop_fixes else (s.anchor_lat, s.anchor_lon)
+
     def stop_violation_open(self) -> bool:
         return any(k == "illegal_parking" or k.startswith("no_stopping:") for k in self.s.open)
 
@@ -174,7 +180,7 @@ class Step:
         if s.anchor_ts is None or s.stop_judged & JUDGED_NO_STOPPING or self.t - s.anchor_ts < cfg.no_stopping_s * 1000:
             return
         s.stop_judged |= JUDGED_NO_STOPPING
-        lat, lon = stop_centre(s.stop_fixes)
+        lat, lon = self.centre()
         for _, gid in self.ctx.index.near(lat, lon, 0.0, ("no_stopping",)):
             self.open(f"no_stopping:{gid}", "no_stopping", s.anchor_ts, lat, lon, geofence_id=gid,
                       details={"centre": point(lat, lon), "centre_of_fixes": len(s.stop_fixes) // 2,
@@ -188,7 +194,7 @@ class Step:
         if s.anchor_ts is None or s.stop_judged & JUDGED_PARKING or self.t - s.anchor_ts < cfg.illegal_parking_s * 1000:
             return
         s.stop_judged |= JUDGED_PARKING
-        lat, lon = stop_centre(s.stop_fixes)
+        lat, lon = self.centre()
         if self.ctx.index.near(lat, lon, cfg.stop_edge_tolerance_m, STOP_ALLOWED):
             return
         waybill = self.waybill

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import orjson
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -204,3 +205,13 @@ def test_route_deviation_names_its_waybill():
     run.feed(*drive(T, 120, speed=40, north_m=800))
     details = run.last("route_deviation")["details"]
     assert details["waybill"]["id"] == "W1" and details["waybill"]["active"] and details["open_m"] == 500
+
+
+def test_a_stop_stored_by_an_older_version_without_a_sample_is_judged_at_its_anchor():
+    from streams.rules.state import VehicleState
+    run = Run()
+    run.feed(*park(T, 60))
+    old = {k: v for k, v in orjson.loads(run.state.snapshot()).items() if k not in ("stop_fixes", "stop_judged")}
+    run.state = VehicleState.from_json(old)
+    run.feed(*park(T + 120_000, 20 * 60))
+    assert run.kinds("illegal_parking") == [("opened", "illegal_parking")]
