@@ -104,16 +104,21 @@ def _property_problems(kind: str, geom_type: str, props: dict) -> list[Problem]:
     return problems
 
 
-def _size_problems(geometry: dict, props: dict) -> list[Problem]:
+def area_of(geometry: dict, props: dict):
+    """The area a geofence covers, in degrees: a station's point grown by its radius and a
+    corridor's line by its half-width, in metres on the ground."""
     geom = shape(geometry)
-    if shapely.get_num_coordinates(geom) > MAX_POSITIONS:
-        return [Problem("geometry.coordinates", f"more than {MAX_POSITIONS} positions")]
     if geometry["type"] == "Point":
-        area = buffer_m(geom, float(props["radius_m"]))
-    elif geometry["type"] == "LineString":
-        area = buffer_m(geom, float(props.get("buffer_m", DEFAULT_BUFFER_M)))
-    else:
-        area = geom
+        return buffer_m(geom, float(props["radius_m"]))
+    if geometry["type"] == "LineString":
+        return buffer_m(geom, float(props.get("buffer_m", DEFAULT_BUFFER_M)))
+    return geom
+
+
+def _size_problems(geometry: dict, props: dict) -> list[Problem]:
+    if shapely.get_num_coordinates(shape(geometry)) > MAX_POSITIONS:
+        return [Problem("geometry.coordinates", f"more than {MAX_POSITIONS} positions")]
+    area = area_of(geometry, props)
     km2 = LocalPlane.around(area).to_metres(area).area / 1e6
     if km2 > MAX_AREA_KM2:
         return [Problem("geometry", f"covers {km2:.0f} km2; a geofence covers at most {MAX_AREA_KM2:.0f} km2")]

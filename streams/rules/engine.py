@@ -173,13 +173,20 @@ class Step:
         if self.t - s.anchor_ts >= cfg.rest_s * 1000:
             self.rested(s.anchor_ts + cfg.rest_s * 1000)
 
+    def verdict_due(self, verdict: int, after_s: int) -> bool:
+        """Has the stop lasted `after_s` without this verdict made? Then it is made now."""
+        s = self.s
+        if s.anchor_ts is None or s.stop_judged & verdict or self.t - s.anchor_ts < after_s * 1000:
+            return False
+        s.stop_judged |= verdict
+        return True
+
     def no_stopping(self) -> None:
         """A stop whose centre is inside a no-stopping zone once it has lasted no_stopping_s;
         judged once a stop, open until the vehicle moves away."""
-        s, cfg = self.s, self.cfg
-        if s.anchor_ts is None or s.stop_judged & JUDGED_NO_STOPPING or self.t - s.anchor_ts < cfg.no_stopping_s * 1000:
+        s = self.s
+        if not self.verdict_due(JUDGED_NO_STOPPING, self.cfg.no_stopping_s):
             return
-        s.stop_judged |= JUDGED_NO_STOPPING
         lat, lon = self.centre()
         for _, gid in self.ctx.index.near(lat, lon, 0.0, ("no_stopping",)):
             self.open(f"no_stopping:{gid}", "no_stopping", s.anchor_ts, lat, lon, geofence_id=gid,
@@ -191,9 +198,8 @@ class Step:
         a parking lot, chemical park or filling station nor near the waybill's ends;
         judged once a stop, open until the vehicle moves away."""
         s, cfg = self.s, self.cfg
-        if s.anchor_ts is None or s.stop_judged & JUDGED_PARKING or self.t - s.anchor_ts < cfg.illegal_parking_s * 1000:
+        if not self.verdict_due(JUDGED_PARKING, cfg.illegal_parking_s):
             return
-        s.stop_judged |= JUDGED_PARKING
         lat, lon = self.centre()
         if self.ctx.index.near(lat, lon, cfg.stop_edge_tolerance_m, STOP_ALLOWED):
             return
