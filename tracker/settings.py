@@ -105,9 +105,10 @@ class Jt808Limits:
     frames_per_s: int = 200
     # Subpackages of a message missing this long are asked for again (0x8003).
     subpackage_timeout_s: float = 30.0
-    # Frames real devices get wrong in known ways (tracker.jt808.codec's quirks) are taken,
-    # counted and logged, instead of refused.
-    quirks_allowed: bool = True
+    # Also take frames with a wrong checksum or length field (a real device's quirk, see
+    # tracker.jt808.codec), counted and logged; off: refused with result 2, as the contract
+    # says. The harmless quirks (2013 header with the 2019 flag, raw 7D checksum) are always taken.
+    quirks_allowed: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ class Settings:
                 idle_s=_int(env, "HAZMAT_JT808_IDLE_S", 180, 1, 86_400),
                 frames_per_s=_int(env, "HAZMAT_JT808_FRAMES_PER_S", 200, 1, 1_000_000),
                 subpackage_timeout_s=_int(env, "HAZMAT_JT808_SUBPACKAGE_TIMEOUT_S", 30, 1, 3600),
-                quirks_allowed=_flag(env, "HAZMAT_JT808_QUIRKS", True),
+                quirks_allowed=_flag(env, "HAZMAT_JT808_QUIRKS", False),
             ),
             admin_token=env.get("HAZMAT_ADMIN_TOKEN") or None,
             topic_prefix=prefix,
