@@ -45,7 +45,7 @@ class Frame:
     protocol_version: int | None  # the 2019 header's version byte, None for 2013
     phone: str  # the BCD digits as sent; phone_key() for identity
     serial: int
-    encrypted: bool  # RSA flag (properties bit 10)
+    encrypted: bool  # RSA flag (properties bit 10): the body is ciphertext the platform cannot read
     subpackage: tuple[int, int] | None  # (total, index) of a piece, index from 1
     body: bytes
     quirks: tuple[str, ...] = ()
@@ -105,7 +105,7 @@ def _content(wire: bytes) -> bytes:
         if not wire:
             raise DecodeError("empty", "no bytes")
         raise DecodeError("unframed", "a frame starts and ends with 7e")
-    content = wire[1:-1]
+    content = bytes(wire[1:-1])  # a bytearray from a caller must not end up in Frame.body
     if not content:
         raise DecodeError("empty", "nothing between the delimiters")
     at = content.find(DELIMITER)

@@ -83,7 +83,7 @@ def build_header(msg_id: int, phone: str, serial: int, body_length: int, *, vers
     if version not in PHONE_DIGITS:
         raise ValueError(f"version must be '2013' or '2019', not {version!r}")
     digits = PHONE_DIGITS[version]
-    if not (phone.isdigit() and phone.isascii() and len(phone) <= digits):
+    if len(phone) > digits or phone.strip("0123456789"):
         raise ValueError(f"phone must be at most {digits} decimal digits, not {phone!r}")
     if not (0 <= msg_id <= 0xFFFF and 0 <= serial <= 0xFFFF):
         raise ValueError(f"msg_id {msg_id} and serial {serial} must be WORDs")

@@ -26,6 +26,7 @@ import math
 import struct
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from tracker.jt808.errors import DecodeError
 
@@ -170,14 +171,20 @@ def _time_ms(bcd: bytes) -> int:
     digits = bcd.hex()
     if not digits.isdigit():
         raise DecodeError("bad_time", f"time {digits} is not BCD")
-    year, month, day, hour, minute, second = (int(digits[i:i + 2]) for i in range(0, 12, 2))
-    try:
-        days = date(2000 + year, month, day).toordinal() - _EPOCH_ORDINAL
-    except ValueError:
-        raise DecodeError("bad_time", f"time {digits} is not a date") from None
+    hour, minute, second = int(digits[6:8]), int(digits[8:10]), int(digits[10:12])
     if hour > 23 or minute > 59 or second > 59:
         raise DecodeError("bad_time", f"time {digits} is not a time of day")
-    return (days * _DAY_S + hour * 3600 + minute * 60 + second - _BEIJING_S) * 1000
+    return (_days(digits[:6]) * _DAY_S + hour * 3600 + minute * 60 + second - _BEIJING_S) * 1000
+
+
+@lru_cache(maxsize=1024)
+def _days(yymmdd: str) -> int:
+    """Days since 1970 of a BCD date; cached because a terminal's reports, and a whole
+    fleet's, share a handful of dates (this was a fifth of decode_location)."""
+    try:
+        return date(2000 + int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:])).toordinal() - _EPOCH_ORDINAL
+    except ValueError:
+        raise DecodeError("bad_time", f"date {yymmdd} is not a calendar date") from None
 
 
 def _bcd_time(ts_ms: int) -> bytes:
