@@ -104,7 +104,9 @@ class Session:
     def __post_init__(self) -> None:
         self.reader = FrameReader(max_frame_bytes=self.limits.max_frame_bytes,
                                   max_buffer_bytes=self.limits.max_buffer_bytes)
-        self.reassembler = Reassembler(timeout_ms=int(self.limits.subpackage_timeout_s * 1000))
+        # Pieces held for reassembly count against the connection's buffer budget.
+        self.reassembler = Reassembler(timeout_ms=int(self.limits.subpackage_timeout_s * 1000),
+                                       max_bytes=self.limits.max_buffer_bytes)
         self.rate = RateWindow(self.limits.frames_per_s)
 
     def next_serial(self) -> int:
@@ -164,7 +166,12 @@ class Session:
             return
         whole = frame
         if frame.subpackage is not None:
-            whole = self.reassembler.add(frame, now_ms)
+            try:
+                whole = self.reassembler.add(frame, now_ms)
+            except DecodeError as exc:  # more pieces announced than the budget holds
+                events.append(Refused(wire, exc.reason, exc.detail, frame))
+                events.append(self.reply(frame, MALFORMED))
+                return
             if whole is None:  # a packet of a message still incomplete: acknowledged alone
                 events.append(self.reply(frame, OK))
                 return
