@@ -218,7 +218,7 @@ async def simulate(api_url: str, admin_token: str, *, vehicles: int = 668, carri
 
         await asyncio.gather(*(connect(t) for t in terminals))
         log.info("simulating %d vehicles of %d carriers (%d through JT/T 808 terminals at %s:%d), a fix each every "
-                 "%s s", len(tankers), carriers, len(terminals), *jt808, interval_s)
+                 "%s s", len(tankers), len({t.carrier_id for t in tankers}), len(terminals), *jt808, interval_s)
         done = 0
         try:
             while rounds is None or done < rounds:
