@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test postgis bench clean
+.PHONY: run test postgis bench fuzz clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: $(STAMP) postgis
 	$(PY) -m bench.worker
 	$(PY) -m bench.presence
 	$(PY) -m bench.writes
+
+# The codec's property tests with a larger budget than `make test` gives them.
+fuzz: $(STAMP)
+	HAZMAT_FUZZ_EXAMPLES=20000 $(VENV)/bin/pytest tests/unit/jt808 -q
 
 clean:
 	rm -rf $(VENV) .hazmat .pytest_cache .hypothesis
