@@ -17,6 +17,7 @@ import asyncio
 import logging
 import secrets
 import time
+from functools import lru_cache
 
 import asyncpg
 import orjson
@@ -43,6 +44,12 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+@lru_cache(maxsize=64)
+def frames_counter(msg_id: int):
+    """Only handled ids reach here (the session answers the others 3): a bounded label set."""
+    return JT808_FRAMES.labels(f"0x{msg_id:04X}")
+
+
 def new_code() -> str:
     """An auth code: 96 random bits as 16 URL-safe ASCII characters (any GBK terminal
     stores and repeats them unchanged)."""
@@ -51,7 +58,7 @@ def new_code() -> str:
 
 async def handle(conn, inbound: Inbound) -> None:
     frame = inbound.frame
-    JT808_FRAMES.labels(f"0x{frame.msg_id:04X}").inc()
+    frames_counter(frame.msg_id).inc()
     try:
         if frame.msg_id == REGISTER:
             await register(conn, inbound)

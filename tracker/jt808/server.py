@@ -19,6 +19,7 @@ import itertools
 import logging
 import time
 import uuid
+from functools import lru_cache
 
 import asyncpg
 
@@ -35,10 +36,16 @@ from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
 READ_BYTES = 4096
-# How often a quiet connection looks for overdue subpackages, and the gateway flushes
+# How often the gateway closes idle connections, asks for overdue subpackages and flushes
 # last-seen times to PostgreSQL.
 TICK_S = 1.0
 LIMITS = ("idle", "rate", "frame_size", "buffer")  # the reasons a connection is closed for a limit
+
+
+@lru_cache(maxsize=256)
+def replies_counter(msg_id: int, result: int | None):
+    """The counter child of an answer (labels() costs more than the answer's encoding)."""
+    return JT808_REPLIES.labels(f"0x{msg_id:04X}", "none" if result is None else str(result))
 
 
 def now_ms() -> int:
@@ -132,6 +139,9 @@ class Gateway:
     async def _tick(self) -> None:
         while True:
             await asyncio.sleep(TICK_S)
+            now = time.monotonic()
+            for connection in list(self.connections):
+                connection.tick(now)
             try:
                 await self._flush_seen()
                 if self.fleet.age_s() >= self.settings.registry_refresh_s:
@@ -155,6 +165,7 @@ class Connection:
         self.remote = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
         self.task: asyncio.Task | None = None
         self.closing: str | None = None
+        self.last_heard = time.monotonic()
 
     def close(self, reason: str) -> None:
         """Ends the connection from outside its coroutine (takeover, shutdown)."""
@@ -165,39 +176,42 @@ class Connection:
             transport.abort()
 
     async def run(self) -> None:
+        """Read until the terminal hangs up, a limit is passed or the connection is closed
+        from outside (the gateway's tick closes idle ones: no timer per read)."""
         reason = "eof"
-        idle_s = self.gateway.limits.idle_s
-        last_heard = time.monotonic()
         try:
             while self.closing is None:
-                try:
-                    data = await asyncio.wait_for(self.reader.read(READ_BYTES), min(TICK_S, idle_s))
-                except TimeoutError:
-                    if time.monotonic() - last_heard >= idle_s:
-                        reason = "idle"
-                        JT808_REFUSALS.labels(reason).inc()
-                        break
-                    await self._send(self.session.overdue(now_ms()))
-                    continue
+                data = await self.reader.read(READ_BYTES)
                 if not data:
                     break
-                last_heard = time.monotonic()
+                self.last_heard = time.monotonic()
                 closed = await self._act(self.session.receive(data, now_ms()))
                 if closed is not None:
                     reason = closed
                     break
-                await self._send(self.session.overdue(now_ms()))
         except (ConnectionError, OSError) as exc:
-            reason = "reset" if self.closing is None else reason
+            reason = "reset"
             log.debug("terminal connection %s %s: %r", self.id, self.remote, exc)
         finally:
             reason = self.closing or reason
             await self._end(reason)
 
+    def tick(self, now: float) -> None:
+        """Once a second, from the gateway: close when idle too long, ask for overdue subpackages."""
+        if self.closing is not None:
+            return
+        if now - self.last_heard >= self.gateway.limits.idle_s:
+            JT808_REFUSALS.labels("idle").inc()
+            self.close("idle")
+            return
+        late = self.session.overdue(now_ms())
+        if late:
+            self._send(late)
+
     async def _act(self, events) -> str | None:
         for event in events:
             if isinstance(event, Reply):
-                await self._send([event])
+                self._send([event])
             elif isinstance(event, Inbound):
                 for quirk in event.reply_to.quirks or ():
                     JT808_QUIRKS.labels(quirk).inc()
@@ -214,14 +228,14 @@ class Connection:
         await self.writer.drain()
         return None
 
-    async def _send(self, replies) -> None:
+    def _send(self, replies) -> None:
         for reply in replies:
             self.writer.write(reply.wire)
-            JT808_REPLIES.labels(f"0x{reply.msg_id:04X}", "none" if reply.result is None else str(reply.result)).inc()
+            replies_counter(reply.msg_id, reply.result).inc()
 
     async def write(self, wire: bytes, msg_id: int, result: int) -> None:
         self.writer.write(wire)
-        JT808_REPLIES.labels(f"0x{msg_id:04X}", str(result)).inc()
+        replies_counter(msg_id, result).inc()
 
     async def _end(self, reason: str) -> None:
         JT808_CLOSED.labels(reason).inc()
@@ -236,9 +250,10 @@ class Connection:
                 await db.disconnected(self.gateway.pool, terminal.phone, self.id)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("could not mark terminal %s disconnected: %r", terminal.phone, exc)
-        if not self.writer.transport.is_closing():
-            try:
+        try:
+            if not self.writer.transport.is_closing():
                 await self.writer.drain()
-            except (ConnectionError, OSError):
-                pass
-        self.writer.close()
+            self.writer.close()
+            await self.writer.wait_closed()  # the socket is closed before the coroutine ends
+        except (ConnectionError, OSError):
+            pass
