@@ -33,6 +33,7 @@ bench: $(STAMP) postgis
 	$(PY) -m bench.worker
 	$(PY) -m bench.presence
 	$(PY) -m bench.writes
+	$(PY) -m bench.jt808_gateway --terminals 1000
 
 # The codec's property tests with a larger budget than `make test` gives them.
 fuzz: $(STAMP)
