@@ -325,10 +325,19 @@ async def test_metrics_count_frames_replies_and_connected_terminals(api, gateway
     plate = fleet.plates[fleet.carriers[0]][0]
     frames = counter("hazmat_jt808_frames_total", msg_id="0x0102")
     replies = counter("hazmat_jt808_replies_total", msg_id="0x8001", result="0")
-    t = await signed_in(gateway, plate, phones[plate])
-    assert counter("hazmat_jt808_frames_total", msg_id="0x0102") == frames + 1
-    assert counter("hazmat_jt808_replies_total", msg_id="0x8001", result="0") == replies + 1
-    assert counter("hazmat_jt808_connected_terminals") >= 1
+    connected = counter("hazmat_jt808_connected_terminals")
+    t = await terminal(gateway, phones[plate])
+    _, code = await t.register(plate)
+    assert await t.authenticate(code) == 0
+    assert await t.authenticate(code) == 0  # again on the same connection: still one terminal
+    assert counter("hazmat_jt808_frames_total", msg_id="0x0102") == frames + 2
+    assert counter("hazmat_jt808_replies_total", msg_id="0x8001", result="0") == replies + 2
+    assert counter("hazmat_jt808_connected_terminals") == connected + 1
     text = await (await api.call("GET", "/metrics")).text()
     assert "hazmat_jt808_connected_terminals" in text
     await t.close()
+    await until(lambda: _async(counter("hazmat_jt808_connected_terminals") == connected), 10)
+
+
+async def _async(value):
+    return value

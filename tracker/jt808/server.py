@@ -119,10 +119,11 @@ class Gateway:
 
     def claim(self, phone: str, connection: "Connection") -> None:
         """`connection` authenticated (or registered) as `phone`: another holding it is closed."""
+        held = self.holders.holder(phone)
         previous = self.holders.claim(phone, connection)
-        if previous is None:
+        if held is None:
             JT808_CONNECTED.inc()
-        else:
+        if previous is not None:
             previous.close("takeover")
 
     def release(self, phone: str, connection: "Connection") -> None:
