@@ -341,3 +341,14 @@ async def test_metrics_count_frames_replies_and_connected_terminals(api, gateway
 
 async def _async(value):
     return value
+
+
+async def test_two_vehicles_cannot_hold_one_terminal_whatever_its_leading_zeros(api, vehicles):
+    fleet, phones = vehicles
+    first = fleet.plates[fleet.carriers[0]][0]
+    _, body = fleet_body()
+    vehicle = dict(body["vehicles"][0], carrier_id=body["carriers"][0]["id"], terminal_phone="0" + phones[first])
+    status, problem = await api.json("PUT", "/v1/registry", api.admin_token,
+                                     json={"carriers": body["carriers"][:1], "vehicles": [vehicle]})
+    assert status == 409, problem
+    validate("problem.schema.json", problem)
