@@ -28,6 +28,8 @@ REGISTER_RESPONSE = 0x8100
 
 # 0x8001 / 0x0001 results
 OK, FAILURE, MALFORMED, UNSUPPORTED, ALARM_CONFIRMED = 0, 1, 2, 3, 4
+# 0x8100 results (OK is success, with an auth code)
+VEHICLE_REGISTERED, NO_SUCH_VEHICLE, TERMINAL_REGISTERED, NO_SUCH_TERMINAL = 1, 2, 3, 4
 
 # 0x0100 field widths (maker, model, terminal id) per layout. 2011 and 2013 share a
 # header, so only the body length tells them apart (see decode_register).

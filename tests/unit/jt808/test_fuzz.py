@@ -8,11 +8,12 @@ import math
 from functools import reduce
 from operator import xor
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.unit.jt808.support import FUZZ, GOOD, QUIRKS
-from tracker.jt808 import DecodeError, Frame, FrameReader, decode, encode
+from tests.unit.jt808.support import FUZZ, FUZZ_TIMEOUT_S, GOOD, QUIRKS
+from tracker.jt808 import DecodeError, Frame, FrameReader, decode, encode, messages
 from tracker.jt808.framing import escape, unescape, xor_checksum
 from tracker.jt808.location import Location, decode_batch, decode_location, encode_batch, encode_location
 from tracker.jt808.messages import decode_auth, decode_empty, decode_general_response, decode_register
@@ -20,11 +21,13 @@ from tracker.jt808.subpackages import Reassembler
 
 WIRES = [bytes.fromhex(vector["hex"]) for vector in GOOD + QUIRKS]
 BODY_DECODERS = {
-    0x0001: decode_general_response, 0x8001: decode_general_response, 0x0002: decode_empty,
-    0x0003: decode_empty, 0x0100: decode_register, 0x0102: decode_auth,
-    0x0200: lambda frame: decode_location(frame.body), 0x0704: lambda frame: decode_batch(frame.body),
+    messages.TERMINAL_RESPONSE: decode_general_response, messages.PLATFORM_RESPONSE: decode_general_response,
+    messages.HEARTBEAT: decode_empty, messages.LOGOUT: decode_empty, messages.REGISTER: decode_register,
+    messages.AUTHENTICATE: decode_auth, messages.LOCATION: lambda frame: decode_location(frame.body),
+    messages.BATCH: lambda frame: decode_batch(frame.body),
 }
 VERSIONS = st.sampled_from(["2013", "2019"])
+pytestmark = pytest.mark.timeout(FUZZ_TIMEOUT_S)
 
 
 def decode_everything(wire: bytes, quirks_allowed: bool) -> None:

@@ -8,7 +8,7 @@ import pytest
 from tests.unit.jt808.support import GOOD, QUIRKS, expected, wire
 from tracker.jt808 import DecodeError, decode
 from tracker.jt808.messages import (
-    RetransmitRequest, decode_auth, decode_empty, decode_general_response, decode_register,
+    NO_SUCH_TERMINAL, OK, RetransmitRequest, decode_auth, decode_empty, decode_general_response, decode_register,
     encode_general_response, encode_register_response,
 )
 
@@ -55,9 +55,10 @@ def test_register_response_body(vector):
     assert body == decode(bytes.fromhex(vector["hex"])).body
 
 
-def test_a_successful_registration_needs_a_code():
+def test_a_successful_registration_needs_a_code_and_a_refusal_sends_none():
     with pytest.raises(ValueError):
-        encode_register_response(1, 0, None)
+        encode_register_response(1, OK, None)
+    assert encode_register_response(0x0102, NO_SUCH_TERMINAL, "ignored") == b"\x01\x02\x04"
 
 
 @pytest.mark.parametrize("vector", by_msg("0x8001") + by_msg("0x0001"), ids=lambda v: v["id"])
