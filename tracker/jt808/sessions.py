@@ -19,8 +19,9 @@ from tracker.jt808.codec import Frame, decode, encode, phone_key
 from tracker.jt808.errors import DecodeError
 from tracker.jt808.framing import FrameReader, FramingProblem
 from tracker.jt808.messages import (AUTHENTICATE, BATCH, FAILURE, HEARTBEAT, LOCATION, LOGOUT, MALFORMED, OK,
-                                    PLATFORM_RESPONSE, REGISTER, REGISTER_RESPONSE, RETRANSMIT_REQUEST,
-                                    TERMINAL_RESPONSE, UNSUPPORTED, RetransmitRequest, encode_general_response)
+                                    NO_SUCH_TERMINAL, NO_SUCH_VEHICLE, PLATFORM_RESPONSE, REGISTER, REGISTER_RESPONSE,
+                                    RETRANSMIT_REQUEST, TERMINAL_RESPONSE, UNSUPPORTED, RetransmitRequest,
+                                    encode_general_response)
 from tracker.jt808.subpackages import Reassembler
 from tracker.settings import Jt808Limits
 
@@ -28,8 +29,9 @@ from tracker.settings import Jt808Limits
 # answered 3 (unsupported).
 HANDLED = frozenset({TERMINAL_RESPONSE, HEARTBEAT, LOGOUT, REGISTER, AUTHENTICATE, LOCATION, BATCH})
 FAILED = FAILURE
-# 0x8100 results used here.
-REGISTERED, PLATE_MISMATCH, UNKNOWN_TERMINAL = 0, 2, 4
+# 0x8100 results used here: the plate names another vehicle than the phone's (2: "no such
+# vehicle" for this terminal), no vehicle has the phone (4).
+REGISTERED, PLATE_MISMATCH, UNKNOWN_TERMINAL = OK, NO_SUCH_VEHICLE, NO_SUCH_TERMINAL
 # FrameReader's problems that are limits: the connection is closed for them.
 FRAMING_LIMITS = {"too_long": "frame_size", "buffer_limit": "buffer"}
 
