@@ -75,8 +75,7 @@ class Gateway:
 
     async def start(self) -> None:
         await self.fleet.reload()
-        self._listener = await asyncpg.connect(self.settings.asyncpg_dsn, timeout=10)
-        await self._listener.add_listener(db.CHANNEL, self._taken_elsewhere)
+        await self._listen()
         self._server = await asyncio.start_server(self._connected, self.settings.jt808_host, self.settings.jt808_port,
                                                   limit=self.limits.max_buffer_bytes, backlog=4096)
         self._ticker = asyncio.create_task(self._tick())
@@ -130,6 +129,15 @@ class Gateway:
         if self.holders.release(phone, connection):
             JT808_CONNECTED.dec()
 
+    async def _listen(self) -> None:
+        """A connection of its own that hears takeovers by other gateways (re-made by the
+        tick when lost; meanwhile a takeover elsewhere leaves the old connection open until
+        it idles out, and GET /v1/terminals already shows the new one)."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        self._listener = await asyncpg.connect(self.settings.asyncpg_dsn, timeout=10)
+        await self._listener.add_listener(db.CHANNEL, self._taken_elsewhere)
+
     def _taken_elsewhere(self, _conn, _pid, _channel, payload: str) -> None:
         """NOTIFY from any gateway: `phone connection_id` now holds the terminal."""
         phone, _, connection_id = payload.partition(" ")
@@ -144,6 +152,7 @@ class Gateway:
             for connection in list(self.connections):
                 connection.tick(now)
             try:
+                await self._listen()
                 await self._flush_seen()
                 if self.fleet.age_s() >= self.settings.registry_refresh_s:
                     await self.fleet.reload()
