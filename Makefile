@@ -41,6 +41,7 @@ bench: $(STAMP) postgis
 	$(PY) -m bench.worker
 	$(PY) -m bench.presence
 	$(PY) -m bench.writes
+	$(PY) -m bench.jt808_gateway --terminals 1000
 
 clean:
 	rm -rf $(VENV) .hazmat .pytest_cache .hypothesis

@@ -108,3 +108,13 @@ async def worker(settings):
     await asyncio.wait_for(task, 30)
     await publisher.close()
     await pool.close()
+
+
+@pytest.fixture
+async def gateway(settings):
+    """A JT/T 808 gateway on the test's topics (`gateway.port` on 127.0.0.1)."""
+    from tests.gateway import start_gateway
+
+    gateway, stop = await start_gateway(settings)
+    yield gateway
+    await stop()

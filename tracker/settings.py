@@ -29,6 +29,17 @@ def _int(env: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={raw!r}: use 1/0, true/false, yes/no or on/off")
+
+
 RULE_PREFIX = "HAZMAT_RULE_"
 
 
@@ -84,12 +95,31 @@ class WorkerTuning:
 
 
 @dataclass(frozen=True)
+class Jt808Limits:
+    """The JT/T 808 gateway's per-connection limits (CONTRACTS.md "Limits"); past one the
+    connection is closed with the reason logged and counted."""
+
+    max_frame_bytes: int = 2100  # one frame on the wire, delimiters and escapes included
+    max_buffer_bytes: int = 64 * 1024  # bytes received and not yet framed
+    idle_s: float = 180.0  # no byte for this long: closed
+    frames_per_s: int = 200
+    # Subpackages of a message missing this long are asked for again (0x8003).
+    subpackage_timeout_s: float = 30.0
+    # Also take frames with a wrong checksum or length field (a real device's quirk, see
+    # tracker.jt808.codec), counted and logged; off: refused with result 2, as the contract
+    # says. The harmless quirks (2013 header with the 2019 flag, raw 7D checksum) are always taken.
+    quirks_allowed: bool = False
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
     kafka_bootstrap: str | None = None
     http_host: str = "0.0.0.0"
     http_port: int = 8080
+    jt808_host: str = "0.0.0.0"
     jt808_port: int = 7808
+    jt808: Jt808Limits = Jt808Limits()
     admin_token: str | None = field(default=None, repr=False)
     topic_prefix: str = "hazmat."
     data_dir: Path = Path(".hazmat")
@@ -117,7 +147,16 @@ class Settings:
             kafka_bootstrap=env.get("HAZMAT_KAFKA_BOOTSTRAP") or None,
             http_host=env.get("HAZMAT_HTTP_HOST") or "0.0.0.0",
             http_port=_int(env, "HAZMAT_HTTP_PORT", 8080, 0, 65535),
+            jt808_host=env.get("HAZMAT_JT808_HOST") or "0.0.0.0",
             jt808_port=_int(env, "HAZMAT_JT808_PORT", 7808, 0, 65535),
+            jt808=Jt808Limits(
+                max_frame_bytes=_int(env, "HAZMAT_JT808_MAX_FRAME_BYTES", 2100, 64, 1 << 20),
+                max_buffer_bytes=_int(env, "HAZMAT_JT808_MAX_BUFFER_BYTES", 64 * 1024, 4096, 16 << 20),
+                idle_s=_int(env, "HAZMAT_JT808_IDLE_S", 180, 1, 86_400),
+                frames_per_s=_int(env, "HAZMAT_JT808_FRAMES_PER_S", 200, 1, 1_000_000),
+                subpackage_timeout_s=_int(env, "HAZMAT_JT808_SUBPACKAGE_TIMEOUT_S", 30, 1, 3600),
+                quirks_allowed=_flag(env, "HAZMAT_JT808_QUIRKS", False),
+            ),
             admin_token=env.get("HAZMAT_ADMIN_TOKEN") or None,
             topic_prefix=prefix,
             data_dir=Path(env.get("HAZMAT_DATA_DIR") or ".hazmat"),

@@ -22,6 +22,7 @@ ENDPOINTS = [
     ("POST", "/v1/filling-records", {"admin", "station"}),
     ("GET", "/v1/vehicles", {"admin", "operator"}),
     ("GET", "/v1/vehicles/P1/track", {"admin", "operator"}),
+    ("GET", "/v1/terminals", {"admin", "operator"}),
     ("GET", "/v1/live", {"admin", "operator"}),  # allowed: 400 without the WebSocket upgrade
 ]
 

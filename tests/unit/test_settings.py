@@ -40,3 +40,16 @@ def test_rule_thresholds_come_from_the_environment():
         Settings.from_env({"HAZMAT_RULE_NIGHT_TO_MIN": "1440"})
     with pytest.raises(SettingsError, match="positive"):
         Settings.from_env({"HAZMAT_RULE_JUMP_MIN_M": "-1"})
+
+
+def test_jt808_limits_default_to_the_contract_and_come_from_the_environment():
+    limits = Settings.from_env({}).jt808
+    assert (limits.max_frame_bytes, limits.max_buffer_bytes, limits.idle_s, limits.frames_per_s,
+            limits.subpackage_timeout_s, limits.quirks_allowed) == (2100, 65536, 180, 200, 30, False)
+    limits = Settings.from_env({"HAZMAT_JT808_IDLE_S": "5", "HAZMAT_JT808_FRAMES_PER_S": "10",
+                                "HAZMAT_JT808_QUIRKS": "on"}).jt808
+    assert (limits.idle_s, limits.frames_per_s, limits.quirks_allowed) == (5, 10, True)
+    with pytest.raises(SettingsError, match="HAZMAT_JT808_MAX_BUFFER_BYTES"):
+        Settings.from_env({"HAZMAT_JT808_MAX_BUFFER_BYTES": "10"})
+    with pytest.raises(SettingsError, match="HAZMAT_JT808_QUIRKS"):
+        Settings.from_env({"HAZMAT_JT808_QUIRKS": "maybe"})

@@ -16,6 +16,7 @@ from tracker.api.geofences import setup_geofences
 from tracker.api.health import setup_health
 from tracker.api.problems import Problem
 from tracker.api.registry import setup_registry
+from tracker.api.terminals import setup_terminals
 from tracker.api.tokens import setup_tokens
 from tracker.api.live import setup_live
 from tracker.api.page import setup_page
@@ -116,6 +117,7 @@ def create_app(settings: Settings) -> web.Application:
     setup_filling(app)
     setup_violations(app)
     setup_vehicles(app)
+    setup_terminals(app)
     setup_live(app)
     setup_page(app)
     setup_parameters(app)
