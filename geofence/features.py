@@ -119,6 +119,8 @@ def _size_problems(geometry: dict, props: dict) -> list[Problem]:
     if shapely.get_num_coordinates(shape(geometry)) > MAX_POSITIONS:
         return [Problem("geometry.coordinates", f"more than {MAX_POSITIONS} positions")]
     area = area_of(geometry, props)
+    if area.is_empty:
+        return [Problem("geometry", "covers no area")]
     km2 = LocalPlane.around(area).to_metres(area).area / 1e6
     if km2 > MAX_AREA_KM2:
         return [Problem("geometry", f"covers {km2:.0f} km2; a geofence covers at most {MAX_AREA_KM2:.0f} km2")]

@@ -227,3 +227,13 @@ def test_fleet_body_plates_are_valid_plates():
     from streams.fix import valid_plate
     fleet, _ = fleet_body()
     assert all(valid_plate(p) for plates in fleet.plates.values() for p in plates)
+
+
+@pytest.mark.parametrize("properties", [
+    {"kind": "restricted_road", "name": "road", "buffer_m": 2.2e-311},  # found by make fuzz: an empty area, a 500
+    {"kind": "restricted_road", "name": "road", "x\u0000": 1},  # found by make fuzz: jsonb cannot hold NUL
+])
+async def test_geofences_make_fuzz_found(api, properties):
+    feature = {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[121.8, 29.9], [121.81, 29.9]]},
+               "properties": properties}
+    await problem(await api.call("PUT", "/v1/geofences/fuzzed", api.admin_token, json=feature), 422)

@@ -105,8 +105,12 @@ def _unbounded(node, where: str, seen: set[str]) -> list[str]:
             problems.append(f"{where}: {numeric} without a range")
     if "array" in kinds and "maxItems" not in node and "prefixItems" not in node:
         problems.append(f"{where}: array without maxItems")
-    if "object" in kinds and node.get("additionalProperties") is not False and "maxProperties" not in node:
-        problems.append(f"{where}: object open to any number of properties")
+    if "object" in kinds and node.get("additionalProperties") is not False:
+        if "maxProperties" not in node:
+            problems.append(f"{where}: object open to any number of properties")
+        if "propertyNames" not in node and "properties" in node:
+            problems.append(f"{where}: object open to properties of any name")  # NUL in a key: jsonb refuses it
+        problems += _unbounded(node.get("propertyNames"), f"{where}.propertyNames", seen)
     for key in ("properties", "$defs", "patternProperties"):
         for name, sub in node.get(key, {}).items():
             problems += _unbounded(sub, f"{where}.{name}", seen)
@@ -128,7 +132,7 @@ def test_every_input_schema_bounds_every_value(name):
 
 def test_the_bound_check_finds_what_is_unbounded():
     loose = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "array", "items": {"type": "number"}}}}
-    assert len(_unbounded(loose, "loose", set())) == 4  # the object, the string, the array, its numbers
+    assert len(_unbounded(loose, "loose", set())) == 5  # the object (count, names), the string, the array, its numbers
     assert _unbounded({"$ref": "https://hazmat-tracker.invalid/schemas/defs.schema.json#/$defs/plate"}, "p", set()) == []
 
 
