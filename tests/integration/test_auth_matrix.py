@@ -21,6 +21,7 @@ ENDPOINTS = [
     ("POST", "/v1/fixes", {"gateway"}),
     ("POST", "/v1/filling-records", {"admin", "station"}),
     ("GET", "/v1/vehicles", {"admin", "operator"}),
+    ("GET", "/v1/vehicles/P1", {"admin", "operator"}),
     ("GET", "/v1/vehicles/P1/track", {"admin", "operator"}),
     ("GET", "/v1/violations", {"admin", "operator", "agency"}),
     ("GET", "/v1/violations/v-x", {"admin", "operator", "agency"}),
