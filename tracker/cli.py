@@ -69,7 +69,7 @@ async def _up(settings: Settings, simulated: int) -> None:
             print("\n".join(lines), flush=True)
 
         await serve(settings, api=True, worker=True, started=announce,
-                    alongside=(lambda: simulate(api_url, token, vehicles=simulated)) if simulated else None)
+                    alongside=(lambda: simulate(api_url, token, vehicles=simulated, scene=True)) if simulated else None)
     finally:
         if broker is not None:
             broker.stop()
@@ -82,7 +82,7 @@ async def _simulate(settings: Settings, args: argparse.Namespace) -> None:
     if not token:
         raise SettingsError("give --admin-token or set HAZMAT_ADMIN_TOKEN")
     counts = await simulate(args.api, token, vehicles=args.vehicles, carriers=args.carriers,
-                            interval_s=args.interval, rounds=args.rounds)
+                            interval_s=args.interval, rounds=args.rounds, scene=args.geofences)
     print(", ".join(f"{what} {n}" for what, n in counts.items()), flush=True)
 
 
@@ -132,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--carriers", type=int, default=25, help="default: %(default)s")
     sim.add_argument("--interval", type=float, default=10.0, help="seconds between a vehicle's fixes (default: %(default)s)")
     sim.add_argument("--rounds", type=int, default=None, help="stop after this many rounds (default: run until Ctrl-C)")
+    sim.add_argument("--geofences", action="store_true",
+                     help="also load the sample Beilun geofences, add vehicles that break the rules, post filling records")
     return parser
 
 

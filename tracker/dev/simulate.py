@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from geofence.metric import LocalPlane
+from tracker.dev.scene import Scene
 
 log = logging.getLogger(__name__)
 # Beilun district and its surroundings (WGS-84): minLon, minLat, maxLon, maxLat.
@@ -103,9 +104,12 @@ async def _call(session: aiohttp.ClientSession, method: str, path: str, token: s
 
 
 async def simulate(api_url: str, admin_token: str, *, vehicles: int = 668, carriers: int = 25,
-                   interval_s: float = 10.0, rounds: int | None = None, seed: int = 1) -> dict[str, int]:
+                   interval_s: float = 10.0, rounds: int | None = None, seed: int = 1,
+                   scene: bool = False) -> dict[str, int]:
     """Run `rounds` rounds (None: until cancelled); the counts of fixes accepted, rejected
-    and not accepted while the broker was unavailable (503: the next round tries again)."""
+    and not accepted while the broker was unavailable (503: the next round tries again).
+    `scene`: also the sample geofences, misbehaving vehicles and filling records
+    (tracker.dev.scene)."""
     rng = random.Random(seed)
     tankers = fleet(vehicles, carriers, rng)
     counts = {"accepted": 0, "rejected": 0, "unavailable": 0}
@@ -116,6 +120,8 @@ async def simulate(api_url: str, admin_token: str, *, vehicles: int = 668, carri
             issued = await _call(session, "POST", "v1/tokens", admin_token,
                                  {"role": "gateway", "carrier_id": carrier, "label": f"simulator {carrier}"})
             tokens[carrier] = issued["token"]
+        staged = await Scene.set_up(session, admin_token, tankers[0].carrier_id,
+                                    [t.plate for t in tankers]) if scene else None
         log.info("simulating %d vehicles of %d carriers, a fix each every %s s", len(tankers), len(tokens), interval_s)
         done = 0
         while rounds is None or done < rounds:
@@ -124,6 +130,8 @@ async def simulate(api_url: str, admin_token: str, *, vehicles: int = 668, carri
             by_carrier: dict[str, list[dict]] = {}
             for t in tankers:
                 by_carrier.setdefault(t.carrier_id, []).append(t.fix(now, t.advance(interval_s, rng)))
+            if staged is not None:
+                by_carrier[staged.carrier_id] += staged.fixes(now, interval_s)
             for carrier, fixes in by_carrier.items():
                 try:
                     answer = await _call(session, "POST", "v1/fixes", tokens[carrier], fixes)
@@ -138,5 +146,7 @@ async def simulate(api_url: str, admin_token: str, *, vehicles: int = 668, carri
                 for item in answer["rejected"]:
                     log.error("simulated fix refused: %s %s", fixes[item["index"]], item["error"])
             done += 1
+            if staged is not None:
+                await staged.after_round(session, done)
             await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - started)))
     return counts
