@@ -294,7 +294,7 @@ async function selectViolation(id) {
   if (state.violationMarker) state.violationMarker.remove();
   state.violationMarker = L.circleMarker([v.lat, v.lon], { radius: 14, color: "#c0392b", weight: 3, fill: false, dashArray: "3 3" })
     .addTo(state.map);
-  state.map.setView([v.lat, v.lon], Math.max(state.map.getZoom(), 15));
+  state.map.setView([v.lat, v.lon], Math.max(state.map.getZoom(), 15), { animate: false });
   listAlarms();
   await selectVehicle(v.plate, false);
 }
@@ -304,7 +304,7 @@ async function selectVehicle(plate, centre = true) {
   state.selected = plate;
   if (previous && state.vehicles.has(previous)) drawVehicle(previous);
   const v = state.vehicles.get(plate);
-  if (v) { drawVehicle(plate); if (centre) state.map.setView([v.lat, v.lon], Math.max(state.map.getZoom(), 14)); }
+  if (v) { drawVehicle(plate); if (centre) state.map.setView([v.lat, v.lon], Math.max(state.map.getZoom(), 14), { animate: false }); }
   await showDetails(plate);
 }
 
@@ -362,14 +362,14 @@ async function showTrack() {
     // one fix: a hollow diamond-dashed ring and a label, unlike any geofence or vehicle
     L.circleMarker(latlngs[0], { radius: 10, color: "#d35400", weight: 3, dashArray: "2 4", fill: false }).addTo(state.track)
       .bindTooltip(t("onePoint"), { permanent: true, direction: "right" });
-    state.map.setView(latlngs[0], Math.max(state.map.getZoom(), 15));
+    state.map.setView(latlngs[0], Math.max(state.map.getZoom(), 15), { animate: false });
   } else {
     L.polyline(latlngs, { color: "#d35400", weight: 4 }).addTo(state.track);
     L.circleMarker(latlngs[0], { radius: 7, color: "#fff", weight: 2, fillColor: "#27ae60", fillOpacity: 1 }).addTo(state.track)
       .bindTooltip(t("trackStart"), { permanent: true, direction: "left" });
     L.circleMarker(latlngs.at(-1), { radius: 7, color: "#fff", weight: 2, fillColor: "#c0392b", fillOpacity: 1 }).addTo(state.track)
       .bindTooltip(t("trackEnd"), { permanent: true, direction: "right" });
-    state.map.fitBounds(L.latLngBounds(latlngs), { padding: [30, 30] });
+    state.map.fitBounds(L.latLngBounds(latlngs), { padding: [30, 30], animate: false });
   }
   state.trackData = { latlngs, times: feature.properties.times, speeds: feature.properties.speed_kmh,
                       cursor: L.circleMarker(latlngs[0], { radius: 6, color: "#000", fillColor: "#f1c40f", fillOpacity: 1 }).addTo(state.track) };

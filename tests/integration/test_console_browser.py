@@ -1,0 +1,207 @@
+"""The console in Debian's headless Chromium (Playwright from PyPI, no browser download)
+against a running stack: the API and a worker on the real PostGIS and broker.
+
+Every request to another origin is refused and recorded; the page must make none. It
+logs in from the address's fragment, draws vehicles and geofences, shows a geofence
+named with HTML as text, handles an alarm (acknowledge, resolve) that the API then
+reports, draws a track, survives the live feed's loss (banner, then a resync) and logs
+no console error. Screenshots go to test-artifacts/console/ (HAZMAT_TEST_ARTIFACTS).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.waiting import until
+from tracker.api.live import LIVE
+from tracker.dev.scene import sample_geofences
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run"]
+HOSTILE = "<img src=x onerror=document.title='x'>"
+ARTIFACTS = Path(os.environ.get("HAZMAT_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts") / "console"
+
+playwright_api = pytest.importorskip("playwright.async_api")
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian's chromium is not installed (make test installs it as root)", allow_module_level=True)
+
+
+def fix(plate: str, ts: int, lat: float, lon: float, speed: float, heading: float = 90.0) -> dict:
+    return {"plate": plate, "ts": ts, "lat": lat, "lon": lon, "speed_kmh": speed, "heading_deg": heading}
+
+
+@pytest.fixture
+async def browser():
+    async with playwright_api.async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        await chromium.close()
+
+
+async def until_true(page, expression: str, timeout_s: float = 20.0) -> None:
+    """Polls `expression` in the page (wait_for_function evaluates strings with eval, which
+    the page's CSP forbids, as it should)."""
+    async def check():
+        return await page.evaluate(expression)
+    await until(check, timeout_s, expression)
+
+
+async def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+async def test_the_console_in_a_browser(api, fleet, worker, browser):
+    carrier = fleet.carriers[0]
+    speeder, parked = fleet.plates[carrier]
+    other = fleet.plates[fleet.carriers[1]][0]
+    operator = await api.token("operator")  # labelled "test operator"
+    gateway = await api.token("gateway", carrier_id=carrier)
+    gateway2 = await api.token("gateway", carrier_id=fleet.carriers[1])
+    await api.json("PUT", "/v1/registry", api.admin_token, expect=200, json={
+        "carriers": [{"id": carrier, "name": "<b onmouseover=alert(1)>宁波危运</b>"}], "vehicles": [], "drivers": []})
+    for feature in sample_geofences():
+        await api.json("PUT", f"/v1/geofences/{feature['id']}", api.admin_token,
+                       json=feature)
+    await api.json("PUT", "/v1/geofences/hostile", api.admin_token, json={
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [121.70, 29.86]},
+        "properties": {"kind": "filling_station", "name": HOSTILE, "radius_m": 300, "station_id": "X1"}})
+
+    now = int(time.time() * 1000)
+    # 90 km/h for 45 s outside any zone (limit 60): speeding; one parked; one more moving
+    step = 90 / 3.6 * 15 / 96_000  # degrees of longitude in 15 s at 90 km/h, near 29.86° N
+    await api.json("POST", "/v1/fixes", gateway, expect=202, json=[
+        fix(speeder, now - 45_000 + i * 15_000, 29.86, 121.74 + i * step, 90.0) for i in range(4)] + [
+        fix(parked, now - 30_000, 29.875, 121.80, 0.0), fix(parked, now - 1_000, 29.875, 121.80, 0.0)])
+    await api.json("POST", "/v1/fixes", gateway2, expect=202, json=[fix(other, now - 2_000, 29.89, 121.86, 40.0)])
+
+    async def speeding():
+        _, page = await api.json("GET", f"/v1/violations?plate={speeder}&kind=speeding", operator, expect=200)
+        return page["items"][0] if page["items"] else None
+    alarm = await until(speeding, what="the worker opens the speeding violation")
+
+    base = str(api.client.make_url("/")).rstrip("/")
+    own = urlsplit(base).netloc
+    foreign, errors = [], []
+    context = await browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN",
+                                        timezone_id="Asia/Shanghai")
+
+    async def only_own_origin(route):
+        host = urlsplit(route.request.url).netloc
+        if host == own or route.request.url.startswith(("data:", "blob:")):
+            await route.continue_()
+        else:
+            foreign.append(route.request.url)
+            await route.abort()
+    await context.route("**/*", only_own_origin)
+    page = await context.new_page()
+    page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+
+    await page.goto(f"{base}/#token={operator}")
+    await page.wait_for_selector("body[data-live='live']", timeout=20_000)
+    assert "token" not in page.url  # read, then removed from the address bar
+    assert await page.evaluate("sessionStorage.getItem('hazmat-token')") == operator
+    await until_true(page, f"state.vehicles.has({speeder!r}) && state.vehicles.has({other!r})")
+    assert await page.evaluate(f"state.vehicles.get({parked!r}).props.status") == "stopped"
+    assert await page.text_content("h1") == "北仑区危化品运输车辆监管"
+    assert await page.evaluate("state.fences.getLayers().length") == len(sample_geofences()) + 1
+    # the station radius is drawn as a circle of its metres
+    assert await page.evaluate("state.fences.getLayers().filter((l) => l instanceof L.Circle)"
+                               ".map((l) => l.getRadius()).sort((a, b) => a - b)") == [150, 150, 200, 300]
+    await shot(page, "01-map-zh")
+
+    # a geofence named with HTML shows as text and runs nothing
+    await page.evaluate("state.fences.eachLayer((l) => { if (l.feature.id === 'hostile') l.openPopup(); })")
+    popup = page.locator(".leaflet-popup-content")
+    await popup.wait_for()
+    assert HOSTILE in await popup.text_content()
+    assert await popup.locator("img").count() == 0
+    await shot(page, "02-hostile-geofence-as-text")
+    assert await page.title() == "北仑区危化品运输车辆监管"
+    await page.evaluate("state.map.closePopup()")
+
+    # the alarm: listed in Chinese, selected, acknowledged, resolved
+    row = page.locator(f"#alarms li[data-id='{alarm['violation_id']}']")
+    await row.wait_for()
+    assert "超速" in await row.text_content() and "未处理" in await row.text_content()
+    await row.click()
+    await page.wait_for_selector("#details:not([hidden])")
+    assert await page.text_content("#d-plate") == speeder
+    assert "<b onmouseover=alert(1)>宁波危运</b>" in await page.text_content("#d-facts")
+    await row.locator("button.ack").click()
+    await row.locator(".badge.acked").wait_for()
+    _, acked = await api.json("GET", f"/v1/violations/{alarm['violation_id']}", operator, expect=200)
+    assert (acked["handling"]["state"], acked["handling"]["acked_by"]) == ("acked", "test operator")
+    await row.locator("button.resolve").click()
+    await page.select_option("#disposition", "handled")
+    await page.fill("#resolve-note", "已电话提醒驾驶员减速")
+    await shot(page, "03-resolve-dialog")
+    await page.click("#resolve-ok")
+    await row.locator(".badge.resolved").wait_for()
+    _, resolved = await api.json("GET", f"/v1/violations/{alarm['violation_id']}", operator, expect=200)
+    assert resolved["handling"]["state"] == "resolved" and resolved["handling"]["disposition"] == "handled"
+    assert [n["text"] for n in resolved["handling"]["notes"]] == ["已电话提醒驾驶员减速"]
+
+    # the vehicle's track, with its start and end
+    await page.click("#t-show")
+    await page.wait_for_selector("#t-play:not([hidden])")
+    assert "第 1 / 4 点" in await page.text_content("#t-point")
+    await page.fill("#t-slider", "3")
+    assert "第 4 / 4 点" in await page.text_content("#t-point")
+    await shot(page, "04-alarm-handled-and-track")
+
+    # a vehicle with one fix: found by its plate, its track one distinct marker, not a pin
+    await page.fill("#plate", other)
+    await page.click("#search button")
+    await until_true(page, f"document.getElementById('d-plate').textContent === {other!r}")
+    await page.click("#t-show")
+    await page.locator(".leaflet-tooltip", has_text="仅一个定位点").wait_for()
+    assert "第 1 / 1 点" in await page.text_content("#t-point")
+    await shot(page, "05-one-fix-track")
+    await page.click("#t-clear")
+    await page.fill("#plate", "")
+
+    # the live feed lost: a banner, then a reconnection and a full resync that shows what
+    # happened meanwhile (a fix the page never got live: each reconnection is dropped again
+    # until the worker has stored that fix, so the last resync must have read it)
+    synced = int(await page.evaluate("document.body.dataset.synced"))
+    feed = api.client.app[LIVE]
+
+    def drop_all() -> None:
+        for client in list(feed.clients):
+            client.drop("test: the feed goes away")
+    drop_all()
+    await page.wait_for_selector("#banner:not([hidden])", timeout=10_000)
+    assert "实时连接已断开" in await page.text_content("#banner")
+    await shot(page, "06-disconnected-banner")
+    await api.json("POST", "/v1/fixes", gateway2, expect=202,
+                   json=[fix(other, int(time.time() * 1000), 29.8915, 121.86, 40.0, heading=0.0)])
+
+    async def stored_while_away():
+        drop_all()
+        _, vehicles = await api.json("GET", f"/v1/vehicles?carrier_id={fleet.carriers[1]}", operator, expect=200)
+        return any(f["id"] == other and f["geometry"]["coordinates"][1] == 29.8915 for f in vehicles["features"])
+    await until(stored_while_away, 20, "the worker stores the fix sent while the page was away")
+    drop_all()
+    await page.wait_for_selector("body[data-live='live']", timeout=40_000)
+    assert int(await page.evaluate("document.body.dataset.synced")) > synced
+    assert await page.is_hidden("#banner")
+    assert await page.evaluate(f"state.vehicles.get({other!r}).lat") == 29.8915
+    await shot(page, "07-reconnected")
+
+    await page.goto(f"{base}/?lang=en")
+    await page.wait_for_selector("body[data-live='live']", timeout=20_000)
+    assert await page.text_content("#alarm-panel h2 span") == "Alarms"
+    await shot(page, "08-english")
+
+    assert foreign == [], foreign
+    assert errors == [], errors
+    await context.close()
