@@ -33,6 +33,13 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (make test installs it as root)", allow_module_level=True)
 
 
+@pytest.fixture
+def settings(settings, database_alone):
+    """This module's tests on a database of their own: the sample geofences they load
+    would change what later tests' workers decide."""
+    return settings.with_(database_url=database_alone)
+
+
 def fix(plate: str, ts: int, lat: float, lon: float, speed: float, heading: float = 90.0) -> dict:
     return {"plate": plate, "ts": ts, "lat": lat, "lon": lon, "speed_kmh": speed, "heading_deg": heading}
 

@@ -9,7 +9,6 @@ import pytest
 
 from streams.kafka import Publisher
 from streams.rules.violations import open_violation
-from tests import stack
 from tests.client import Api, ApiTestServer
 from tests.contracts import validate
 from tests.topic import read_topic
@@ -120,12 +119,6 @@ async def test_unknown_violation_is_404(api):
     for action, body in [("ack", {}), ("resolve", {"disposition": "handled"})]:
         status, _ = await api.json("POST", f"/v1/violations/v-nothing/{action}", api.admin_token, json=body)
         assert status == 404
-
-
-@pytest.fixture
-def database_alone(pg_server):
-    with stack.fresh_database(pg_server) as url:
-        yield url
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ SELECT = f"""SELECT {COLUMNS}, coalesce(h.state, 'new') AS h_state, h.acked_by A
                     h.acked_at AS h_acked_at, h.resolved_by AS h_resolved_by, h.resolved_at AS h_resolved_at,
                     h.disposition AS h_disposition,
                     CASE WHEN h.violation_id IS NULL THEN NULL ELSE
-                      (SELECT jsonb_agg(jsonb_build_array(n.by, (extract(epoch FROM n.at) * 1000)::bigint, n.note)
+                      (SELECT jsonb_agg(jsonb_build_array(n.by, floor(extract(epoch FROM n.at) * 1000)::bigint, n.note)
                                         ORDER BY n.id)
                        FROM violation_handling_history n
                        WHERE n.violation_id = v.violation_id AND n.note IS NOT NULL) END AS h_notes

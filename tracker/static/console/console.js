@@ -49,7 +49,7 @@ function metresPerPixel(lat) {
 }
 
 function fencePopup(p) {
-  const rows = [[t("kind"), nameOf("fences", p.kind)]];
+  const rows = [[t("fenceKind"), nameOf("fences", p.kind)]];
   if (p.radius_m) rows.push([t("radius"), `${p.radius_m} m`]);
   if (p.buffer_m || p.kind === "restricted_road") rows.push([t("buffer"), `${p.buffer_m || 30} m`]);
   if (p.speed_limit_kmh) rows.push([t("limit"), `${p.speed_limit_kmh} km/h`]);
