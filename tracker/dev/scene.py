@@ -137,9 +137,9 @@ class Scene:
         return [a.fix(ts_ms, seconds) for a in self.actors]
 
     async def after_round(self, session: aiohttp.ClientSession, round_no: int) -> None:
-        """Every FILL_EVERY rounds, one station records a filling: alternately a plain one
-        and one above the tank's capacity (filling_overload)."""
-        if round_no % FILL_EVERY or not self.stations:
+        """After the first round and every FILL_EVERY rounds, one station records a filling:
+        alternately a plain one and one above the tank's capacity (filling_overload)."""
+        if (round_no - 1) % FILL_EVERY or not self.stations:
             return
         station = sorted(self.stations)[self.filled % len(self.stations)]
         plate = self.plates[self.filled % len(self.plates)]
