@@ -12,7 +12,9 @@ const MAX_ROWS = 300;  // alarm rows drawn at once; the count says how many matc
 const $ = (id) => document.getElementById(id);
 const state = {
   crs: "wgs84", map: null, fences: null, roads: [], vehicleLayer: null, track: null, trackData: null,
-  vehicles: new Map(),    // plate -> {marker, arrow, props, lat, lon}
+  vehicles: new Map(),    // plate -> {marker, props, lat, lon, key (of the style drawn), shown}
+  alarmed: new Set(),     // plates holding an open violation
+  filters: { status: "", carrier: "" },
   violations: new Map(),  // violation_id -> Violation (with handling)
   selected: null, selectedViolation: null, violationMarker: null, feed: null, muted: false, resolving: null,
   playTimer: null,
@@ -122,6 +124,10 @@ function openKinds(plate) {
     .filter((v) => v.plate === plate && v.status === "open").map((v) => v.kind))].sort();
 }
 
+function markAlarmed(plate) {
+  if (openKinds(plate).length) state.alarmed.add(plate); else state.alarmed.delete(plate);
+}
+
 function vehiclePopup(plate) {
   const v = state.vehicles.get(plate);
   const p = v.props;
@@ -134,44 +140,61 @@ function vehiclePopup(plate) {
   ]), link);
 }
 
-function visible(props) {
-  const status = $("f-status").value, carrier = $("f-carrier").value;
-  return (!status || props.status === status) && (!carrier || props.carrier_id === carrier);
-}
-
-function arrowPoints(lat, lon, heading) {
-  const length = 14 * metresPerPixel(lat);
-  const rad = heading * Math.PI / 180;
-  const dLat = length * Math.cos(rad) / 111320, dLon = length * Math.sin(rad) / (111320 * Math.cos(lat * Math.PI / 180));
-  return [[lat, lon], [lat + dLat, lon + dLon]];
-}
+// A vehicle: one canvas circle with its heading as a tick on its edge, drawn in the same
+// pass (a tick layer of its own per vehicle doubled the canvas's work). Uses Leaflet 1.9's
+// canvas internals (_updateCircle, _pxBounds), pinned by package-lock.json.
+const TICK = 7;
+const VehicleMarker = L.CircleMarker.extend({
+  _updateBounds() {
+    const reach = this._radius + TICK + this._clickTolerance();
+    this._pxBounds = L.bounds(this._point.subtract([reach, reach]), this._point.add([reach, reach]));
+  },
+  _updatePath() {
+    const renderer = this._renderer;
+    renderer._updateCircle(this);
+    const heading = this.options.heading;
+    if (typeof heading !== "number" || !renderer._drawing || this._empty()) return;
+    const ctx = renderer._ctx, p = this._point, r = this._radius, rad = heading * Math.PI / 180;
+    ctx.beginPath();
+    ctx.moveTo(p.x + Math.sin(rad) * r, p.y - Math.cos(rad) * r);
+    ctx.lineTo(p.x + Math.sin(rad) * (r + TICK), p.y - Math.cos(rad) * (r + TICK));
+    ctx.globalAlpha = 1;
+    ctx.lineWidth = 2;
+    ctx.strokeStyle = this.options.fillColor;
+    ctx.stroke();
+  },
+});
 
 function drawVehicle(plate) {
   const v = state.vehicles.get(plate);
   const p = v.props;
-  const alarmed = openKinds(plate).length > 0;
-  const style = { radius: plate === state.selected ? 8 : 6, weight: alarmed ? 3 : 1.5, color: alarmed ? "#c0392b" : "#fff",
-                  fillColor: STATUS_COLOURS[p.status] || "#333", fillOpacity: 0.95 };
+  const alarmed = state.alarmed.has(plate);
+  const heading = p.status === "moving" && typeof p.heading_deg === "number" ? p.heading_deg : null;
+  const selected = plate === state.selected;
+  const key = `${p.status}|${alarmed}|${selected}|${heading}`;
   if (!v.marker) {
-    v.marker = L.circleMarker([v.lat, v.lon], style);
+    v.marker = new VehicleMarker([v.lat, v.lon], {});
     v.marker.bindPopup(() => vehiclePopup(plate));
     v.marker.on("click", () => selectVehicle(plate, false));
   }
-  v.marker.setLatLng([v.lat, v.lon]).setStyle(style);
-  const showArrow = p.status === "moving" && typeof p.heading_deg === "number";
-  if (showArrow) {
-    const points = arrowPoints(v.lat, v.lon, p.heading_deg);
-    if (!v.arrow) v.arrow = L.polyline(points, { color: STATUS_COLOURS.moving, weight: 2, interactive: false });
-    else v.arrow.setLatLngs(points);
+  if (v.key !== key) {
+    v.key = key;
+    v.marker.options.heading = heading;
+    v.marker.setStyle({ radius: selected ? 8 : 6, weight: alarmed ? 3 : 1.5, color: alarmed ? "#c0392b" : "#fff",
+                        fillColor: STATUS_COLOURS[p.status] || "#333", fillOpacity: 0.95 });
   }
-  const shown = visible(p);
-  if (shown) v.marker.addTo(state.vehicleLayer); else v.marker.remove();
-  if (v.arrow) { if (shown && showArrow) v.arrow.addTo(state.vehicleLayer); else v.arrow.remove(); }
+  v.marker.setLatLng([v.lat, v.lon]);
+  const shown = (!state.filters.status || p.status === state.filters.status)
+    && (!state.filters.carrier || p.carrier_id === state.filters.carrier);
+  if (shown !== v.shown) {
+    v.shown = shown;
+    if (shown) v.marker.addTo(state.vehicleLayer); else v.marker.remove();
+  }
 }
 
 function placeVehicle(plate, lat, lon, props) {
   let v = state.vehicles.get(plate);
-  if (!v) { v = { marker: null, arrow: null }; state.vehicles.set(plate, v); }
+  if (!v) { v = { marker: null, key: null, shown: false }; state.vehicles.set(plate, v); }
   Object.assign(v, { lat, lon, props });
   drawVehicle(plate);
 }
@@ -409,29 +432,50 @@ async function resync() {
   drawFences(fences);
   state.violations.clear();
   for (const v of [...open, ...unhandled, ...acked]) state.violations.set(v.violation_id, v);
+  state.alarmed = new Set(open.map((v) => v.plate));
   const seen = new Set();
   for (const f of fleet.features) {
     seen.add(f.id);
     placeVehicle(f.id, f.geometry.coordinates[1], f.geometry.coordinates[0], f.properties);
   }
   for (const [plate, v] of state.vehicles) {
-    if (!seen.has(plate)) { if (v.marker) v.marker.remove(); if (v.arrow) v.arrow.remove(); state.vehicles.delete(plate); }
+    if (!seen.has(plate)) { if (v.marker) v.marker.remove(); state.vehicles.delete(plate); }
   }
   refreshCarriers();
   listAlarms();
   document.body.dataset.synced = String(Number(document.body.dataset.synced || 0) + 1);
 }
 
-function applyLive(m) {
-  if (m.type === "position") {
+// Positions are drawn in batches, at most every POSITION_BATCH_MS (the newest of each
+// vehicle): each batch repaints the canvas once, whereas a position a message repainted it
+// for every animation frame with 5 000 moving vehicles (bench/RESULTS.md, the console).
+const POSITION_BATCH_MS = 250;
+let pendingPositions = new Map();
+let positionTimer = null;
+
+function drawPositions() {
+  positionTimer = null;
+  const batch = pendingPositions;
+  pendingPositions = new Map();
+  let newcomer = false;
+  for (const m of batch.values()) {
     const known = state.vehicles.get(m.plate);
-    if (known && known.props.ts > m.ts) return;  // older than what is shown
+    if (known && known.props.ts > m.ts) continue;  // older than what is shown
+    newcomer ||= !known;
     placeVehicle(m.plate, m.lat, m.lon, { plate: m.plate, carrier_id: m.carrier_id, ts: m.ts, speed_kmh: m.speed_kmh,
                                           heading_deg: m.heading_deg, status: m.status, open_violations: [] });
-    if (!known) refreshCarriers();
+  }
+  if (newcomer) refreshCarriers();
+}
+
+function applyLive(m) {
+  if (m.type === "position") {
+    pendingPositions.set(m.plate, m);
+    positionTimer ??= setTimeout(drawPositions, POSITION_BATCH_MS);
   } else if (m.type === "violation") {
     const v = m.violation;
     const before = mergeViolation(v);
+    markAlarmed(v.plate);
     const vehicle = state.vehicles.get(v.plate);
     if (v.kind === "offline" && vehicle) {
       // offline is a violation of its own: open while the vehicle is silent
@@ -491,7 +535,13 @@ function wireControls() {
   $("f-carrier").replaceChildren(el("option", { value: "" }, t("all")));
   $("disposition").replaceChildren(...Object.keys(NAMES.zh.dispositions).map((c) => el("option", { value: c }, nameOf("dispositions", c))));
   for (const id of ["f-kind", "f-handling"]) $(id).addEventListener("change", listAlarms);
-  for (const id of ["f-status", "f-carrier"]) $(id).addEventListener("change", () => { for (const plate of state.vehicles.keys()) drawVehicle(plate); listAlarms(); });
+  for (const id of ["f-status", "f-carrier"]) {
+    $(id).addEventListener("change", () => {
+      state.filters = { status: $("f-status").value, carrier: $("f-carrier").value };
+      for (const plate of state.vehicles.keys()) drawVehicle(plate);
+      listAlarms();
+    });
+  }
   $("plate").addEventListener("input", listSoon);
   $("search").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -539,7 +589,7 @@ async function createMap() {
                        interactive: false }).addTo(state.map);
   state.fenceCentres = L.layerGroup().addTo(state.map);
   state.vehicleLayer = L.layerGroup().addTo(state.map);
-  state.map.on("zoomend", () => { sizeRoads(); for (const plate of state.vehicles.keys()) drawVehicle(plate); });
+  state.map.on("zoomend", sizeRoads);
   legend();
 }
 
