@@ -125,6 +125,14 @@ async def test_the_console_in_a_browser(api, fleet, worker, browser):
                                ".map((l) => l.getRadius()).sort((a, b) => a - b)") == [150, 150, 200, 300]
     await shot(page, "01-map-zh")
 
+    # vehicles move with the live feed, with the status the rules give
+    moved = now + 15_000
+    await api.json("POST", "/v1/fixes", gateway, expect=202, json=[
+        fix(speeder, moved, 29.86, 121.74 + 4 * step, 90.0), fix(parked, moved, 29.875, 121.80, 0.0)])
+    await until_true(page, f"state.vehicles.get({speeder!r}).lon > {121.74 + 3.5 * step}")
+    assert await page.evaluate(f"[state.vehicles.get({speeder!r}).props.status, state.vehicles.get({parked!r}).props.status]") \
+        == ["moving", "stopped"]
+
     # a geofence named with HTML shows as text and runs nothing
     await page.evaluate("state.fences.eachLayer((l) => { if (l.feature.id === 'hostile') l.openPopup(); })")
     popup = page.locator(".leaflet-popup-content")
@@ -139,6 +147,10 @@ async def test_the_console_in_a_browser(api, fleet, worker, browser):
     row = page.locator(f"#alarms li[data-id='{alarm['violation_id']}']")
     await row.wait_for()
     assert "超速" in await row.text_content() and "未处理" in await row.text_content()
+    await page.select_option("#f-severity", "low")
+    await row.wait_for(state="detached")
+    await page.select_option("#f-severity", alarm["severity"])
+    await row.wait_for()
     await row.click()
     await page.wait_for_selector("#details:not([hidden])")
     assert await page.text_content("#d-plate") == speeder
@@ -160,9 +172,11 @@ async def test_the_console_in_a_browser(api, fleet, worker, browser):
     # the vehicle's track, with its start and end
     await page.click("#t-show")
     await page.wait_for_selector("#t-play:not([hidden])")
-    assert "第 1 / 4 点" in await page.text_content("#t-point")
-    await page.fill("#t-slider", "3")
-    assert "第 4 / 4 点" in await page.text_content("#t-point")
+    assert "第 1 / 5 点" in await page.text_content("#t-point")
+    await page.click("#t-run")  # playback, a point every 200 ms
+    await page.locator("#t-point", has_text="第 5 / 5 点").wait_for(timeout=5_000)
+    await page.fill("#t-slider", "1")
+    assert "第 2 / 5 点" in await page.text_content("#t-point")
     await shot(page, "04-alarm-handled-and-track")
 
     # a vehicle with one fix: found by its plate, its track one distinct marker, not a pin

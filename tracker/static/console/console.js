@@ -218,8 +218,8 @@ function mergeViolation(v) {
 
 function alarmMatches(v) {
   const kind = $("f-kind").value, handling = $("f-handling").value, carrier = $("f-carrier").value;
-  const plate = $("plate").value.trim().toUpperCase();
-  return (!kind || v.kind === kind) && (!handling || v.handling.state === handling)
+  const severity = $("f-severity").value, plate = $("plate").value.trim().toUpperCase();
+  return (!kind || v.kind === kind) && (!handling || v.handling.state === handling) && (!severity || v.severity === severity)
     && (!carrier || v.carrier_id === carrier) && (!plate || v.plate.toUpperCase().includes(plate));
 }
 
@@ -532,9 +532,10 @@ function wireControls() {
   fillSelect("f-kind", "kinds", Object.keys(NAMES.zh.kinds));
   fillSelect("f-status", "statuses", Object.keys(STATUS_COLOURS));
   fillSelect("f-handling", "handling", Object.keys(HANDLING_RANK));
+  fillSelect("f-severity", "severities", ["high", "medium", "low"]);
   $("f-carrier").replaceChildren(el("option", { value: "" }, t("all")));
   $("disposition").replaceChildren(...Object.keys(NAMES.zh.dispositions).map((c) => el("option", { value: c }, nameOf("dispositions", c))));
-  for (const id of ["f-kind", "f-handling"]) $(id).addEventListener("change", listAlarms);
+  for (const id of ["f-kind", "f-handling", "f-severity"]) $(id).addEventListener("change", listAlarms);
   for (const id of ["f-status", "f-carrier"]) {
     $(id).addEventListener("change", () => {
       state.filters = { status: $("f-status").value, carrier: $("f-carrier").value };
