@@ -4,21 +4,26 @@ against a running stack: the API and a worker on the real PostGIS and broker.
 Every request to another origin is refused and recorded; the page must make none. It
 logs in from the address's fragment, draws vehicles and geofences, shows a geofence
 named with HTML as text, handles an alarm (acknowledge, resolve) that the API then
-reports, draws a track, survives the live feed's loss (banner, then a resync) and logs
-no console error. Screenshots go to test-artifacts/console/ (HAZMAT_TEST_ARTIFACTS).
+reports, follows an alarm another operator handles (through the live feed), draws a
+track, survives the live feed's loss (banner, then a resync) and logs no console error.
+Screenshots go to test-artifacts/console/ (HAZMAT_TEST_ARTIFACTS).
 """
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import orjson
 import pytest
 
+from streams.kafka import Publisher
+from streams.rules.violations import OPENED, cloud_event, open_violation
 from tests.waiting import until
+from tracker.api.context import POOL, SETTINGS
 from tracker.api.live import LIVE
+from tracker.db.violations import upsert_violations, violation_row
 from tracker.dev.scene import sample_geofences
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -26,7 +31,8 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run"]
 HOSTILE = "<img src=x onerror=document.title='x'>"
-ARTIFACTS = Path(os.environ.get("HAZMAT_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts") / "console"
+ARTIFACTS = Path(os.environ.get("HAZMAT_TEST_ARTIFACTS")
+                 or Path(__file__).resolve().parents[2] / "test-artifacts") / "console"
 
 playwright_api = pytest.importorskip("playwright.async_api")
 if not Path(CHROMIUM).exists():
@@ -65,7 +71,7 @@ async def shot(page, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
-async def test_the_console_in_a_browser(api, fleet, worker, browser):
+async def test_the_console_in_a_browser(api, fleet, worker, browser, topics):
     carrier = fleet.carriers[0]
     speeder, parked = fleet.plates[carrier]
     other = fleet.plates[fleet.carriers[1]][0]
@@ -130,8 +136,8 @@ async def test_the_console_in_a_browser(api, fleet, worker, browser):
     await api.json("POST", "/v1/fixes", gateway, expect=202, json=[
         fix(speeder, moved, 29.86, 121.74 + 4 * step, 90.0), fix(parked, moved, 29.875, 121.80, 0.0)])
     await until_true(page, f"state.vehicles.get({speeder!r}).lon > {121.74 + 3.5 * step}")
-    assert await page.evaluate(f"[state.vehicles.get({speeder!r}).props.status, state.vehicles.get({parked!r}).props.status]") \
-        == ["moving", "stopped"]
+    statuses = await page.evaluate(f"[{speeder!r}, {parked!r}].map((p) => state.vehicles.get(p).props.status)")
+    assert statuses == ["moving", "stopped"]
 
     # a geofence named with HTML shows as text and runs nothing
     await page.evaluate("state.fences.eachLayer((l) => { if (l.feature.id === 'hostile') l.openPopup(); })")
@@ -168,6 +174,24 @@ async def test_the_console_in_a_browser(api, fleet, worker, browser):
     _, resolved = await api.json("GET", f"/v1/violations/{alarm['violation_id']}", operator, expect=200)
     assert resolved["handling"]["state"] == "resolved" and resolved["handling"]["disposition"] == "handled"
     assert [n["text"] for n in resolved["handling"]["notes"]] == ["已电话提醒驾驶员减速"]
+
+    # an alarm another operator handles: the page learns it from the live feed (the
+    # CloudEvent the outbox relay publishes), a high one flashing as it comes
+    other_alarm = open_violation("no_stopping", parked, carrier, now - 60_000, 29.875, 121.80)
+    async with api.client.app[POOL].acquire() as conn:
+        await upsert_violations(conn, [violation_row(other_alarm)])
+    publisher = Publisher(api.client.app[SETTINGS].kafka_bootstrap)
+    try:
+        await publisher.publish(topics.violations, [(parked.encode(), orjson.dumps(cloud_event(OPENED, other_alarm)))])
+    finally:
+        await publisher.close()
+    other_row = page.locator(f"#alarms li[data-id='{other_alarm['violation_id']}']")
+    await other_row.locator(".badge.new").wait_for()
+    assert "禁停区域停车" in await other_row.text_content()
+    assert await page.evaluate(f"state.alarmed.has({parked!r})")
+    await api.json("POST", f"/v1/violations/{other_alarm['violation_id']}/ack", operator, expect=200,
+                   json={"note": "另一位值班员"})
+    await other_row.locator(".badge.acked").wait_for(timeout=20_000)
 
     # the vehicle's track, with its start and end
     await page.click("#t-show")

@@ -81,7 +81,8 @@ async def get_vehicle(request: web.Request, principal: Principal) -> web.Respons
     open_rows = await pool.fetch(f"{VIOLATIONS} WHERE v.plate = $1 AND v.status = 'open' ORDER BY v.started_at DESC",
                                  plate)
     violations = [with_handling(r) for r in open_rows]
-    for v, (lon, lat) in zip(violations, points_in(crs, [v["lon"] for v in violations], [v["lat"] for v in violations])):
+    moved = points_in(crs, [v["lon"] for v in violations], [v["lat"] for v in violations])
+    for v, (lon, lat) in zip(violations, moved):
         v["lon"], v["lat"] = lon, lat
     position = await _positions(pool, crs, plate=plate)
     return json_bytes_response({
