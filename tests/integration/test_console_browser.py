@@ -17,12 +17,16 @@ from urllib.parse import urlsplit
 
 import orjson
 import pytest
+from aiohttp import web
 
 from streams.kafka import Publisher
 from streams.rules.violations import OPENED, cloud_event, open_violation
+from tests.client import ApiTestServer
 from tests.waiting import until
+from tracker.api.app import create_app
 from tracker.api.context import POOL, SETTINGS
 from tracker.api.live import LIVE
+from tracker.auth import insert_token, new_token
 from tracker.db.violations import upsert_violations, violation_row
 from tracker.dev.scene import sample_geofences
 
@@ -248,5 +252,49 @@ async def test_the_console_in_a_browser(api, fleet, worker, browser, topics):
     await shot(page, "08-english")
 
     assert foreign == [], foreign
+    assert errors == [], errors
+    await context.close()
+
+
+# a 1x1 PNG tile
+TILE = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+                     "0000000d49444154789c6360f8cfc0f01f0005000201e2214bc40000000049454e44ae426082")
+
+
+async def test_with_a_basemap_tiles_come_from_its_origin_only(aiohttp_client, aiohttp_server, settings, browser):
+    """HAZMAT_BASEMAP_URL set: the tiles come from that origin (the CSP lets them in), and
+    nothing else leaves the API's origin."""
+    async def tile(request: web.Request) -> web.Response:
+        return web.Response(body=TILE, content_type="image/png")
+    tiles = web.Application()
+    tiles.router.add_get("/tiles/{z}/{x}/{y}.png", tile)
+    tile_server = await aiohttp_server(tiles)
+    tile_origin = f"127.0.0.1:{tile_server.port}"
+    url = f"http://{tile_origin}/tiles/{{z}}/{{x}}/{{y}}.png"
+    client = await aiohttp_client(ApiTestServer(create_app(settings.with_(basemap_url=url, basemap_crs="wgs84"))))
+    token = new_token()
+    await insert_token(client.app[POOL], token, "operator", "test operator")
+    base = str(client.make_url("/")).rstrip("/")
+    own = urlsplit(base).netloc
+    seen, errors = [], []
+    context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+
+    async def record(route):
+        host = urlsplit(route.request.url).netloc
+        seen.append(host)
+        if host in (own, tile_origin):
+            await route.continue_()
+        else:
+            await route.abort()
+    await context.route("**/*", record)
+    page = await context.new_page()
+    page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    await page.goto(f"{base}/#token={token}")
+    await page.wait_for_selector("body[data-live='live']", timeout=20_000)
+    await until_true(page, "[...document.querySelectorAll('img.leaflet-tile-loaded')].length > 0")
+    assert set(seen) == {own, tile_origin}
+    assert await page.evaluate("state.crs") == "wgs84"
+    await shot(page, "09-with-a-basemap")
     assert errors == [], errors
     await context.close()
