@@ -298,3 +298,15 @@ async def test_with_a_basemap_tiles_come_from_its_origin_only(aiohttp_client, ai
     await shot(page, "09-with-a-basemap")
     assert errors == [], errors
     await context.close()
+
+
+async def test_without_leaflet_the_page_says_so(api, browser):
+    """A page whose map library did not load explains it instead of staying blank."""
+    context = await browser.new_context(locale="zh-CN")
+    await context.route("**/assets/leaflet/**", lambda route: route.abort())
+    page = await context.new_page()
+    await page.goto(str(api.client.make_url("/")))
+    await page.wait_for_selector("#error:not([hidden])", timeout=10_000)
+    assert "Leaflet" in await page.text_content("#error-text") and "npm ci" in await page.text_content("#error-text")
+    await shot(page, "10-no-leaflet")
+    await context.close()
