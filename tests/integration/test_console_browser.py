@@ -26,9 +26,11 @@ from tests.waiting import until
 from tracker.api.app import create_app
 from tracker.api.context import POOL, SETTINGS
 from tracker.api.live import LIVE
+from tracker.api.page import STATIC, assets_dir
 from tracker.auth import insert_token, new_token
 from tracker.db.violations import upsert_violations, violation_row
 from tracker.dev.scene import sample_geofences
+from tracker.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 CHROMIUM = "/usr/bin/chromium"
@@ -192,6 +194,8 @@ async def test_the_console_in_a_browser(api, fleet, worker, browser, topics):
     other_row = page.locator(f"#alarms li[data-id='{other_alarm['violation_id']}']")
     await other_row.locator(".badge.new").wait_for()
     assert "禁停区域停车" in await other_row.text_content()
+    await until_true(page, f"document.querySelector('#alarms li[data-id=\"{other_alarm['violation_id']}\"]')"
+                           ".classList.contains('flash')")  # a new high-severity alarm flashes
     assert await page.evaluate(f"state.alarmed.has({parked!r})")
     await api.json("POST", f"/v1/violations/{other_alarm['violation_id']}/ack", operator, expect=200,
                    json={"note": "另一位值班员"})
@@ -310,3 +314,66 @@ async def test_without_leaflet_the_page_says_so(api, browser):
     assert "Leaflet" in await page.text_content("#error-text") and "npm ci" in await page.text_content("#error-text")
     await shot(page, "10-no-leaflet")
     await context.close()
+
+
+@pytest.fixture
+async def console_files(aiohttp_server):
+    """The console's files alone, as the API serves them (no API behind them)."""
+    async def index(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / "index.html")
+
+    async def config(request: web.Request) -> web.Response:
+        return web.json_response({"basemap": None, "crs": "wgs84"})
+
+    async def district(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / "beilun_district.geojson")
+    app = web.Application()
+    app.router.add_get("/", index)
+    app.router.add_get("/console/config.json", config)
+    app.router.add_get("/console/district.geojson", district)
+    app.router.add_static("/console/", STATIC / "console")
+    app.router.add_static("/assets/leaflet/", assets_dir(Settings()))
+    return await aiohttp_server(app)
+
+
+async def test_every_open_violation_is_read_page_by_page(browser, console_files):
+    """More open violations than a page holds: the console follows `next` to the end. The
+    API is routed here (its paging is tested in test_violation_queries)."""
+    pages = {None: ("c1", 0), "c1": ("c2", 1000), "c2": (None, 2000)}
+    asked = []
+
+    def violation(n: int) -> dict:
+        v = open_violation("speeding", f"浙B{n:05d}", "C1", 1_795_800_000_000 + n * 1000, 29.9, 121.8)
+        return {**v, "handling": {"state": "new", "acked_by": None, "acked_at": None, "resolved_by": None,
+                                  "resolved_at": None, "disposition": None, "notes": []}}
+
+    async def answer(route):
+        url = urlsplit(route.request.url)
+        query = dict(p.split("=", 1) for p in url.query.split("&") if p)
+        if url.path == "/v1/violations" and query.get("status") == "open":
+            asked.append(query.get("cursor"))
+            following, first = pages[query.get("cursor")]
+            count = 1000 if following else 234
+            await route.fulfill(json={"items": [violation(first + i) for i in range(count)], "next": following})
+        elif url.path.startswith("/v1/"):
+            body = ({"type": "FeatureCollection", "features": []} if url.path != "/v1/violations"
+                    else {"items": [], "next": None})
+            await route.fulfill(json=body)
+        else:
+            await route.continue_()
+
+    async def live(ws):
+        ws.on_message(lambda message: ws.send(orjson.dumps({"type": "subscribed", "subscription": {}}).decode()))
+
+    context = await browser.new_context()
+    page = await context.new_page()
+    try:
+        await page.route("**/v1/**", answer)
+        await page.route_web_socket("**/v1/live*", live)
+        await page.goto(str(console_files.make_url("/#token=t")))
+        await page.wait_for_selector("body[data-live='live']", timeout=20_000)
+        assert asked == [None, "c1", "c2"]
+        assert await page.evaluate("[...state.violations.values()].filter((v) => v.status === 'open').length") == 2234
+        assert await page.text_content("#alarm-count") == "(300 / 2234)"
+    finally:
+        await context.close()
