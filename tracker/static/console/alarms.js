@@ -2,11 +2,22 @@
 "use strict";
 
 // -- alarms --------------------------------------------------------------------------
+// A live event's record with the handling known: the rules' events carry none, and the
+// handling only moves forward. Closed and resolved, a violation is done: only its id is
+// kept (so a late rules' event about it cannot bring it back as new).
+const done = new Set();
+
 function mergeViolation(v) {
   const known = state.violations.get(v.violation_id);
+  if (done.has(v.violation_id)) return known || v;
   if (!v.handling) v = { ...v, handling: known ? known.handling : { state: "new", notes: [] } };
   else if (known && HANDLING_RANK[known.handling.state] > HANDLING_RANK[v.handling.state]) v = { ...v, handling: known.handling };
-  state.violations.set(v.violation_id, v);
+  if (v.status === "closed" && v.handling.state === "resolved") {
+    done.add(v.violation_id);
+    state.violations.delete(v.violation_id);
+  } else {
+    state.violations.set(v.violation_id, v);
+  }
   return known;
 }
 
@@ -99,7 +110,7 @@ async function resolveChosen(event) {
 }
 
 function onHandled(v) {
-  state.violations.set(v.violation_id, v);
+  mergeViolation(v);
   listAlarms();
   if (state.selected === v.plate) showDetails(v.plate);
 }
