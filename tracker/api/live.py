@@ -28,6 +28,7 @@ from streams.times import rfc3339
 from streams.topics import Topics
 from tracker.api.context import POOL, SETTINGS, requires
 from tracker.auth import ADMIN, OPERATOR, Principal
+from tracker.db.handling import handling_of
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,8 @@ class LiveFeed:
             self._ready.set_result(None)
             while True:
                 for tp, records in (await c.getmany(timeout_ms=1000)).items():
-                    self._dispatch(tp.topic, records)
+                    handling = await self._handling(records) if tp.topic == self.topics.violations else {}
+                    self._dispatch(tp.topic, records, handling)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the broker, or a message off contract: logged, and every client told
@@ -182,7 +184,27 @@ class LiveFeed:
         finally:
             await c.stop()
 
-    def _dispatch(self, topic: str, records: list) -> None:
+    async def _handling(self, records: list) -> dict[str, dict]:
+        """The handling of the violations a poll of the violation topic brings: the rules'
+        events carry none, and every Violation the API sends carries it. One query a poll;
+        a database that cannot answer leaves it out rather than stopping the feed."""
+        wanted = set()
+        for record in records:
+            try:
+                data = orjson.loads(record.value)["data"]
+                if "handling" not in data:
+                    wanted.add(data["violation_id"])
+            except (ValueError, KeyError, TypeError):
+                continue  # _dispatch tells
+        if not wanted or self.pool is None:
+            return {}
+        try:
+            return await handling_of(self.pool, sorted(wanted))
+        except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("live feed: violations sent without their handling, the database did not answer: %r", exc)
+            return {}
+
+    def _dispatch(self, topic: str, records: list, handling: dict[str, dict] | None = None) -> None:
         """A poll's messages to the clients that want them, in each client's crs (converted
         once for the poll, whoever asks)."""
         found = []  # (message, plate, lat, lon)
@@ -194,6 +216,8 @@ class LiveFeed:
                                   value["lon"]))
                 else:
                     violation = value["data"]
+                    if "handling" not in violation and handling and violation["violation_id"] in handling:
+                        violation = dict(violation, handling=handling[violation["violation_id"]])
                     found.append(({"type": "violation", "event": value["type"], "violation": violation},
                                   violation["plate"], violation["lat"], violation["lon"]))
             except (ValueError, KeyError, TypeError) as exc:  # the workers dead-letter such fixes

@@ -48,6 +48,19 @@ def with_handling(row) -> dict:
     return out
 
 
+def new_handling() -> dict:
+    """The handling of a violation nobody has acted on."""
+    return {"state": "new", "acked_by": None, "acked_at": None, "resolved_by": None, "resolved_at": None,
+            "disposition": None, "notes": []}
+
+
+async def handling_of(pool: asyncpg.Pool, violation_ids: list[str]) -> dict[str, dict]:
+    """violation id -> its handling (new for an id not stored), in one query."""
+    rows = await pool.fetch(f"{SELECT} WHERE v.violation_id = ANY($1::text[])", violation_ids)
+    found = {r["violation_id"]: with_handling(r)["handling"] for r in rows}
+    return {vid: found.get(vid) or new_handling() for vid in violation_ids}
+
+
 async def fetch_violation(conn: asyncpg.Connection | asyncpg.Pool, violation_id: str) -> dict | None:
     row = await conn.fetchrow(f"{SELECT} WHERE v.violation_id = $1", violation_id)
     return with_handling(row) if row is not None else None
