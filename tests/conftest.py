@@ -87,6 +87,14 @@ def worker_settings(settings):
 
 
 @pytest.fixture
+def database_alone(pg_server):
+    """A fresh database for one test: for tests that write what every later test's worker
+    would read (geofences) or that relay every pending outbox row."""
+    with stack.fresh_database(pg_server) as url:
+        yield url
+
+
+@pytest.fixture
 def own_database(pg_server, worker_settings):
     """Worker settings with a database of the test's own: the session's holds other tests'
     vehicles, whose states workers would load and time out (offline) on this test's topics."""

@@ -73,7 +73,7 @@ async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> No
 
         await serve(settings, api=True, worker=True, jt808=True, started=announce,
                     alongside=(lambda: simulate(api_url, token, vehicles=simulated, protocol=protocol,
-                                                jt808=jt808_address)) if simulated else None)
+                                                jt808=jt808_address, scene=True)) if simulated else None)
     finally:
         if broker is not None:
             broker.stop()
@@ -88,7 +88,7 @@ async def _simulate(settings: Settings, args: argparse.Namespace) -> None:
     host, _, port = args.jt808.rpartition(":")
     counts = await simulate(args.api, token, vehicles=args.vehicles, carriers=args.carriers,
                             interval_s=args.interval, rounds=args.rounds, protocol=args.protocol,
-                            jt808=(host or "127.0.0.1", int(port)))
+                            jt808=(host or "127.0.0.1", int(port)), scene=args.geofences)
     print(", ".join(f"{what} {n}" for what, n in counts.items()), flush=True)
 
 
@@ -154,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "mixed: half and half (default: %(default)s)")
     sim.add_argument("--jt808", default="127.0.0.1:7808", metavar="HOST:PORT",
                      help="the JT/T 808 gateway (default: %(default)s)")
+    sim.add_argument("--geofences", action="store_true",
+                     help="also load the sample Beilun geofences, add vehicles that break the rules, post filling records")
     return parser
 
 

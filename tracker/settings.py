@@ -6,6 +6,7 @@ the result is handed to everything else, so tests build their own settings.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -38,6 +39,24 @@ def _flag(env: dict[str, str], name: str, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name}={raw!r}: use 1/0, true/false, yes/no or on/off")
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = (env.get(name) or choices[0]).strip().lower()
+    if raw not in choices:
+        raise SettingsError(f"{name}={raw!r}: one of {', '.join(choices)}")
+    return raw
+
+
+def _basemap_url(raw: str | None) -> str | None:
+    """A tile URL template the browser can fetch: http(s), a plain host ({s} for a
+    subdomain allowed), {z} {x} {y}."""
+    if raw is None:
+        return None
+    scheme, _, rest = raw.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0]
+    if (scheme not in ("http", "https") or not re.fullmatch(r"[A-Za-z0-9.{}-]+(:[0-9]{1,5})?", host)
+            or any(part not in raw for part in ("{z}", "{x}", "{y}")) or any(c in raw for c in " \"'<>\\")):
+        raise SettingsError(f"HAZMAT_BASEMAP_URL={raw!r}: an http(s) tile URL template with {{z}}, {{x}} and {{y}}")
+    return raw
 
 
 RULE_PREFIX = "HAZMAT_RULE_"
@@ -133,6 +152,12 @@ class Settings:
     metrics_port: int = 9108  # `hazmat worker` serves /metrics here (the API serves its own)
     # How often a process re-reads the registry written by other processes.
     registry_refresh_s: float = 5.0
+    # The console's basemap: a tile URL template ({z}/{x}/{y}, optional {s}) and its datum.
+    # None: a vector-only map that contacts no other origin.
+    basemap_url: str | None = None
+    basemap_crs: str = "gcj02"
+    # Where `npm ci` put the console's browser libraries (node_modules); None: the checkout's.
+    console_assets: Path | None = None
     rules: RuleConfig = RuleConfig()  # CONTRACTS.md thresholds unless HAZMAT_RULE_* says otherwise
     worker: WorkerTuning = WorkerTuning()
 
@@ -164,6 +189,9 @@ class Settings:
             worker_group=env.get("HAZMAT_WORKER_GROUP") or "hazmat-workers",
             metrics_port=_int(env, "HAZMAT_METRICS_PORT", 9108, 0, 65535),
             max_body_bytes=_int(env, "HAZMAT_MAX_BODY_BYTES", 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+            basemap_url=_basemap_url(env.get("HAZMAT_BASEMAP_URL") or None),
+            basemap_crs=_choice(env, "HAZMAT_BASEMAP_CRS", ("gcj02", "wgs84")),
+            console_assets=Path(env["HAZMAT_CONSOLE_ASSETS"]) if env.get("HAZMAT_CONSOLE_ASSETS") else None,
             rules=_rules(env),
             worker=WorkerTuning(
                 batch=_int(env, "HAZMAT_WORKER_BATCH", 40_000, 1, 1_000_000),

@@ -15,6 +15,7 @@ from geofence.model import Geofence
 from streams.rules.windows import banned, window_in_force
 from streams.times import in_minutes, local_midnight, rfc3339
 from streams.rules.config import RuleConfig
+from streams.rules.motion import CREEPS, LEAVES, MOVES_ON, STAYS, STOPS, transition
 from streams.rules.state import VehicleState
 from streams.rules.violations import CLOSED, OPENED, close_violation, open_violation, withdraw_violation
 from streams.rules.waybills import ActiveWaybill
@@ -115,25 +116,20 @@ class Step:
             self.events.append((CLOSED, withdraw_violation(self.s.open.pop("offline"), "a delayed fix shows no silence")))
 
     def motion(self) -> None:
-        """Stops robust to parked GPS jitter: a stop begins below stop_speed and lasts until
-        the vehicle is move_away_m from where it stopped, whatever speed jitter reports.
-        The stop's first fixes are kept: its centre is their median."""
+        """Stops robust to parked GPS jitter (streams.rules.motion decides, as the live feed
+        does): a stop begins below stop_speed and lasts until the vehicle is move_away_m
+        from where it stopped, whatever speed jitter reports. The stop's first fixes are
+        kept: its centre is their median."""
         s, cfg = self.s, self.cfg
-        if s.anchor_ts is None:
-            if self.speed < cfg.stop_speed_kmh:
-                self.begin_stop()
-            return
-        if not surely_within_m(s.anchor_lat, s.anchor_lon, self.lat, self.lon, cfg.stop_radius_m):
-            away = haversine_m(s.anchor_lat, s.anchor_lon, self.lat, self.lon)
-            if away > cfg.move_away_m:
-                self.end_stop()
-                if self.speed < cfg.stop_speed_kmh:
-                    self.begin_stop()
-                return
-            if away > cfg.stop_radius_m and self.speed < cfg.stop_speed_kmh and not self.stop_violation_open():
-                self.begin_stop()  # crept on: a new stop
-                return
-        if len(s.stop_fixes) < 2 * cfg.stop_sample:
+        if s.anchor_ts is None and self.speed >= cfg.stop_speed_kmh:
+            return  # driving on: the common case, decided without a call
+        anchor = None if s.anchor_ts is None else (s.anchor_lat, s.anchor_lon)
+        move = transition(anchor, self.lat, self.lon, self.speed, cfg)
+        if move in (LEAVES, MOVES_ON):
+            self.end_stop()
+        if move in (STOPS, MOVES_ON) or (move == CREEPS and not self.stop_violation_open()):
+            self.begin_stop()  # (creeping on with a stop violation open stays the same stop)
+        elif move in (STAYS, CREEPS) and len(s.stop_fixes) < 2 * cfg.stop_sample:
             s.stop_fixes += (round(self.lat * 1e6), round(self.lon * 1e6))
 
     def begin_stop(self) -> None:

@@ -9,9 +9,17 @@ from geofence.metric import haversine_m
 from tests.topic import read_topic
 from tests.waiting import until
 from tracker.api.context import POOL
+from tracker.dev.scene import actors, sample_geofences
 from tracker.dev.simulate import AREA, simulate
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def settings(settings, database_alone):
+    """This module's tests on a database of their own: the sample geofences they load
+    would change what later tests' workers decide."""
+    return settings.with_(database_url=database_alone)
 
 
 async def test_a_simulated_fleet_is_registered_moves_and_is_tracked(api, settings, topics, worker):
@@ -67,3 +75,17 @@ async def test_a_mixed_fleet_reports_through_terminals_and_the_api(api, settings
         return {item["plate"] for item in again["items"]} >= {item["plate"] for item in simulated} or None
 
     await until(hung_up, 10)
+async def test_the_scene_loads_geofences_misbehaves_and_fills(api, settings, topics, monkeypatch):
+    """`hazmat up --simulate` also loads the sample geofences, drives the vehicles that
+    break rules, and has the stations post filling records through their own tokens."""
+    monkeypatch.setattr("tracker.dev.scene.FILL_EVERY", 1)
+    counts = await simulate(str(api.client.make_url("/")), api.admin_token, vehicles=4, carriers=1,
+                            interval_s=0.2, rounds=2, scene=True)
+    assert counts == {"accepted": (4 + len(actors())) * 2, "rejected": 0, "unavailable": 0}
+    _, fences = await api.json("GET", "/v1/geofences", api.admin_token, expect=200)
+    assert {f["id"] for f in sample_geofences()} <= {f["id"] for f in fences["features"]}
+    fixes = [f for _, f in await read_topic(settings.kafka_bootstrap, topics.fixes, (4 + len(actors())) * 2)]
+    assert {a.plate for a in actors()} <= {f["plate"] for f in fixes}
+    records = [r for _, r in await read_topic(settings.kafka_bootstrap, topics.filling, 2)]
+    assert sorted(r["quantity_kg"] for r in records) == [20000, 38000]  # one plain, one above the 30 t tank
+    assert {r["station_id"] for r in records} <= {f["properties"].get("station_id") for f in sample_geofences()}

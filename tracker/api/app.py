@@ -13,6 +13,7 @@ from tracker.api.context import FLEET, POOL, PUBLISHER, SETTINGS, TOKENS, TOPICS
 from tracker.api.filling import setup_filling
 from tracker.api.fixes import setup_fixes
 from tracker.api.geofences import setup_geofences
+from tracker.api.handling import setup_handling
 from tracker.api.health import setup_health
 from tracker.api.problems import Problem
 from tracker.api.registry import setup_registry
@@ -116,6 +117,7 @@ def create_app(settings: Settings) -> web.Application:
     setup_fixes(app)
     setup_filling(app)
     setup_violations(app)
+    setup_handling(app)
     setup_vehicles(app)
     setup_terminals(app)
     setup_live(app)

@@ -270,3 +270,38 @@ class Outbox(Base):
     value: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = _now()
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ViolationHandling(Base):
+    """How the safety office handles a violation (报警处置); no row: nobody has yet."""
+
+    __tablename__ = "violation_handling"
+    __table_args__ = (
+        CheckConstraint("state IN ('acked', 'resolved')", name="state"),
+        CheckConstraint("disposition IS NULL OR disposition IN ('confirmed', 'false_alarm', 'handled')",
+                        name="disposition"),
+    )
+    violation_id: Mapped[str] = mapped_column(Text, ForeignKey("violations.violation_id", ondelete="CASCADE"),
+                                              primary_key=True)
+    state: Mapped[str] = mapped_column(Text, index=True)
+    acked_by: Mapped[str | None] = mapped_column(Text)
+    acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disposition: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = _now()
+
+
+class ViolationHandlingHistory(Base):
+    """Every handling action: who (the acting token's label), what, when, and the note."""
+
+    __tablename__ = "violation_handling_history"
+    __table_args__ = (CheckConstraint("action IN ('ack', 'resolve')", name="action"),)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    violation_id: Mapped[str] = mapped_column(Text, ForeignKey("violations.violation_id", ondelete="CASCADE"),
+                                              index=True)
+    action: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = _now()
+    disposition: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)

@@ -27,6 +27,7 @@ import aiohttp
 
 from geofence.metric import LocalPlane
 from tracker.dev.terminal import Terminal, TerminalError, location
+from tracker.dev.scene import Scene
 
 log = logging.getLogger(__name__)
 PROTOCOLS = ("http", "jt808", "mixed")
@@ -187,12 +188,14 @@ class SimulatedTerminal:
 async def simulate(api_url: str, admin_token: str, *, vehicles: int = 668, carriers: int = 25,
                    interval_s: float = 10.0, rounds: int | None = None, seed: int = 1, protocol: str = "http",
                    jt808: tuple[str, int] = ("127.0.0.1", 7808), tunnel_p: float = 1 / 60,
-                   tunnel_rounds: tuple[int, int] = (3, 12)) -> dict[str, int]:
+                   tunnel_rounds: tuple[int, int] = (3, 12), scene: bool = False) -> dict[str, int]:
     """Run `rounds` rounds (None: until cancelled); the counts of fixes accepted, rejected
     and not accepted while the broker was unavailable (503: the next round tries again;
     for terminals: any answer but 0, or a lost connection, counted per position). Each
     round a terminal out of a tunnel enters one with probability `tunnel_p`, for a number
-    of rounds in `tunnel_rounds`; after the last round, those still inside come out."""
+    of rounds in `tunnel_rounds`; after the last round, those still inside come out.
+    `scene`: also the sample geofences, misbehaving vehicles (posting through the API) and
+    filling records (tracker.dev.scene)."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol {protocol!r}: one of {', '.join(PROTOCOLS)}")
     rng = random.Random(seed)
@@ -206,7 +209,7 @@ async def simulate(api_url: str, admin_token: str, *, vehicles: int = 668, carri
     async with aiohttp.ClientSession(base_url=api_url.rstrip("/") + "/") as session:
         await _call(session, "PUT", "v1/registry", admin_token, registry(tankers))
         tokens = {}
-        for carrier in sorted({t.carrier_id for t in posting}):
+        for carrier in sorted({t.carrier_id for t in posting} | ({tankers[0].carrier_id} if scene else set())):
             issued = await _call(session, "POST", "v1/tokens", admin_token,
                                  {"role": "gateway", "carrier_id": carrier, "label": f"simulator {carrier}"})
             tokens[carrier] = issued["token"]
@@ -217,6 +220,8 @@ async def simulate(api_url: str, admin_token: str, *, vehicles: int = 668, carri
                 await terminal.connect()
 
         await asyncio.gather(*(connect(t) for t in terminals))
+        staged = await Scene.set_up(session, admin_token, tankers[0].carrier_id,
+                                    [t.plate for t in tankers]) if scene else None
         log.info("simulating %d vehicles of %d carriers (%d through JT/T 808 terminals at %s:%d), a fix each every "
                  "%s s", len(tankers), len({t.carrier_id for t in tankers}), len(terminals), *jt808, interval_s)
         done = 0
@@ -227,10 +232,14 @@ async def simulate(api_url: str, admin_token: str, *, vehicles: int = 668, carri
                 by_carrier: dict[str, list[dict]] = {}
                 for t in posting:
                     by_carrier.setdefault(t.carrier_id, []).append(t.fix(now, t.advance(interval_s, rng)))
+                if staged is not None:
+                    by_carrier.setdefault(staged.carrier_id, []).extend(staged.fixes(now, interval_s))
                 reports = [t.round(now, t.tanker.advance(interval_s, rng), rng, tunnel_p, tunnel_rounds, counts)
                            for t in terminals]
                 await asyncio.gather(_post_all(session, tokens, by_carrier, counts), *reports)
                 done += 1
+                if staged is not None:
+                    await staged.after_round(session, done)
                 await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - started)))
             await asyncio.gather(*(t.send(None, counts) for t in terminals if t.kept))
         finally:
