@@ -1,15 +1,34 @@
-# `make run` and `make test` do all set-up on a fresh machine: venv, packages, PostGIS.
+# `make run` and `make test` do all set-up on a fresh machine: venv, packages, the console's
+# browser libraries (npm ci), PostGIS, and for the browser test Chromium with CJK fonts.
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
 
-.PHONY: run test postgis bench clean
+.PHONY: run test fuzz postgis browser assets bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
+
+# The console's browser libraries (Leaflet) from the npm registry, as the lockfile pins them.
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: apt-get install -y npm (or Node.js 20 with npm)"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NPM_STAMP)
+
+assets: $(NPM_STAMP)
+
+# Debian's Chromium and CJK fonts for the console's browser test; installed when missing and we are root.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing chromium and fonts-noto-cjk"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "the browser test needs: sudo apt-get install -y chromium fonts-noto-cjk (skipped without them)"; fi; \
+	fi
 
 # PostGIS for the newest PostgreSQL on the machine; installed when missing and we are root.
 postgis:
@@ -22,17 +41,26 @@ postgis:
 	  else echo "PostGIS is missing: sudo apt-get install -y postgresql-$$major-postgis-3"; exit 1; fi; \
 	fi
 
-run: $(STAMP) postgis
+run: $(STAMP) $(NPM_STAMP) postgis
 	$(VENV)/bin/hazmat up --simulate 668
 
-test: $(STAMP) postgis
+test: $(STAMP) $(NPM_STAMP) postgis browser
 	$(VENV)/bin/pytest
+
+# A long fuzz run: Schemathesis for minutes per role with a random seed (printed with any
+# failure) and the stateful phase, and every hypothesis test with many more examples.
+fuzz: $(STAMP) postgis
+	HAZMAT_FUZZ_SECONDS=180 HAZMAT_FUZZ_SEED=random HAZMAT_FUZZ_PHASES=examples,coverage,fuzzing,stateful \
+	  $(VENV)/bin/pytest tests/integration/test_fuzz_api.py --timeout 7200
+	HAZMAT_FUZZ_EXAMPLES=20000 $(VENV)/bin/pytest tests/unit --timeout 7200
 
 bench: $(STAMP) postgis
 	$(PY) -m bench.ingest
+	$(PY) -m bench.core
 	$(PY) -m bench.worker
 	$(PY) -m bench.presence
 	$(PY) -m bench.writes
+	$(PY) -m bench.jt808_gateway --terminals 1000
 
 clean:
-	rm -rf $(VENV) .hazmat .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules .hazmat .pytest_cache .hypothesis

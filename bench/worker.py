@@ -169,7 +169,7 @@ def state_memory(worker: Worker, fixes: list[dict]) -> float:
     tracemalloc.start()
     states: dict = {}
     for i in range(0, len(copies), 5000):
-        process(copies[i:i + 5000], states, worker.index, worker.ctx)
+        process(copies[i:i + 5000], states, worker.ctx)
     del copies
     gc.collect()
     held = tracemalloc.get_traced_memory()[0]  # what is still alive: the states (and their plates)

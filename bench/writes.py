@@ -38,7 +38,7 @@ def burst() -> tuple[list[tuple], list]:
     """The outbox rows and the states after a round in which all 668 vehicles jump."""
     fixes = fleet_stream(668, 41, stream_start(), random.Random(7), jump_every=40, together=True)
     states: dict = {}
-    outcome = process(fixes, states, GeofenceIndex(), Context({}, lambda plate, ts: None, RuleConfig()))
+    outcome = process(fixes, states, Context(GeofenceIndex(), lambda plate, ts: None, RuleConfig()))
     return outbox.rows(Topics(""), outcome.events), list(states.values())
 
 

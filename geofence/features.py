@@ -104,28 +104,45 @@ def _property_problems(kind: str, geom_type: str, props: dict) -> list[Problem]:
     return problems
 
 
-def _size_problems(geometry: dict, props: dict) -> list[Problem]:
+def area_of(geometry: dict, props: dict):
+    """The area a geofence covers, in degrees: a station's point grown by its radius and a
+    corridor's line by its half-width, in metres on the ground."""
     geom = shape(geometry)
-    if shapely.get_num_coordinates(geom) > MAX_POSITIONS:
-        return [Problem("geometry.coordinates", f"more than {MAX_POSITIONS} positions")]
     if geometry["type"] == "Point":
-        area = buffer_m(geom, float(props["radius_m"]))
-    elif geometry["type"] == "LineString":
-        area = buffer_m(geom, float(props.get("buffer_m", DEFAULT_BUFFER_M)))
-    else:
-        area = geom
+        return buffer_m(geom, float(props["radius_m"]))
+    if geometry["type"] == "LineString":
+        return buffer_m(geom, float(props.get("buffer_m", DEFAULT_BUFFER_M)))
+    return geom
+
+
+def _size_problems(geometry: dict, props: dict) -> list[Problem]:
+    if shapely.get_num_coordinates(shape(geometry)) > MAX_POSITIONS:
+        return [Problem("geometry.coordinates", f"more than {MAX_POSITIONS} positions")]
+    area = area_of(geometry, props)
+    if area.is_empty:
+        return [Problem("geometry", "covers no area")]
     km2 = LocalPlane.around(area).to_metres(area).area / 1e6
     if km2 > MAX_AREA_KM2:
         return [Problem("geometry", f"covers {km2:.0f} km2; a geofence covers at most {MAX_AREA_KM2:.0f} km2")]
     return []
 
 
+def _flat(coordinates):
+    """Positions as [lon, lat]: GeoJSON allows an altitude, which no rule uses, and a
+    geometry mixing positions with and without one is not a shape shapely can build."""
+    if coordinates and isinstance(coordinates[0], (int, float)):
+        return coordinates[:2]
+    return [_flat(c) for c in coordinates]
+
+
 def check_feature(feature: dict) -> dict:
-    """The Feature's geometry and properties with defaults applied, or GeofenceError.
+    """The Feature's geometry (positions as [lon, lat]) and properties with defaults
+    applied, or GeofenceError.
 
     `feature` has passed geofence_feature.schema.json.
     """
     geometry, props = feature["geometry"], dict(feature["properties"])
+    geometry = {"type": geometry["type"], "coordinates": _flat(geometry["coordinates"])}
     problems = _coordinate_problems(geometry)
     if not problems:
         geom = shape(geometry)

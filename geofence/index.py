@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import math
+
 import h3.api.basic_int as h3
 import numpy as np
 import shapely
 
-from geofence.metric import LocalPlane
+from geofence.metric import EARTH_RADIUS_M, LocalPlane
 from geofence.model import Geofence
 
 DEFAULT_RESOLUTION = 10  # ~66 m edge: a narrow corridor still has some interior cells
@@ -101,6 +103,41 @@ class GeofenceIndex:
     def cells(self, lats, lons) -> list[int]:
         res = self.resolution
         return [h3.latlng_to_cell(lat, lon, res) for lat, lon in zip(lats, lons)]
+
+    def near(self, lat: float, lon: float, metres: float, kinds: tuple[str, ...]) -> list[tuple[float, str]]:
+        """(distance in metres, id) of the geofences of `kinds` within `metres` of a point,
+        nearest first; 0 for those containing it. For one point at a time (a stop's centre),
+        not per fix: candidates from the H3 cells around the point, then exact distances on
+        a local plane, each area clipped to the neighbourhood first."""
+        cell = h3.latlng_to_cell(lat, lon, self.resolution)
+        # Any point within `metres` lies in a cell at most this many rings away (a cell's
+        # inradius is ~0.87 edge and edges vary well under 2x: half an average edge a ring).
+        edge = h3.average_hexagon_edge_length(self.resolution, unit="m")
+        rings = 1 + math.ceil(metres / (0.5 * edge))
+        candidates: set[str] = set()
+        for c in h3.grid_disk(cell, rings):
+            candidates.update(self._interior.get(c, ()))
+            candidates.update(self._boundary.get(c, ()))
+        plane, point = LocalPlane(lon, lat), shapely.Point(0.0, 0.0)
+        margin = 2 * metres / (EARTH_RADIUS_M * math.pi / 180)  # degrees: generous at any latitude
+        found = []
+        for gid in candidates:
+            geofence = self.geofences[gid]
+            if geofence.kind not in kinds:
+                continue
+            if shapely.intersects_xy(geofence.area, lon, lat):
+                found.append((0.0, gid))
+                continue
+            if metres <= 0:
+                continue
+            lon_margin = margin / max(math.cos(math.radians(lat)), 0.01)
+            nearby = shapely.clip_by_rect(geofence.area, lon - lon_margin, lat - margin, lon + lon_margin, lat + margin)
+            if nearby.is_empty:
+                continue
+            distance = float(shapely.distance(plane.to_metres(nearby), point))
+            if distance <= metres:
+                found.append((distance, gid))
+        return sorted(found)
 
     def containing(self, lats, lons, cells: list[int] | None = None) -> list[frozenset[str]]:
         """For each point, the ids of the geofences whose area covers it (edges included)."""

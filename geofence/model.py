@@ -8,10 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import shapely
-from shapely.geometry import shape
 
-from geofence.features import DEFAULT_BUFFER_M
-from geofence.metric import buffer_m
+from geofence.features import area_of
 
 EXPRESSWAY_LIMIT_KMH = 80  # a speed_zone at or above this limit is an expressway (night rule)
 
@@ -46,13 +44,7 @@ def _minutes(hhmm: str) -> int:
 
 def compile_geofence(gid: str, version: int, geometry: dict, properties: dict) -> Geofence:
     """From a stored (already validated) Feature to the polygon the index and rules use."""
-    geom = shape(geometry)
-    if geometry["type"] == "Point":
-        area = buffer_m(geom, float(properties["radius_m"]))
-    elif geometry["type"] == "LineString":
-        area = buffer_m(geom, float(properties.get("buffer_m", DEFAULT_BUFFER_M)))
-    else:
-        area = geom
+    area = area_of(geometry, properties)
     shapely.prepare(area)
     windows = properties.get("ban_windows")
     return Geofence(

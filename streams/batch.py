@@ -9,7 +9,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from geofence.index import GeofenceIndex
 from streams.rules.engine import Context, Event, confirmed_by, step, tick
 from streams.rules.state import VehicleState
 
@@ -21,7 +20,7 @@ class Outcome:
     touched: set[str] = field(default_factory=set)
 
 
-def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceIndex, ctx: Context) -> Outcome:
+def process(fixes: list[dict], states: dict[str, VehicleState], ctx: Context) -> Outcome:
     """Fixes of a batch, each vehicle's in event-time order (a device's blind-area upload
     may reach the broker in any order); H3 cells and geofences for the whole batch at once.
     Fixes marked "stored" (the track read back to replay late fixes into it) run the rules
@@ -30,6 +29,7 @@ def process(fixes: list[dict], states: dict[str, VehicleState], index: GeofenceI
     out = Outcome()
     if not fixes:
         return out
+    index = ctx.index
     lats, lons = [f["lat"] for f in fixes], [f["lon"] for f in fixes]
     cells = index.cells(lats, lons)
     zones = index.containing(lats, lons, cells)

@@ -1,8 +1,7 @@
 """The only module that talks to the Kafka client (aiokafka), so the client stays replaceable.
 
-Why aiokafka and not kafka-python: measured here (DESIGN.md), kafka-python produced
-~21 000 msg/s and blocked the event loop the API shares; aiokafka produced ~79 000
-msg/s with acks=all, natively in asyncio.
+Why aiokafka and not kafka-python: kafka-python blocks the event loop the API shares
+and was several times slower here (DESIGN.md, bench/RESULTS.md).
 """
 from __future__ import annotations
 
@@ -96,8 +95,8 @@ class Publisher:
         """Publish keyed messages and wait for every acknowledgement, or raise BrokerUnavailable.
 
         Messages are grouped by partition (Kafka's murmur2 of the key, as every Kafka
-        producer does) and handed over as whole record batches: measured here, that costs
-        the client ~8 us a message against ~30 us through per-message `send()`.
+        producer does) and handed over as whole record batches, a quarter of the client's
+        cost of per-message `send()` (bench/RESULTS.md, ingest).
         """
         if not messages:
             return

@@ -10,6 +10,7 @@ VIOLATION_KINDS = (
     "fatigue_driving",
     "night_driving",
     "offline",
+    "offline_displacement",
     "gps_jump",
     "filling_vehicle_absent",
     "filling_overload",
@@ -21,11 +22,13 @@ FIX_RULE_KINDS = tuple(k for k in VIOLATION_KINDS if not k.startswith("filling_"
 SEVERITIES = ("low", "medium", "high")
 AGENCIES = ("police", "transport", "market", "emergency")
 
-# CONTRACTS.md "Default routing to agencies"; `emergency` additionally gets every `high`.
+# CONTRACTS.md "Default routing to agencies"; `emergency` also gets every `high`.
 DEFAULT_ROUTING: dict[str, tuple[str, ...]] = {
     "police": ("illegal_parking", "no_stopping", "restricted_road", "speeding", "night_driving"),
-    "transport": ("route_deviation", "fatigue_driving", "offline", "gps_jump", "filling_no_waybill"),
+    "transport": ("route_deviation", "fatigue_driving", "offline", "offline_displacement", "gps_jump",
+                  "filling_no_waybill"),
     "market": ("filling_overload", "filling_unqualified", "filling_vehicle_absent"),
+    "emergency": ("offline_displacement",),
 }
 
 FIX_SOURCES = ("http", "jt808")
@@ -35,6 +38,6 @@ GEOFENCE_KINDS = ("chem_park", "parking", "filling_station", "restricted_road", 
 def agencies_for(kind: str, severity: str) -> list[str]:
     """The agencies a violation is routed to under the default routing."""
     routed = [agency for agency, kinds in DEFAULT_ROUTING.items() if kind in kinds]
-    if severity == "high":
+    if severity == "high" and "emergency" not in routed:
         routed.append("emergency")
     return routed

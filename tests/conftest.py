@@ -3,9 +3,11 @@ with its own topic prefix, so tests never see each other's messages."""
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from streams.kafka import Publisher
 from streams.topics import Topics
@@ -17,6 +19,11 @@ from tracker.db.pool import create_pool
 from tracker.serve import create_topics
 from tracker.workers.fixes import Worker
 from tracker.settings import Settings
+
+# `make fuzz`: property tests that do not fix their own budget run this many examples.
+if os.environ.get("HAZMAT_FUZZ_EXAMPLES"):
+    hypothesis_settings.register_profile("fuzz", max_examples=int(os.environ["HAZMAT_FUZZ_EXAMPLES"]), deadline=None)
+    hypothesis_settings.load_profile("fuzz")
 
 
 @pytest.fixture(scope="session")
@@ -80,6 +87,14 @@ def worker_settings(settings):
 
 
 @pytest.fixture
+def database_alone(pg_server):
+    """A fresh database for one test: for tests that write what every later test's worker
+    would read (geofences) or that relay every pending outbox row."""
+    with stack.fresh_database(pg_server) as url:
+        yield url
+
+
+@pytest.fixture
 def own_database(pg_server, worker_settings):
     """Worker settings with a database of the test's own: the session's holds other tests'
     vehicles, whose states workers would load and time out (offline) on this test's topics."""
@@ -101,3 +116,13 @@ async def worker(settings):
     await asyncio.wait_for(task, 30)
     await publisher.close()
     await pool.close()
+
+
+@pytest.fixture
+async def gateway(settings):
+    """A JT/T 808 gateway on the test's topics (`gateway.port` on 127.0.0.1)."""
+    from tests.gateway import start_gateway
+
+    gateway, stop = await start_gateway(settings)
+    yield gateway
+    await stop()

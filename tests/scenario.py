@@ -54,7 +54,7 @@ def fleet_fixes(plates: list[str], carrier: str, t0: int | None = None) -> list[
 
 
 def expected_event_ids(fixes: list[dict], config: RuleConfig = RuleConfig()) -> set[str]:
-    outcome = process([dict(f) for f in fixes], {}, GeofenceIndex(), Context({}, lambda plate, ts: active([], ts), config))
+    outcome = process([dict(f) for f in fixes], {}, Context(GeofenceIndex(), lambda plate, ts: active([], ts), config))
     return {event_id(v, t) for t, v in outcome.events}
 
 

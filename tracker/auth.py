@@ -24,6 +24,7 @@ class Principal:
     carrier_id: str | None = None
     station_id: str | None = None
     agency: str | None = None
+    label: str | None = None  # who acts, in the alarm-handling history
 
 
 def hash_token(token: str) -> bytes:
@@ -83,10 +84,12 @@ class TokenCache:
         if hit and now - hit[0] < self._ttl_s:
             return hit[1]
         row = await self._pool.fetchrow(
-            "SELECT id, role, carrier_id, station_id, agency FROM tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+            """SELECT id, role, carrier_id, station_id, agency, label FROM tokens
+               WHERE token_hash = $1 AND revoked_at IS NULL""",
             key,
         )
-        principal = Principal(row["id"], row["role"], row["carrier_id"], row["station_id"], row["agency"]) if row else None
+        principal = (Principal(row["id"], row["role"], row["carrier_id"], row["station_id"], row["agency"], row["label"])
+                     if row else None)
         if len(self._entries) > 10_000:
             self._entries.clear()  # bounded: guessing tokens must not grow memory
         self._entries[key] = (now, principal)

@@ -15,7 +15,7 @@ from tracker.dev.localstack import EmbeddedBroker, EmbeddedPostgres, StackError,
 from tracker.maintenance import maintain, maintain_daily
 from tracker.serve import create_topics, prepare, serve
 from tracker.settings import Settings, SettingsError
-from tracker.dev.simulate import SimulationError, simulate
+from tracker.dev.simulate import PROTOCOLS, SimulationError, simulate
 
 
 def _remember_admin_token(data_dir: Path, token: str | None) -> str | None:
@@ -39,7 +39,7 @@ def shown_token(token: str | None, settings: Settings) -> str:
     return token
 
 
-async def _up(settings: Settings, simulated: int) -> None:
+async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> None:
     started: list[str] = []
     postgres = broker = None
     try:
@@ -60,18 +60,22 @@ async def _up(settings: Settings, simulated: int) -> None:
             raise SettingsError("--simulate needs the admin token: set HAZMAT_ADMIN_TOKEN")
         host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
         api_url = f"http://{host}:{settings.http_port}"
+        jt808_host = "127.0.0.1" if settings.jt808_host in ("0.0.0.0", "::") else settings.jt808_host
+        jt808_address = (jt808_host, settings.jt808_port)
 
         def announce() -> None:
-            lines = ["hazmat is up (API and stream worker)"] + [f"  started: {s}" for s in started]
+            lines = ["hazmat is up (API, stream worker and JT/T 808 gateway)"] + [f"  started: {s}" for s in started]
             lines.append(f"  map: {api_url}/  API: {api_url}/v1")
+            lines.append(f"  JT/T 808 gateway: {jt808_host}:{settings.jt808_port} (TCP)")
             lines.append(f"  admin token: {shown_token(token, settings)}")
             if simulated:
-                lines.append(f"  simulated fleet: {simulated} vehicles posting every 10 s")
+                lines.append(f"  simulated fleet: {simulated} vehicles ({protocol}) reporting every 10 s")
             lines.append("  stop with Ctrl-C")
             print("\n".join(lines), flush=True)
 
-        await serve(settings, api=True, worker=True, maintenance=True, started=announce,
-                    alongside=(lambda: simulate(api_url, token, vehicles=simulated)) if simulated else None)
+        await serve(settings, api=True, worker=True, jt808=True, maintenance=True, started=announce,
+                    alongside=(lambda: simulate(api_url, token, vehicles=simulated, protocol=protocol,
+                                                jt808=jt808_address, scene=True)) if simulated else None)
     finally:
         if broker is not None:
             broker.stop()
@@ -83,8 +87,10 @@ async def _simulate(settings: Settings, args: argparse.Namespace) -> None:
     token = args.admin_token or settings.admin_token
     if not token:
         raise SettingsError("give --admin-token or set HAZMAT_ADMIN_TOKEN")
+    host, _, port = args.jt808.rpartition(":")
     counts = await simulate(args.api, token, vehicles=args.vehicles, carriers=args.carriers,
-                            interval_s=args.interval, rounds=args.rounds)
+                            interval_s=args.interval, rounds=args.rounds, protocol=args.protocol,
+                            jt808=(host or "127.0.0.1", int(port)), scene=args.geofences)
     print(", ".join(f"{what} {n}" for what, n in counts.items()), flush=True)
 
 
@@ -108,6 +114,13 @@ async def _worker(settings: Settings) -> None:
     await create_topics(settings)  # migrations are `hazmat migrate`'s: workers start side by side
     start_http_server(settings.metrics_port)
     await serve(settings, api=False, worker=True)
+
+
+async def _jt808(settings: Settings) -> None:
+    _require_urls(settings)
+    await create_topics(settings)  # migrations are `hazmat migrate`'s
+    start_http_server(settings.metrics_port)
+    await serve(settings, api=False, worker=False, jt808=True)
 
 
 async def _migrate(settings: Settings, revision: str, down: bool) -> None:
@@ -137,9 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="the whole system on embedded defaults (or HAZMAT_* URLs)")
     up.add_argument("--simulate", type=int, default=0, metavar="N",
-                    help="also run a simulated fleet of N vehicles posting to the API (default: none)")
+                    help="also run a simulated fleet of N vehicles, half of them through JT/T 808 terminals "
+                         "(default: none)")
+    up.add_argument("--protocol", choices=PROTOCOLS, default="mixed",
+                    help="how the simulated fleet reports (default: %(default)s)")
     commands.add_parser("api", help="the HTTP API alone (needs HAZMAT_DATABASE_URL and HAZMAT_KAFKA_BOOTSTRAP)")
     commands.add_parser("worker", help="one stream worker of the consumer group (needs both URLs)")
+    commands.add_parser("jt808", help="the JT/T 808 terminal gateway alone, on HAZMAT_JT808_PORT (needs both URLs)")
     mig = commands.add_parser("migrate", help="bring the database to the latest schema (Alembic)")
     mig.add_argument("revision", nargs="?", default=None, help="target revision (default: head; base with --down)")
     mig.add_argument("--down", action="store_true", help="downgrade instead of upgrade")
@@ -155,6 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--carriers", type=int, default=25, help="default: %(default)s")
     sim.add_argument("--interval", type=float, default=10.0, help="seconds between a vehicle's fixes (default: %(default)s)")
     sim.add_argument("--rounds", type=int, default=None, help="stop after this many rounds (default: run until Ctrl-C)")
+    sim.add_argument("--protocol", choices=PROTOCOLS, default="http",
+                     help="http: every vehicle posts to the API; jt808: every vehicle is a JT/T 808 terminal; "
+                          "mixed: half and half (default: %(default)s)")
+    sim.add_argument("--jt808", default="127.0.0.1:7808", metavar="HOST:PORT",
+                     help="the JT/T 808 gateway (default: %(default)s)")
+    sim.add_argument("--geofences", action="store_true",
+                     help="also load the sample Beilun geofences, add vehicles that break the rules, post filling records")
     return parser
 
 
@@ -164,13 +188,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if args.command == "up":
-            asyncio.run(_up(settings, args.simulate))
+            asyncio.run(_up(settings, args.simulate, args.protocol))
         elif args.command == "simulate":
             asyncio.run(_simulate(settings, args))
         elif args.command == "api":
             asyncio.run(_api(settings))
         elif args.command == "worker":
             asyncio.run(_worker(settings))
+        elif args.command == "jt808":
+            asyncio.run(_jt808(settings))
         elif args.command == "maintain":
             return asyncio.run(_maintain(settings, args.daily))
         elif args.command == "migrate":

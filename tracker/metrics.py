@@ -38,3 +38,25 @@ MAINTENANCE_FAILURES = Counter("hazmat_maintenance_failures_total",
                                "Maintenance runs that failed or left a partition in place (a lock not granted)")
 MAINTENANCE_LAST_SUCCESS = Gauge("hazmat_maintenance_last_success_timestamp_seconds",
                                  "When a maintenance run last finished without failure (alert when > 2 days old)")
+
+
+
+# The JT/T 808 gateway. Message ids are labelled only for those it handles ("other" for
+# the rest), so a terminal sending every id cannot grow the label set.
+JT808_FRAMES = Counter("hazmat_jt808_frames_total", "Whole JT/T 808 messages received, by message id", ["msg_id"])
+JT808_REPLIES = Counter("hazmat_jt808_replies_total", "Answers sent to terminals, by message and result code",
+                        ["msg_id", "result"])
+JT808_REFUSALS = Counter("hazmat_jt808_refusals_total",
+                         "Frames, reports and connections refused, by reason (a closed connection counts under "
+                         "its limit: rate, frame_size, buffer, idle)", ["reason"])
+JT808_CLOSED = Counter("hazmat_jt808_connections_closed_total", "Terminal connections ended, by reason", ["reason"])
+JT808_FIXES = Counter("hazmat_jt808_fixes_total", "Positions of JT/T 808 reports: published or dead-lettered",
+                      ["outcome"])
+JT808_QUIRKS = Counter("hazmat_jt808_quirks_total", "Frames taken although a device got them wrong, by quirk",
+                       ["quirk"])
+JT808_CONNECTIONS = Gauge("hazmat_jt808_connections", "Open TCP connections to the JT/T 808 gateway")
+JT808_CONNECTED = Gauge("hazmat_jt808_connected_terminals", "Terminals authenticated on an open connection")
+JT808_ACK_SECONDS = Histogram(
+    "hazmat_jt808_report_seconds", "From a location report's frame received to its positions acknowledged by the broker",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+)

@@ -84,6 +84,23 @@ async def worker_running(settings: Settings):
         await pool.close()
 
 
+@asynccontextmanager
+async def gateway_running(settings: Settings):
+    """The JT/T 808 gateway with a pool and a producer of its own; yields it (its port)."""
+    from tracker.jt808.server import Gateway  # the codec is imported only by processes that serve terminals
+
+    pool = await create_pool(settings.asyncpg_dsn)
+    publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s)
+    gateway = Gateway(settings, pool, publisher)
+    try:
+        await gateway.start()
+        yield gateway
+    finally:
+        await gateway.stop()
+        await publisher.close()
+        await pool.close()
+
+
 async def _cancelled(task: asyncio.Future) -> None:
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
@@ -101,7 +118,8 @@ async def maintenance_running(settings: Settings):
         await pool.close()
 
 
-async def serve(settings: Settings, *, api: bool, worker: bool, maintenance: bool = False,
+async def serve(settings: Settings, *, api: bool, worker: bool, jt808: bool = False,
+                maintenance: bool = False,
                 started: Callable[[], None] | None = None,
                 alongside: Callable[[], Awaitable[object]] | None = None) -> None:
     """Run the roles until Ctrl-C/SIGTERM; a worker that dies takes the process down with its
@@ -112,6 +130,8 @@ async def serve(settings: Settings, *, api: bool, worker: bool, maintenance: boo
         tasks = []
         if api:
             await stack.enter_async_context(api_running(settings))
+        if jt808:
+            await stack.enter_async_context(gateway_running(settings))
         if worker:
             tasks.append(await stack.enter_async_context(worker_running(settings)))
         if maintenance:

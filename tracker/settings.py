@@ -6,6 +6,7 @@ the result is handed to everything else, so tests build their own settings.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -28,6 +29,35 @@ def _int(env: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
     if not lo <= value <= hi:
         raise SettingsError(f"{name}={value} is outside {lo}..{hi}")
     return value
+
+
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={raw!r}: use 1/0, true/false, yes/no or on/off")
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = (env.get(name) or choices[0]).strip().lower()
+    if raw not in choices:
+        raise SettingsError(f"{name}={raw!r}: one of {', '.join(choices)}")
+    return raw
+
+
+def _basemap_url(raw: str | None) -> str | None:
+    """A tile URL template the browser can fetch: http(s), a plain host ({s} for a
+    subdomain allowed), {z} {x} {y}."""
+    if raw is None:
+        return None
+    scheme, _, rest = raw.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0]
+    if (scheme not in ("http", "https") or not re.fullmatch(r"[A-Za-z0-9.{}-]+(:[0-9]{1,5})?", host)
+            or any(part not in raw for part in ("{z}", "{x}", "{y}")) or any(c in raw for c in " \"'<>\\")):
+        raise SettingsError(f"HAZMAT_BASEMAP_URL={raw!r}: an http(s) tile URL template with {{z}}, {{x}} and {{y}}")
+    return raw
 
 
 RULE_PREFIX = "HAZMAT_RULE_"
@@ -85,12 +115,31 @@ class WorkerTuning:
 
 
 @dataclass(frozen=True)
+class Jt808Limits:
+    """The JT/T 808 gateway's per-connection limits (CONTRACTS.md "Limits"); past one the
+    connection is closed with the reason logged and counted."""
+
+    max_frame_bytes: int = 2100  # one frame on the wire, delimiters and escapes included
+    max_buffer_bytes: int = 64 * 1024  # bytes received and not yet framed
+    idle_s: float = 180.0  # no byte for this long: closed
+    frames_per_s: int = 200
+    # Subpackages of a message missing this long are asked for again (0x8003).
+    subpackage_timeout_s: float = 30.0
+    # Also take frames with a wrong checksum or length field (a real device's quirk, see
+    # tracker.jt808.codec), counted and logged; off: refused with result 2, as the contract
+    # says. The harmless quirks (2013 header with the 2019 flag, raw 7D checksum) are always taken.
+    quirks_allowed: bool = False
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
     kafka_bootstrap: str | None = None
     http_host: str = "0.0.0.0"
     http_port: int = 8080
+    jt808_host: str = "0.0.0.0"
     jt808_port: int = 7808
+    jt808: Jt808Limits = Jt808Limits()
     admin_token: str | None = field(default=None, repr=False)
     topic_prefix: str = "hazmat."
     data_dir: Path = Path(".hazmat")
@@ -104,6 +153,12 @@ class Settings:
     metrics_port: int = 9108  # `hazmat worker` serves /metrics here (the API serves its own)
     # How often a process re-reads the registry written by other processes.
     registry_refresh_s: float = 5.0
+    # The console's basemap: a tile URL template ({z}/{x}/{y}, optional {s}) and its datum.
+    # None: a vector-only map that contacts no other origin.
+    basemap_url: str | None = None
+    basemap_crs: str = "gcj02"
+    # Where `npm ci` put the console's browser libraries (node_modules); None: the checkout's.
+    console_assets: Path | None = None
     rules: RuleConfig = RuleConfig()  # CONTRACTS.md thresholds unless HAZMAT_RULE_* says otherwise
     # Stored fixes (and dead letters) are kept this long, whole day partitions at a time;
     # the regulation asks for at least 6 months. Violations are never dropped by it.
@@ -125,7 +180,16 @@ class Settings:
             kafka_bootstrap=env.get("HAZMAT_KAFKA_BOOTSTRAP") or None,
             http_host=env.get("HAZMAT_HTTP_HOST") or "0.0.0.0",
             http_port=_int(env, "HAZMAT_HTTP_PORT", 8080, 0, 65535),
+            jt808_host=env.get("HAZMAT_JT808_HOST") or "0.0.0.0",
             jt808_port=_int(env, "HAZMAT_JT808_PORT", 7808, 0, 65535),
+            jt808=Jt808Limits(
+                max_frame_bytes=_int(env, "HAZMAT_JT808_MAX_FRAME_BYTES", 2100, 64, 1 << 20),
+                max_buffer_bytes=_int(env, "HAZMAT_JT808_MAX_BUFFER_BYTES", 64 * 1024, 4096, 16 << 20),
+                idle_s=_int(env, "HAZMAT_JT808_IDLE_S", 180, 1, 86_400),
+                frames_per_s=_int(env, "HAZMAT_JT808_FRAMES_PER_S", 200, 1, 1_000_000),
+                subpackage_timeout_s=_int(env, "HAZMAT_JT808_SUBPACKAGE_TIMEOUT_S", 30, 1, 3600),
+                quirks_allowed=_flag(env, "HAZMAT_JT808_QUIRKS", False),
+            ),
             admin_token=env.get("HAZMAT_ADMIN_TOKEN") or None,
             topic_prefix=prefix,
             data_dir=Path(env.get("HAZMAT_DATA_DIR") or ".hazmat"),
@@ -133,6 +197,9 @@ class Settings:
             worker_group=env.get("HAZMAT_WORKER_GROUP") or "hazmat-workers",
             metrics_port=_int(env, "HAZMAT_METRICS_PORT", 9108, 0, 65535),
             max_body_bytes=_int(env, "HAZMAT_MAX_BODY_BYTES", 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+            basemap_url=_basemap_url(env.get("HAZMAT_BASEMAP_URL") or None),
+            basemap_crs=_choice(env, "HAZMAT_BASEMAP_CRS", ("gcj02", "wgs84")),
+            console_assets=Path(env["HAZMAT_CONSOLE_ASSETS"]) if env.get("HAZMAT_CONSOLE_ASSETS") else None,
             rules=_rules(env),
             positions_retention_days=_int(env, "HAZMAT_POSITIONS_RETENTION_DAYS", 190, 8, 100_000),
             outbox_retention_days=_int(env, "HAZMAT_OUTBOX_RETENTION_DAYS", 14, 8, 100_000),

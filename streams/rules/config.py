@@ -10,6 +10,10 @@ class RuleConfig:
     stop_radius_m: float = 50.0
     move_away_m: float = 100.0
     illegal_parking_s: int = 15 * 60
+    # A stop's place is its robust centre (median of its first fixes); allowed zones count
+    # this far beyond their edge, so parked GPS scatter never makes an illegal stop.
+    stop_edge_tolerance_m: float = 25.0
+    stop_sample: int = 15  # fixes of a stop its centre is taken from (odd: a true median)
     waybill_place_radius_m: float = 300.0
     no_stopping_s: int = 2 * 60
     restricted_min_gap_s: int = 10
@@ -26,5 +30,6 @@ class RuleConfig:
     night_from_min: int = 2 * 60
     night_to_min: int = 5 * 60
     offline_s: int = 20 * 60
+    offline_displacement_m: float = 2000.0
     jump_speed_kmh: float = 200.0
     jump_min_m: float = 1000.0

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from geofence.index import GeofenceIndex
 from geofence.metric import haversine_m, surely_within_m
 from geofence.model import Geofence
-from streams.rules.windows import banned
-from streams.times import in_minutes, local_midnight
+from streams.rules.windows import banned, window_in_force
+from streams.times import in_minutes, local_midnight, rfc3339
 from streams.rules.config import RuleConfig
+from streams.rules.motion import CREEPS, LEAVES, MOVES_ON, STAYS, STOPS, transition
 from streams.rules.state import VehicleState
 from streams.rules.violations import CLOSED, OPENED, close_violation, open_violation, withdraw_violation
 from streams.rules.waybills import ActiveWaybill
@@ -22,25 +23,44 @@ from streams.rules.waybills import ActiveWaybill
 Event = tuple[str, dict]  # (event type, violation)
 STOP_ALLOWED = ("parking", "chem_park", "filling_station")
 NO_ZONES: list[Geofence] = []
+JUDGED_NO_STOPPING, JUDGED_PARKING = 1, 2  # VehicleState.stop_judged bits
+NEAREST_REPORTED_M = 1000.0  # an illegal stop's details name the nearest allowed zone this close
 
 
 @dataclass
 class Context:
-    geofences: Mapping[str, Geofence]
+    index: GeofenceIndex  # the geofences, and the zones near a stop's centre
     waybill_at: Callable[[str, int], ActiveWaybill | None]
     config: RuleConfig = RuleConfig()
-    index: GeofenceIndex | None = None  # finds the zones near a stop's centre
+
+    @property
+    def geofences(self) -> Mapping[str, Geofence]:
+        return self.index.geofences
+
+
+def waybill_details(waybill: ActiveWaybill, at_ms: int) -> dict:
+    """A waybill as a verdict's details name it: which one, its validity, active at `at_ms`?"""
+    return {"id": waybill.id, "valid_from": rfc3339(waybill.valid_from), "valid_to": rfc3339(waybill.valid_to),
+            "active": waybill.valid_at(at_ms)}
+
+
+def point(lat: float, lon: float) -> dict:
+    return {"lat": round(lat, 7), "lon": round(lon, 7)}
 
 
 class Step:
-    """One fix applied to one state; collects the events it causes."""
+    """One fix applied to one state; collects the events it causes.
+
+    Each rule is a method that starts with its own guard (most fixes give most rules
+    nothing to do), in the order run() calls them."""
 
     __slots__ = ("s", "ctx", "cfg", "t", "lat", "lon", "speed", "zones", "events", "_waybill")
 
     def __init__(self, state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) -> None:
         self.s, self.ctx, self.cfg = state, ctx, ctx.config
         self.t, self.lat, self.lon, self.speed = fix["ts"], fix["lat"], fix["lon"], fix["speed_kmh"]
-        self.zones = [ctx.geofences[g] for g in sorted(zones) if g in ctx.geofences] if zones else NO_ZONES
+        geofences = ctx.geofences
+        self.zones = [geofences[g] for g in sorted(zones) if g in geofences] if zones else NO_ZONES
         self.events: list[Event] = []
         self._waybill: ActiveWaybill | None | bool = False  # False: not looked up yet
 
@@ -64,28 +84,23 @@ class Step:
         if violation is not None:
             self.events.append((CLOSED, close_violation(violation, ended, **details)))
 
-    def close_matching(self, prefix: str, ended: int, keep: set[str] = frozenset()) -> None:
-        for key in [k for k in self.s.open if k.startswith(prefix) and k not in keep]:
+    def close_matching(self, prefix: str, ended: int) -> None:
+        for key in [k for k in self.s.open if k.startswith(prefix)]:
             self.close(key, ended)
 
     # -- the rules, in order ---------------------------------------------------------
     def run(self) -> list[Event]:
-        s = self.s
-        if "offline" in s.open:
-            self.back_online()
-        # The guards skip rules with nothing to do, as most fixes have (measured: a third of
-        # the rules' time was calls that returned at once).
-        if s.anchor_ts is not None or self.speed < self.cfg.stop_speed_kmh:
-            self.motion()
-        if s.stopped:
-            self.parking()
-        if self.zones or s.restricted:
-            self.restricted_roads()
-        if self.zones or s.open or s.above_ts is not None or self.speed > self.cfg.default_speed_limit_kmh:
-            self.speeding()
+        self.back_online()
+        self.motion()
+        self.rest()
+        self.no_stopping()
+        self.illegal_parking()
+        self.restricted_roads()
+        self.speeding()
         self.night()
         self.fatigue()
         self.route()
+        s = self.s
         s.last_ts, s.last_lat, s.last_lon, s.last_speed = self.t, self.lat, self.lon, self.speed
         return self.events
 
@@ -93,28 +108,41 @@ class Step:
         """The clock opened `offline` while no fix had arrived; a fix from within offline_s
         of the last one (a delayed upload, blind-area back-fill) shows the vehicle was never
         silent that long: the violation is withdrawn, not closed."""
+        if "offline" not in self.s.open:
+            return
         if self.t - self.s.last_ts >= self.cfg.offline_s * 1000:
             self.close("offline", self.t)
         else:
             self.events.append((CLOSED, withdraw_violation(self.s.open.pop("offline"), "a delayed fix shows no silence")))
 
     def motion(self) -> None:
-        """Stops robust to parked GPS jitter: a stop begins below stop_speed and lasts until
-        the vehicle is move_away_m from where it stopped, whatever speed jitter reports."""
+        """Stops robust to parked GPS jitter (streams.rules.motion decides, as the live feed
+        does): a stop begins below stop_speed and lasts until the vehicle is move_away_m
+        from where it stopped, whatever speed jitter reports. The stop's first fixes are
+        kept: its centre is their median."""
         s, cfg = self.s, self.cfg
-        if s.anchor_ts is None:
-            if self.speed < cfg.stop_speed_kmh:
-                s.anchor_ts, s.anchor_lat, s.anchor_lon = self.t, self.lat, self.lon
-            return
-        if surely_within_m(s.anchor_lat, s.anchor_lon, self.lat, self.lon, cfg.stop_radius_m):
-            return  # still where it stopped, whatever speed jitter reports
-        away = haversine_m(s.anchor_lat, s.anchor_lon, self.lat, self.lon)
-        if away > cfg.move_away_m:
+        if s.anchor_ts is None and self.speed >= cfg.stop_speed_kmh:
+            return  # driving on: the common case, decided without a call
+        anchor = None if s.anchor_ts is None else (s.anchor_lat, s.anchor_lon)
+        move = transition(anchor, self.lat, self.lon, self.speed, cfg)
+        if move in (LEAVES, MOVES_ON):
             self.end_stop()
-            if self.speed < cfg.stop_speed_kmh:
-                s.anchor_ts, s.anchor_lat, s.anchor_lon = self.t, self.lat, self.lon
-        elif away > cfg.stop_radius_m and self.speed < cfg.stop_speed_kmh and not self.stop_violation_open():
-            s.anchor_ts, s.anchor_lat, s.anchor_lon = self.t, self.lat, self.lon  # crept on: a new stop
+        if move in (STOPS, MOVES_ON) or (move == CREEPS and not self.stop_violation_open()):
+            self.begin_stop()  # (creeping on with a stop violation open stays the same stop)
+        elif move in (STAYS, CREEPS) and len(s.stop_fixes) < 2 * cfg.stop_sample:
+            s.stop_fixes += (round(self.lat * 1e6), round(self.lon * 1e6))
+
+    def begin_stop(self) -> None:
+        s = self.s
+        s.anchor_ts, s.anchor_lat, s.anchor_lon = self.t, self.lat, self.lon
+        s.stop_fixes = [round(self.lat * 1e6), round(self.lon * 1e6)]
+        s.stop_judged = 0
+
+    def centre(self) -> tuple[float, float]:
+        """The stop's centre; its anchor for a stop begun before states kept a sample (a
+        state stored by an older version)."""
+        s = self.s
+        return stop_centre(s.stop_fixes) if s.stop_fixes else (s.anchor_lat, s.anchor_lon)
 
     def stop_violation_open(self) -> bool:
         return any(k == "illegal_parking" or k.startswith("no_stopping:") for k in self.s.open)
@@ -126,48 +154,77 @@ class Step:
             self.close_matching("no_stopping:", self.t)
         if self.t - s.anchor_ts >= self.cfg.rest_s * 1000:
             self.rested(s.anchor_ts + self.cfg.rest_s * 1000)
-        s.anchor_ts = None
+        s.anchor_ts, s.stop_fixes, s.stop_judged = None, [], 0
 
     def rested(self, at: int) -> None:
         s = self.s
         self.close("fatigue_driving", at)
         s.drive_start_ts, s.night_drive_ms = None, 0
 
-    def parking(self) -> None:
-        """While stopped (run() calls it only then): rest, no-stopping zones, illegal parking."""
+    def rest(self) -> None:
+        """A stop of rest_s ends a stretch of driving (and an open fatigue_driving)."""
         s, cfg = self.s, self.cfg
-        age = self.t - s.anchor_ts
-        if age >= cfg.rest_s * 1000 and (s.drive_start_ts is not None or "fatigue_driving" in s.open):
+        if s.anchor_ts is None or (s.drive_start_ts is None and "fatigue_driving" not in s.open):
+            return
+        if self.t - s.anchor_ts >= cfg.rest_s * 1000:
             self.rested(s.anchor_ts + cfg.rest_s * 1000)
-        # Most stopped fixes are in no zone and have nothing open: no sets built for them.
-        inside_no_stopping = sorted(g.id for g in self.zones if g.kind == "no_stopping") if self.zones else ()
-        if s.open:
-            self.close_matching("no_stopping:", self.t, keep={f"no_stopping:{g}" for g in inside_no_stopping})
-        if inside_no_stopping and age >= cfg.no_stopping_s * 1000:
-            for gid in inside_no_stopping:
-                self.open(f"no_stopping:{gid}", "no_stopping", s.anchor_ts, s.anchor_lat, s.anchor_lon,
-                          geofence_id=gid)
-        if age >= cfg.illegal_parking_s * 1000 and "illegal_parking" not in s.open and not self.may_stop_here():
-            waybill = self.waybill
-            self.open("illegal_parking", "illegal_parking", s.anchor_ts, s.anchor_lat, s.anchor_lon,
-                      waybill_id=waybill.id if waybill else None)
 
-    def may_stop_here(self) -> bool:
-        if any(g.kind in STOP_ALLOWED for g in self.zones):
-            return True
+    def verdict_due(self, verdict: int, after_s: int) -> bool:
+        """Has the stop lasted `after_s` without this verdict made? Then it is made now."""
+        s = self.s
+        if s.anchor_ts is None or s.stop_judged & verdict or self.t - s.anchor_ts < after_s * 1000:
+            return False
+        s.stop_judged |= verdict
+        return True
+
+    def no_stopping(self) -> None:
+        """A stop whose centre is inside a no-stopping zone once it has lasted no_stopping_s;
+        judged once a stop, open until the vehicle moves away."""
+        s = self.s
+        if not self.verdict_due(JUDGED_NO_STOPPING, self.cfg.no_stopping_s):
+            return
+        lat, lon = self.centre()
+        for _, gid in self.ctx.index.near(lat, lon, 0.0, ("no_stopping",)):
+            self.open(f"no_stopping:{gid}", "no_stopping", s.anchor_ts, lat, lon, geofence_id=gid,
+                      details={"centre": point(lat, lon), "centre_of_fixes": len(s.stop_fixes) // 2,
+                               "geofence_name": self.ctx.geofences[gid].name})
+
+    def illegal_parking(self) -> None:
+        """A stop of illegal_parking_s whose centre is neither within the edge tolerance of
+        a parking lot, chemical park or filling station nor near the waybill's ends;
+        judged once a stop, open until the vehicle moves away."""
+        s, cfg = self.s, self.cfg
+        if not self.verdict_due(JUDGED_PARKING, cfg.illegal_parking_s):
+            return
+        lat, lon = self.centre()
+        if self.ctx.index.near(lat, lon, cfg.stop_edge_tolerance_m, STOP_ALLOWED):
+            return
         waybill = self.waybill
-        return waybill is not None and waybill.near_an_end(self.s.anchor_lat, self.s.anchor_lon,
-                                                           self.cfg.waybill_place_radius_m)
+        if waybill is not None and waybill.near_an_end(lat, lon, cfg.waybill_place_radius_m):
+            return
+        nearest = self.ctx.index.near(lat, lon, NEAREST_REPORTED_M, STOP_ALLOWED)
+        details = {"centre": point(lat, lon), "centre_of_fixes": len(s.stop_fixes) // 2,
+                   "edge_tolerance_m": cfg.stop_edge_tolerance_m,
+                   "nearest_allowed": None if not nearest else {
+                       "geofence_id": nearest[0][1], "kind": self.ctx.geofences[nearest[0][1]].kind,
+                       "distance_m": round(nearest[0][0], 1)},
+                   "waybill": waybill_details(waybill, self.t) if waybill else None}
+        self.open("illegal_parking", "illegal_parking", s.anchor_ts, lat, lon,
+                  waybill_id=waybill.id if waybill else None, details=details)
 
     def restricted_roads(self) -> None:
         """Two consecutive fixes (>= 10 s apart) inside during a ban window open; two outside close."""
         s, gap = self.s, self.cfg.restricted_min_gap_s * 1000
-        inside = {g.id for g in self.zones if g.kind == "restricted_road" and banned(self.t, g.ban_windows)}
-        for gid in inside:
+        if not self.zones and not s.restricted:
+            return
+        inside = {g.id: g for g in self.zones if g.kind == "restricted_road" and banned(self.t, g.ban_windows)}
+        for gid, zone in inside.items():
             first, count_in, _ = s.restricted.get(gid, [self.t, 0, 0])
             s.restricted[gid] = [first, count_in + 1, 0]
-            if count_in + 1 >= 2 and self.t - first >= gap:
-                self.open(f"restricted_road:{gid}", "restricted_road", first, self.lat, self.lon, geofence_id=gid)
+            if count_in + 1 >= 2 and self.t - first >= gap and f"restricted_road:{gid}" not in s.open:
+                self.open(f"restricted_road:{gid}", "restricted_road", first, self.lat, self.lon, geofence_id=gid,
+                          details={"geofence_name": zone.name, "ban_window": window_in_force(first, zone.ban_windows),
+                                   "always_banned": zone.ban_windows is None})
         for gid in [g for g in s.restricted if g not in inside]:
             first, _, count_out = s.restricted[gid]
             if f"restricted_road:{gid}" not in s.open:
@@ -189,6 +246,8 @@ class Step:
 
     def speeding(self) -> None:
         s, hold = self.s, self.cfg.speeding_s * 1000
+        if not (self.zones or s.open or s.above_ts is not None or self.speed > self.cfg.default_speed_limit_kmh):
+            return
         limit, zone = self.speed_limit()
         if self.speed > limit:
             s.below_ts = None
@@ -200,7 +259,8 @@ class Step:
             elif self.t - s.above_ts >= hold:
                 severity = "high" if s.max_speed >= 1.5 * limit else "medium"
                 self.open("speeding", "speeding", s.above_ts, self.lat, self.lon, geofence_id=zone, severity=severity,
-                          details={"max_speed_kmh": s.max_speed, "limit_kmh": limit})
+                          details={"max_speed_kmh": s.max_speed, "limit_kmh": limit,
+                                   "limit_source": "zone" if zone else "default"})
         elif "speeding" in s.open:
             if s.below_ts is None:
                 s.below_ts = self.t
@@ -260,9 +320,21 @@ class Step:
             if self.t - s.deviation_ts >= cfg.deviation_s * 1000:
                 self.open("route_deviation", "route_deviation", s.deviation_ts, self.lat, self.lon,
                           waybill_id=waybill.id,
-                          details={"distance_m": round(distance, 1)})
+                          details={"distance_m": round(distance, 1), "open_m": cfg.deviation_open_m,
+                                   "waybill": waybill_details(waybill, self.t)})
         else:
             s.deviation_ts = None
+
+
+def stop_centre(stop_fixes: list[int]) -> tuple[float, float]:
+    """The coordinate-wise median of a stop's sampled fixes (an odd number of them, so a
+    true middle). Within r of the true place whenever the fixes scatter within r of it:
+    more than half the fixes lie on each side of each median, so some fix lies beyond
+    both, and it is within r."""
+    n = len(stop_fixes) // 2
+    n -= 1 - n % 2  # odd
+    lats, lons = sorted(stop_fixes[0:2 * n:2]), sorted(stop_fixes[1:2 * n:2])
+    return lats[n // 2] / 1e6, lons[n // 2] / 1e6
 
 
 def is_jump(lat: float, lon: float, ts: int, fix: dict, cfg: RuleConfig) -> tuple[bool, float, float]:
@@ -318,20 +390,43 @@ def step(state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) ->
                                                 "from": {"lat": state.last_lat, "lon": state.last_lon}})
             return gap + [(OPENED, violation), (CLOSED, close_violation(violation, fix["ts"], duration_s=0))]
         state.unconfirmed = None  # a spike (this fix continues from the last good one), or confirmed
+        if ts - state.last_ts >= cfg.offline_s * 1000:
+            gap += displacement(state, fix, cfg)
     events = Step(state, fix, zones, ctx).run()
     return gap + events if gap else events
 
 
+def displacement(state: VehicleState, fix: dict, cfg: RuleConfig) -> list[Event]:
+    """offline_displacement: the first fix after a silence of offline_s is far from the last
+    one before it, so the vehicle drove with its terminal off (opened and closed at once,
+    spanning the silence)."""
+    distance = haversine_m(state.last_lat, state.last_lon, fix["lat"], fix["lon"])
+    if distance <= cfg.offline_displacement_m:
+        return []
+    violation = open_violation("offline_displacement", state.plate, state.carrier_id, state.last_ts,
+                               fix["lat"], fix["lon"],
+                               details={"gap_s": (fix["ts"] - state.last_ts) // 1000, "distance_m": round(distance, 1),
+                                        "from": {**point(state.last_lat, state.last_lon), "at": rfc3339(state.last_ts)},
+                                        "to": {**point(fix["lat"], fix["lon"]), "at": rfc3339(fix["ts"])}})
+    return [(OPENED, violation), (CLOSED, close_violation(violation, fix["ts"]))]
+
+
 def tick(state: VehicleState, now_ms: int, ctx: Context) -> list[Event]:
-    """Timers without a fix: a vehicle silent for offline_s while on a waybill or last seen moving."""
+    """Timers without a fix: `offline` once the silence reaches offline_s, if at that moment
+    a waybill is active or the last fix was moving (a parked vehicle whose trip has ended
+    may be switched off)."""
     cfg = ctx.config
     if state.last_ts is None or "offline" in state.open or now_ms - state.last_ts < cfg.offline_s * 1000:
         return []
-    waybill = ctx.waybill_at(state.plate, state.last_ts)
-    if waybill is None and state.last_speed < cfg.stop_speed_kmh:
+    reached = state.last_ts + cfg.offline_s * 1000
+    waybill = ctx.waybill_at(state.plate, reached)
+    moving = state.last_speed >= cfg.stop_speed_kmh
+    if waybill is None and not moving:
         return []
     violation = open_violation("offline", state.plate, state.carrier_id, state.last_ts, state.last_lat, state.last_lon,
                                waybill_id=waybill.id if waybill else None,
-                               details={"last_speed_kmh": state.last_speed})
+                               details={"last_speed_kmh": state.last_speed, "silence_reached_at": rfc3339(reached),
+                                        "because": "waybill_active" if waybill else "last_fix_moving",
+                                        "waybill": waybill_details(waybill, reached) if waybill else None})
     state.open["offline"] = violation
     return [(OPENED, violation)]

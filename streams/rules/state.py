@@ -22,6 +22,9 @@ class VehicleState:
     anchor_ts: int | None = None
     anchor_lat: float = 0.0
     anchor_lon: float = 0.0
+    # The stop's first fixes as micro-degrees [lat, lon, lat, lon, ...]: its centre's sample.
+    stop_fixes: list[int] = field(default_factory=list)
+    stop_judged: int = 0  # which of the stop's verdicts are made (engine.JUDGED_* bits)
     drive_start_ts: int | None = None  # continuous driving since the last rest
     night_drive_ms: int = 0  # driving between 22:00 and 06:00 local since the last rest
     above_ts: int | None = None  # speeding: first fix above the limit
@@ -45,7 +48,7 @@ class VehicleState:
         """The state as JSON text: detached (later steps mutate open violations in place)
         and ready to store. Taken for every vehicle a batch touches: turning it back into
         a dict here and into text again in the writer took twice the instructions
-        (callgrind: 48 000 against 24 000 a state)."""
+        (bench/RESULTS.md)."""
         return orjson.dumps(self)
 
     @classmethod

@@ -1,12 +1,12 @@
-"""A stored track's stops, as the rules see them: the engine's own stop logic
-(`Step.motion`) run over the fixes, so reports and violations share one definition."""
+"""A stored track's stops, as the rules see them: the one motion decision the rules and the
+live feed act on (streams.rules.motion.transition), applied fix by fix the way
+`engine.Step.motion` applies it, so reports and violations share one definition."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from streams.rules.config import RuleConfig
-from streams.rules.engine import Context, Step
-from streams.rules.state import VehicleState
+from streams.rules.motion import CREEPS, LEAVES, MOVES_ON, STOPS, transition
 
 
 @dataclass(frozen=True)
@@ -15,30 +15,22 @@ class StopSpan:
     ended_by: int | None  # index of the fix that ended it (moved away, or crept on); None: still stopped
 
 
-def _no_waybill(plate: str, ts: int) -> None:
-    return None
-
-
 def stop_spans(fixes: list[dict], cfg: RuleConfig) -> list[StopSpan]:
-    """Every stop of a vehicle's fixes (in time order, each with ts, lat, lon, speed_kmh):
-    a stop begins below `stop_speed_kmh` and lasts until the vehicle is `move_away_m` from
-    where it stopped; creeping more than `stop_radius_m` at walking pace starts a new one.
-    Only the motion rule runs (no zones, no violations), so a stop a violation would hold
-    in place while creeping is split here where the rules keep it whole."""
-    ctx = Context({}, _no_waybill, cfg)
-    state = VehicleState("report")
+    """Every stop of a vehicle's fixes (in time order, each with lat, lon, speed_kmh): a
+    stop begins below `stop_speed_kmh` and lasts until the vehicle is `move_away_m` from
+    where it stopped; creeping beyond `stop_radius_m` at walking pace starts a new one.
+    The rules keep a stop whole while creeping with a parking violation open; with no
+    violations here, such a stop is split where it crept."""
     spans: list[StopSpan] = []
-    began: int | None = None
+    anchor: tuple[float, float] | None = None
+    began = 0
     for i, fix in enumerate(fixes):
-        before = state.anchor_ts
-        if before is not None or fix["speed_kmh"] < cfg.stop_speed_kmh:  # as Step.run guards it
-            Step(state, fix, frozenset(), ctx).motion()
-        state.last_ts, state.last_lat, state.last_lon, state.last_speed = fix["ts"], fix["lat"], fix["lon"], fix["speed_kmh"]
-        after = state.anchor_ts
-        if before is not None and after != before:
+        move = transition(anchor, fix["lat"], fix["lon"], fix["speed_kmh"], cfg)
+        if anchor is not None and move in (LEAVES, MOVES_ON, CREEPS):
             spans.append(StopSpan(began, i))
-        if after is not None and after != before:
-            began = i
-    if state.anchor_ts is not None:
+            anchor = None
+        if move in (STOPS, MOVES_ON, CREEPS):
+            anchor, began = (fix["lat"], fix["lon"]), i
+    if anchor is not None:
         spans.append(StopSpan(began, None))
     return spans

@@ -13,6 +13,9 @@ from streams.times import parse_rfc3339, rfc3339
 from streams.vocabulary import agencies_for
 
 OPENED, CLOSED = "hazmat.violation.opened", "hazmat.violation.closed"
+# The safety office's handling (CONTRACTS.md "Alarm handling"), announced by the API.
+ACKNOWLEDGED, RESOLVED = "hazmat.violation.acknowledged", "hazmat.violation.resolved"
+HANDLING_SOURCE = "hazmat/handling"
 
 SEVERITY = {
     "illegal_parking": "medium",
@@ -23,6 +26,7 @@ SEVERITY = {
     "fatigue_driving": "high",
     "night_driving": "medium",
     "offline": "medium",
+    "offline_displacement": "medium",
     "gps_jump": "low",
     "filling_vehicle_absent": "medium",
     "filling_overload": "high",
@@ -97,6 +101,24 @@ def cloud_event(event_type: str, violation: dict) -> dict:
         "source": "hazmat/rules",
         "type": event_type,
         "time": violation["ended_at"] if event_type == CLOSED else violation["started_at"],
+        "subject": violation["plate"],
+        "datacontenttype": "application/json",
+        "data": violation,
+    }
+
+
+def handling_event(event_type: str, violation: dict) -> dict:
+    """An acknowledgement or resolution as a CloudEvent: one id per violation and action
+    (`<violation_id>.acknowledged` / `.resolved`: each happens once), the time it was
+    done, data the Violation with its `handling`."""
+    handling = violation["handling"]
+    acked = event_type == ACKNOWLEDGED
+    return {
+        "specversion": "1.0",
+        "id": f"{violation['violation_id']}.{'acknowledged' if acked else 'resolved'}",
+        "source": HANDLING_SOURCE,
+        "type": event_type,
+        "time": handling["acked_at"] if acked else handling["resolved_at"],
         "subject": violation["plate"],
         "datacontenttype": "application/json",
         "data": violation,

@@ -18,3 +18,14 @@ def in_ban_window(ts_ms: int, window: BanWindow) -> bool:
 
 def banned(ts_ms: int, windows: tuple[BanWindow, ...] | None) -> bool:
     return windows is None or any(in_ban_window(ts_ms, w) for w in windows)
+
+
+def window_in_force(ts_ms: int, windows: tuple[BanWindow, ...] | None) -> dict | None:
+    """The ban window in force at ts as a violation's details say it (None: always banned)."""
+    if windows is None:
+        return None
+    for w in windows:
+        if in_ban_window(ts_ms, w):
+            return {"days": list(w.days), "from": f"{w.start_min // 60:02d}:{w.start_min % 60:02d}",
+                    "to": f"{w.end_min // 60:02d}:{w.end_min % 60:02d}"}
+    return None

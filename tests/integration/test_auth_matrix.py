@@ -21,7 +21,13 @@ ENDPOINTS = [
     ("POST", "/v1/fixes", {"gateway"}),
     ("POST", "/v1/filling-records", {"admin", "station"}),
     ("GET", "/v1/vehicles", {"admin", "operator"}),
+    ("GET", "/v1/vehicles/P1", {"admin", "operator"}),
     ("GET", "/v1/vehicles/P1/track", {"admin", "operator"}),
+    ("GET", "/v1/terminals", {"admin", "operator"}),
+    ("GET", "/v1/violations", {"admin", "operator", "agency"}),
+    ("GET", "/v1/violations/v-x", {"admin", "operator", "agency"}),
+    ("POST", "/v1/violations/v-x/ack", {"admin", "operator"}),  # agencies read handling, never change it
+    ("POST", "/v1/violations/v-x/resolve", {"admin", "operator"}),
     ("GET", "/v1/live", {"admin", "operator"}),  # allowed: 400 without the WebSocket upgrade
     ("GET", "/v1/vehicles/P1/trips?date=2026-11-10", {"admin", "operator"}),
     ("GET", "/v1/vehicles/P1/stops?date=2026-11-10", {"admin", "operator"}),

@@ -106,8 +106,8 @@ async def test_a_day_of_a_small_fleet(api, settings, topics, worker):
                                       (track[0]["lat"], track[0]["lon"]), (track[-1]["lat"], track[-1]["lon"]), route)]}
     everything = sorted((dict(f, carrier_id=c) for (c, _), (fixes, _) in zip(vehicles, days) for f in fixes),
                         key=lambda f: f["ts"])
-    core = process([dict(f) for f in everything], {}, index,
-                   Context(index.geofences, lambda p, ts: active(waybills.get(p, []), ts)))
+    core = process([dict(f) for f in everything], {},
+                   Context(index, lambda p, ts: active(waybills.get(p, []), ts)))
     expected_events = {event_id(v, t) for t, v in core.events}
     final = {v["violation_id"]: v for _, v in core.events}
     assert {v["kind"] for v in final.values()} >= {

@@ -100,9 +100,8 @@ async def test_a_carriers_day(day):
         "track_completeness": (round(11 / 12, 6), 11.0, 12.0),
         "drift_rate": (1.0, 1, 1), "offline_displacements": (0, 0, None),
         "alarms_per_100km": (round(2 / 12 * 100, 6), 2, 12.0),  # the withdrawn offline does not count
-        "handling_rate": (None, None, None), "median_ack_s": (None, None, None),
+        "handling_rate": (0.0, 0, 2), "median_ack_s": (None, None, 0),  # nobody has acknowledged any yet
         "by_kind": {"gps_jump": (round(100 / 12, 6), 1), "speeding": (round(100 / 12, 6), 1)}}
-    assert a["figures"]["handling_rate"]["definition"].startswith("unavailable")
 
     _, b = await api.json("GET", f"/v1/reports/kpis?period=day&date=2026-11-10&carrier_id={fleet.carriers[1]}",
                           api.admin_token, expect=200)
@@ -112,7 +111,7 @@ async def test_a_carriers_day(day):
         "track_completeness": (round(0.5 / 6.5, 6), 0.5, 6.5),  # 6 km in a minute breaks the track
         "drift_rate": (1.0, 1, 1), "offline_displacements": (1, 1, None),
         "alarms_per_100km": (round(3 / 6.5 * 100, 6), 3, 6.5),
-        "handling_rate": (None, None, None), "median_ack_s": (None, None, None),
+        "handling_rate": (0.0, 0, 3), "median_ack_s": (None, None, 0),
         "by_kind": {"gps_jump": (round(2 / 6.5 * 100, 6), 2), "offline_displacement": (round(100 / 6.5, 6), 1)}}
 
 
@@ -160,18 +159,26 @@ async def test_roles_and_bad_queries(day):
     await api.json("GET", "/v1/reports/kpis?period=month&date=2026-11&carrier_id=NOPE", api.admin_token, expect=404)
 
 
-async def test_handling_switches_on_once_a_handling_table_exists(day):
-    """What the alarm-handling branch will add, reduced to the columns the figures need."""
+async def test_handling_rate_and_median_ack_from_violation_handling(day):
+    """Acknowledged (90 s and 30 s after they began) and resolved violations, as
+    POST /v1/violations/{id}/ack and /resolve record them; the withdrawn one never counts."""
     api, fleet = day
     pool = api.client.app[POOL]
-    a0 = fleet.plates[fleet.carriers[0]][0]
-    await pool.execute("CREATE TABLE violation_handling (violation_id text PRIMARY KEY, acked_at timestamptz, "
-                       "resolved_at timestamptz)")
-    await pool.execute("""INSERT INTO violation_handling (violation_id, acked_at)
-                          SELECT violation_id, started_at + interval '90 seconds' FROM violations
+    (a0, _), (b0, _) = fleet.plates[fleet.carriers[0]], fleet.plates[fleet.carriers[1]]
+    await pool.execute("""INSERT INTO violation_handling (violation_id, state, acked_by, acked_at)
+                          SELECT violation_id, 'acked', 'op', started_at + interval '90 seconds' FROM violations
                           WHERE plate = $1 AND kind = 'speeding' AND started_at < '2026-11-10T16:00:00Z'""", a0)
+    await pool.execute("""INSERT INTO violation_handling (violation_id, state, acked_by, acked_at, resolved_by,
+                                                          resolved_at, disposition)
+                          SELECT violation_id, 'resolved', 'op', started_at + interval '30 seconds', 'op',
+                                 started_at + interval '1 hour', 'handled' FROM violations
+                          WHERE plate = $1 AND kind = 'gps_jump'""", b0)
     _, a = await api.json("GET", f"/v1/reports/kpis?period=day&date=2026-11-10&carrier_id={fleet.carriers[0]}",
                           api.admin_token, expect=200)
     validate("kpi_report.schema.json", a)
     v = values(a)
     assert v["handling_rate"] == (0.5, 1, 2) and v["median_ack_s"] == (90.0, None, 1)
+    _, d = await api.json("GET", "/v1/reports/kpis?period=day&date=2026-11-10", api.admin_token, expect=200)
+    v = values(d)
+    assert v["handling_rate"] == (0.6, 3, 5) and v["median_ack_s"] == (30.0, None, 3)  # 30, 30, 90
+    assert "acknowledged" in d["figures"]["median_ack_s"]["definition"]

@@ -101,8 +101,8 @@ async def test_a_back_fill_that_prolongs_a_closed_violation_revises_it(one_vehic
     live = [fix(plate, carrier, t0 + m * 60_000, t0, 75.0 if 40 <= m <= 42 else 50.0) for m in range(0, 91)]
     live += [dict(fix(plate, carrier, t0 + m * 60_000, t0, 0.0), lon=live[90]["lon"]) for m in range(91, 99)]
     backfill = [fix(plate, carrier, t0 + 43 * 60_000 + s * 1000, t0, 75.0) for s in (20, 40)]
-    whole = process(sorted([dict(f) for f in live + backfill], key=lambda f: f["ts"]), {}, GeofenceIndex(),
-                    Context({}, lambda p, ts: None, settings.rules))
+    whole = process(sorted([dict(f) for f in live + backfill], key=lambda f: f["ts"]), {},
+                    Context(GeofenceIndex(), lambda p, ts: None, settings.rules))
     (closed,) = [v for t, v in whole.events if t == CLOSED]
     assert closed["ended_at"] == rfc3339(t0 + 44 * 60_000)
     revision = event_id(revise_violation(closed), CLOSED)
@@ -128,7 +128,8 @@ async def test_a_back_fill_that_prolongs_a_closed_violation_revises_it(one_vehic
 async def test_hours_late_back_fill_is_replayed_and_disproved_offline_withdrawn(one_vehicle, topics):
     """A six-hour track with a 40-minute hole: the hole reads as `offline`. Then the blind-area
     upload arrives: the hole's fixes, and fixes from five hours back showing a speeding
-    episode. The rules replay from checkpoints hours old; `offline` is withdrawn."""
+    episode. The rules replay from checkpoints hours old; `offline` and
+    `offline_displacement` are withdrawn."""
     settings, carrier, plate = one_vehicle
     t0 = int(time.time() * 1000) - 6 * 3600_000
     minute = 60_000
@@ -138,7 +139,8 @@ async def test_hours_late_back_fill_is_replayed_and_disproved_offline_withdrawn(
     live_events = expected_event_ids(live, settings.rules)
     whole = expected_event_ids(sorted(live + hole + speeding, key=lambda f: f["ts"]), settings.rules)
     offline = {e for e in live_events - whole}
-    assert len(offline) == 2 and all(".opened" in e or ".closed" in e for e in offline)  # the hole's offline
+    # the hole's offline, and its offline_displacement (the vehicle reappears 33 km on)
+    assert len(offline) == 4 and all(".opened" in e or ".closed" in e for e in offline)
     assert len(whole - live_events) == 2  # the speeding episode, only in the back-fill
     withdrawn = {e.replace(".opened", ".withdrawn") for e in offline if e.endswith(".opened")}
     pool = await create_pool(settings.asyncpg_dsn)

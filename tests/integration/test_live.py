@@ -16,6 +16,7 @@ from streams.times import rfc3339
 from tests.client import ApiTestServer
 from tests.contracts import validate
 from tracker.api.app import create_app
+from tracker.db.handling import new_handling
 from tracker.dev.localstack import free_port
 
 pytestmark = pytest.mark.integration
@@ -56,13 +57,16 @@ async def test_positions_and_violations_of_the_subscription_arrive(api, fleet, s
         assert [(m["type"], m["plate"], m["ts"], m["lat"]) for m in got] == [
             ("position", watched, rfc3339(now - 1000), 29.9), ("position", watched, rfc3339(now), 29.91)]
         assert got[0]["carrier_id"] == carrier
+        assert [m["status"] for m in got] == ["moving", "moving"]  # 40 km/h, as the rules see it
         violation = open_violation("speeding", watched, carrier, now, 29.91, 121.81)
         publisher = Publisher(settings.kafka_bootstrap)
         try:
             await publisher.publish(topics.violations, [(watched.encode(), orjson.dumps(cloud_event(OPENED, violation)))])
         finally:
             await publisher.close()
-        assert await receive(ws) == {"type": "violation", "violation": violation}
+        # with its handling, read as the event passes (none stored: new)
+        assert await receive(ws) == {"type": "violation", "event": OPENED,
+                                     "violation": dict(violation, handling=new_handling())}
 
         await subscribe(ws, plates=[watched], crs="gcj02")
         await api.json("POST", "/v1/fixes", gateway, expect=202, json=[fix(watched, now + 1000, 29.92, 121.82)])

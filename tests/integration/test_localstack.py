@@ -34,10 +34,25 @@ def test_unreachable_data_dir_is_explained(tmp_path):
         EmbeddedPostgres.start(tmp_path / "pg")
 
 
+async def _refused_without_password(port: int) -> bool:
+    try:
+        conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/hazmat", password="wrong")
+    except asyncpg.InvalidPasswordError:
+        return True
+    await conn.close()
+    return False
+
+
 def _start_stop_restart(data):
     cluster = EmbeddedPostgres.start(data)
     try:
         assert asyncio.run(_postgis_version(cluster.url)).startswith("3.")
+        # No local user is trusted: the password is generated and kept beside the data, 0600.
+        assert asyncio.run(_refused_without_password(cluster.port))
+        assert all("trust" not in line.split("#")[0] for line in (data / "pg_hba.conf").read_text().splitlines())
+        assert os.stat(cluster.secret).st_mode & 0o777 == 0o600
+        assert os.stat(data).st_mode & 0o777 == 0o700
+        assert cluster.password not in cluster.shown_url
     finally:
         cluster.stop()
     again = EmbeddedPostgres.start(data)

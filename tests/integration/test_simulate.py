@@ -3,14 +3,23 @@ fleet, its vehicles move at plausible speeds, and the worker tracks them."""
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 
 from geofence.metric import haversine_m
 from tests.topic import read_topic
 from tests.waiting import until
 from tracker.api.context import POOL
+from tracker.dev.scene import actors, sample_geofences
 from tracker.dev.simulate import AREA, simulate
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def settings(settings, database_alone):
+    """This module's tests on a database of their own: the sample geofences they load
+    would change what later tests' workers decide."""
+    return settings.with_(database_url=database_alone)
 
 
 async def test_a_simulated_fleet_is_registered_moves_and_is_tracked(api, settings, topics, worker):
@@ -38,3 +47,45 @@ async def test_a_simulated_fleet_is_registered_moves_and_is_tracked(api, setting
         return n == vehicles or None
 
     await until(tracked)  # the worker keeps a state for every simulated vehicle
+
+
+async def test_a_mixed_fleet_reports_through_terminals_and_the_api(api, settings, topics, gateway):
+    """Half the fleet are JT/T 808 terminals (2013 and 2019); with a tunnel at every chance,
+    each terminal keeps its positions a few rounds and back-fills them as a blind-area batch."""
+    vehicles, rounds = 8, 6
+    batches = REGISTRY.get_sample_value("hazmat_jt808_frames_total", {"msg_id": "0x0704"}) or 0
+    counts = await simulate(str(api.client.make_url("/")), api.admin_token, vehicles=vehicles, carriers=2,
+                            interval_s=0.3, rounds=rounds, protocol="mixed", jt808=("127.0.0.1", gateway.port),
+                            tunnel_p=0.3, tunnel_rounds=(1, 3), seed=7)
+    assert counts == {"accepted": vehicles * rounds, "rejected": 0, "unavailable": 0}
+    fixes = [f for _, f in await read_topic(settings.kafka_bootstrap, topics.fixes, counts["accepted"])]
+    sources = {f["plate"]: f["source"] for f in fixes}
+    assert sorted(sources.values()) == ["http"] * 4 + ["jt808"] * 4
+    terminal_fixes = [f for f in fixes if f["source"] == "jt808"]
+    assert all("status_flags" in f and "mileage_km" in f and "sats" in f for f in terminal_fixes)
+    # positions kept in a tunnel arrive rounds late, in blind-area batches
+    assert REGISTRY.get_sample_value("hazmat_jt808_frames_total", {"msg_id": "0x0704"}) > batches
+    assert max(f["received_at"] - f["ts"] for f in terminal_fixes) >= 300
+    _, listed = await api.json("GET", "/v1/terminals", api.admin_token, expect=200)
+    simulated = [item for item in listed["items"] if item["plate"] in sources and sources[item["plate"]] == "jt808"]
+    assert len(simulated) == 4 and {item["header_version"] for item in simulated} == {"2013", "2019"}
+
+    async def hung_up():
+        _, again = await api.json("GET", "/v1/terminals?connected=false", api.admin_token, expect=200)
+        return {item["plate"] for item in again["items"]} >= {item["plate"] for item in simulated} or None
+
+    await until(hung_up, 10)
+async def test_the_scene_loads_geofences_misbehaves_and_fills(api, settings, topics, monkeypatch):
+    """`hazmat up --simulate` also loads the sample geofences, drives the vehicles that
+    break rules, and has the stations post filling records through their own tokens."""
+    monkeypatch.setattr("tracker.dev.scene.FILL_EVERY", 1)
+    counts = await simulate(str(api.client.make_url("/")), api.admin_token, vehicles=4, carriers=1,
+                            interval_s=0.2, rounds=2, scene=True)
+    assert counts == {"accepted": (4 + len(actors())) * 2, "rejected": 0, "unavailable": 0}
+    _, fences = await api.json("GET", "/v1/geofences", api.admin_token, expect=200)
+    assert {f["id"] for f in sample_geofences()} <= {f["id"] for f in fences["features"]}
+    fixes = [f for _, f in await read_topic(settings.kafka_bootstrap, topics.fixes, (4 + len(actors())) * 2)]
+    assert {a.plate for a in actors()} <= {f["plate"] for f in fixes}
+    records = [r for _, r in await read_topic(settings.kafka_bootstrap, topics.filling, 2)]
+    assert sorted(r["quantity_kg"] for r in records) == [20000, 38000]  # one plain, one above the 30 t tank
+    assert {r["station_id"] for r in records} <= {f["properties"].get("station_id") for f in sample_geofences()}

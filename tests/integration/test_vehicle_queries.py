@@ -14,6 +14,7 @@ from tests.contracts import validate
 from tracker.api.context import POOL
 from tracker.db.batches import BatchResult, write_batch
 from tracker.db.states import state_row
+from tracker.db.violations import upsert_violations, violation_row
 
 pytestmark = pytest.mark.integration
 MINUTE = 60_000
@@ -116,3 +117,43 @@ async def test_bad_parameters_are_400_naming_the_field(api, fleet, path, field):
 
 async def test_an_unknown_plate_has_no_track(api):  # roles: test_auth_matrix
     assert (await api.call("GET", "/v1/vehicles/浙Z00000/track", api.admin_token)).status == 404
+
+
+async def test_one_vehicle_for_the_details_panel(api, stored):
+    fleet, t0, mover, parked, silent = stored
+    carrier = fleet.carriers[0]
+    operator = await api.token("operator")
+    await api.json("POST", "/v1/waybills", api.admin_token, expect=201, json={
+        "id": f"W-{mover}", "plate": mover, "driver_id": fleet.drivers[carrier][0],
+        "escort_id": fleet.drivers[carrier][1], "un_number": "1203", "hazard_class": "3", "quantity_kg": 20000,
+        "origin": {"name": "镇海炼化", "lat": 29.95, "lon": 121.70},
+        "destination": {"name": "北仑加油站", "lat": 29.90, "lon": 121.85},
+        "route": {"type": "LineString", "coordinates": [[121.70, 29.95], [121.85, 29.90]]},
+        "valid_from": rfc3339(t0), "valid_to": rfc3339(t0 + 24 * 60 * MINUTE)})
+    speeding = open_violation("speeding", mover, carrier, t0, 29.90, 121.80)
+    async with api.client.app[POOL].acquire() as conn:
+        await upsert_violations(conn, [violation_row(speeding)])
+    await api.json("POST", f"/v1/violations/{speeding['violation_id']}/ack", operator, expect=200)
+
+    _, details = await api.json("GET", f"/v1/vehicles/{mover}", operator, expect=200)
+    validate("vehicle_details.schema.json", details)
+    assert details["carrier"] == {"id": carrier, "name": f"Carrier {carrier}"}
+    assert (details["tank_capacity_kg"], details["hazard_classes"]) == (30000, ["2.1", "3"])
+    assert details["permit_valid_until"] == "2030-01-01"
+    assert details["position"]["properties"]["status"] == "moving"
+    assert details["active_waybill"]["id"] == f"W-{mover}" and details["active_waybill"]["un_number"] == "1203"
+    assert [(v["violation_id"], v["handling"]["state"]) for v in details["open_violations"]] == [
+        (speeding["violation_id"], "acked")]
+
+    _, in_gcj02 = await api.json("GET", f"/v1/vehicles/{mover}?crs=gcj02", operator, expect=200)
+    lon, lat = wgs84_to_gcj02(121.80, 29.90)
+    assert in_gcj02["position"]["geometry"]["coordinates"] == pytest.approx([float(lon), float(lat)], abs=1e-9)
+    assert (in_gcj02["open_violations"][0]["lon"], in_gcj02["open_violations"][0]["lat"]) == pytest.approx(
+        (float(lon), float(lat)), abs=1e-9)
+
+    _, none_yet = await api.json("GET", f"/v1/vehicles/{fleet.plates[fleet.carriers[1]][1]}", operator, expect=200)
+    assert none_yet["position"] is None and none_yet["active_waybill"] is None and none_yet["open_violations"] == []
+    status, _ = await api.json("GET", "/v1/vehicles/浙B00000X", operator)
+    assert status == 404
+    status, _ = await api.json("GET", f"/v1/vehicles/{mover}", await api.token("agency", agency="police"))
+    assert status == 403

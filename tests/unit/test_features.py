@@ -61,3 +61,12 @@ def test_all_problems_are_reported_together():
     with pytest.raises(GeofenceError) as caught:
         check_feature(feature({"type": "LineString", "coordinates": [[121.8, 29.9]]}, kind="parking"))
     assert set(fields(caught.value)) == {"geometry.coordinates", "geometry.type"}
+
+
+def test_positions_with_and_without_altitude_are_one_line():
+    """Found by Schemathesis: a LineString mixing [lon, lat] and [lon, lat, alt] made a 500."""
+    feature = {"type": "Feature", "geometry": {"type": "LineString",
+                                               "coordinates": [[121.80, 29.90, 12.5], [121.81, 29.90], [121.82, 29.91, 0]]},
+               "properties": {"kind": "restricted_road", "name": "road"}}
+    clean = check_feature(feature)
+    assert clean["geometry"]["coordinates"] == [[121.80, 29.90], [121.81, 29.90], [121.82, 29.91]]

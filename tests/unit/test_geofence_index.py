@@ -100,3 +100,28 @@ def test_replacing_a_version_rebuilds_only_that_geofence_and_remove_forgets_it()
 def test_most_points_inside_a_large_area_need_no_geometry_test():
     interior, boundary = INDEX._cells["park"]
     assert len(interior) > 3 * len(boundary)
+
+
+def _brute_distance_m(geofence, lat: float, lon: float) -> float:
+    """Metres from a point to an area: the area on a fine local plane about the point."""
+    from geofence.metric import LocalPlane
+    plane = LocalPlane(lon, lat)
+    return float(shapely.distance(plane.to_metres(geofence.area), shapely.Point(0, 0)))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_near_edges(), st.floats(-500, 500), st.floats(-500, 500), st.sampled_from([0.0, 10.0, 25.0, 100.0, 400.0]))
+def test_near_equals_brute_force_distances(vertex, east_m, north_m, metres):
+    """Around every edge, out to 500 m: the same zones as brute force, the same metres."""
+    lon = vertex[0] + east_m / (111_320 * math.cos(math.radians(vertex[1])))
+    lat = vertex[1] + north_m / 110_574
+    kinds = ("chem_park", "parking", "filling_station", "restricted_road")
+    found = INDEX.near(lat, lon, metres, kinds)
+    brute = {g.id: d for g in GEOFENCES if g.kind in kinds and (d := _brute_distance_m(g, lat, lon)) <= metres}
+    near = {gid: d for d, gid in found}
+    # Within a centimetre of `metres` either answer is right.
+    assert {g for g, d in near.items() if d < metres - 0.01} <= set(brute) <= set(near) | {
+        g for g, d in brute.items() if d > metres - 0.01}
+    assert all(abs(d - brute[g]) < 0.01 for g, d in near.items() if g in brute)
+    assert [d for d, _ in found] == sorted(d for d, _ in found)
+    assert INDEX.near(lat, lon, metres, ("no_stopping",)) == []

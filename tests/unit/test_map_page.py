@@ -1,4 +1,6 @@
-"""The map page's script parses, and asks the API only for what the API serves."""
+"""The console's files: scripts that parse, no inline script or handler, no other origin,
+every element the script asks for present, every API path it asks for in the OpenAPI
+document."""
 from __future__ import annotations
 
 import re
@@ -8,21 +10,58 @@ import subprocess
 import pytest
 
 from schemas import load
-from tracker.api.page import PAGE
+from tracker.api.page import PAGE, STATIC, basemap_origin, content_security_policy
+from tracker.settings import Settings
 
-SCRIPT = re.search(r"<script>(.*)</script>", PAGE.read_text(), re.S).group(1)
+SCRIPTS = sorted((STATIC / "console").glob("*.js"))
+HTML = PAGE.read_text()
+CODE = "\n".join(p.read_text() for p in SCRIPTS)
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-def test_the_script_is_valid_javascript(tmp_path):
-    path = tmp_path / "map.js"
-    path.write_text(SCRIPT)
-    checked = subprocess.run(["node", "--check", str(path)], capture_output=True, text=True)
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_each_script_is_valid_javascript(script):
+    checked = subprocess.run(["node", "--check", str(script)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
+
+
+def test_the_page_has_no_inline_script_handler_or_style():
+    assert re.findall(r"<script(?![^>]*\bsrc=)", HTML) == []
+    assert re.findall(r"\son[a-z]+\s*=", HTML) == []
+    assert "<style" not in HTML and " style=" not in HTML
+
+
+def test_nothing_names_another_origin():
+    for text in [HTML, CODE, (STATIC / "console" / "console.css").read_text()]:
+        assert re.findall(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.I) == []
+
+
+def test_data_is_never_written_as_html():
+    assert re.findall(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", CODE) == []
+
+
+def test_every_element_the_script_asks_for_is_in_the_page():
+    asked = set(re.findall(r"\$\(\"([a-z0-9-]+)\"\)", CODE))
+    present = set(re.findall(r'\bid="([a-z0-9-]+)"', HTML))
+    assert asked and asked <= present, asked - present
 
 
 def test_every_path_the_page_asks_for_is_in_the_openapi_document():
     paths = set(load("openapi.json")["paths"])
-    asked = {re.sub(r"\$\{[^}]*\}", "{plate}", p) for p in re.findall(r"/v1/[^`\"?\s]*", SCRIPT)}
-    assert asked == {"/v1/geofences", "/v1/vehicles", "/v1/violations", "/v1/vehicles/{plate}/track", "/v1/live"}
-    assert asked <= paths
+    asked = {re.sub(r"\$\{[^}]*\}", "{x}", p) for p in re.findall(r"/v1/[^`\"?\s]*", CODE)}
+    templates = {re.sub(r"\{[^}]*\}", "{x}", p): p for p in paths}
+    assert asked == {"/v1/geofences", "/v1/vehicles", "/v1/violations", "/v1/violations/{x}", "/v1/vehicles/{x}",
+                     "/v1/vehicles/{x}/track", "/v1/violations/{x}/ack", "/v1/violations/{x}/resolve", "/v1/live"}
+    assert asked <= set(templates)
+
+
+@pytest.mark.parametrize("url, origin", [
+    (None, None),
+    ("https://webrd0{s}.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}", "https://*.is.autonavi.com"),
+    ("http://tiles.example.cn:8081/{z}/{x}/{y}.png", "http://tiles.example.cn:8081"),
+])
+def test_images_come_from_the_basemap_origin_only_when_one_is_set(url, origin):
+    assert basemap_origin(url) == origin
+    policy = content_security_policy(Settings(basemap_url=url))
+    assert "script-src 'self';" in policy and "default-src 'none'" in policy
+    assert policy.split("img-src ")[1].split(";")[0] == " ".join(filter(None, ["'self'", "data:", origin]))

@@ -2,7 +2,10 @@
 the reference one on examples from CONTRACTS.md."""
 from __future__ import annotations
 
+import re
+
 import jsonschema
+import orjson
 import pytest
 
 from schemas import HERE, load, validator
@@ -64,3 +67,82 @@ def test_openapi_document_refers_to_existing_schemas():
 
     walk(doc)
     assert refs and refs <= set(SCHEMAS)
+
+
+# Every schema a client or a foreign producer can send (bodies and topic messages).
+INPUT_SCHEMAS = ["fix.schema.json", "normalised_fix.schema.json", "filling_record.schema.json",
+                 "normalised_filling_record.schema.json", "waybill.schema.json", "registry.schema.json",
+                 "token_request.schema.json", "geofence_feature.schema.json", "live_subscription.schema.json",
+                 "acknowledgement.schema.json", "resolution.schema.json"]
+
+
+def _unbounded(node, where: str, seen: set[str]) -> list[str]:
+    """Places where a string, number, array or object of an input schema has no bound."""
+    from schemas import BASE_URI, load
+    if isinstance(node, bool) or not isinstance(node, dict):
+        return []
+    if "$ref" in node:
+        ref = node["$ref"]
+        target, _, pointer = ref.partition("#")
+        if ref in seen:
+            return []
+        seen = seen | {ref}
+        doc = load(target.removeprefix(BASE_URI)) if target else None
+        if doc is None:
+            return []  # local refs are walked where they are defined
+        for part in filter(None, pointer.split("/")):
+            doc = doc[part]
+        return _unbounded(doc, f"{where}->{ref}", seen)
+    problems = []
+    kinds = node.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else kinds or []
+    if "string" in kinds and "enum" not in node and "const" not in node:
+        if "maxLength" not in node or not ("pattern" in node or "format" in node):
+            problems.append(f"{where}: string without maxLength and pattern/format")
+    for numeric in ("number", "integer"):
+        if numeric in kinds and "enum" not in node and not (
+                ("minimum" in node or "exclusiveMinimum" in node) and ("maximum" in node or "exclusiveMaximum" in node)):
+            problems.append(f"{where}: {numeric} without a range")
+    if "array" in kinds and "maxItems" not in node and "prefixItems" not in node:
+        problems.append(f"{where}: array without maxItems")
+    if "object" in kinds and node.get("additionalProperties") is not False:
+        if "maxProperties" not in node:
+            problems.append(f"{where}: object open to any number of properties")
+        if "propertyNames" not in node and "properties" in node:
+            problems.append(f"{where}: object open to properties of any name")  # NUL in a key: jsonb refuses it
+        problems += _unbounded(node.get("propertyNames"), f"{where}.propertyNames", seen)
+    for key in ("properties", "$defs", "patternProperties"):
+        for name, sub in node.get(key, {}).items():
+            problems += _unbounded(sub, f"{where}.{name}", seen)
+    for key in ("items", "additionalProperties", "not", "if", "then", "else", "contains"):
+        problems += _unbounded(node.get(key), f"{where}.{key}", seen)
+    for key in ("allOf", "anyOf", "oneOf", "prefixItems"):
+        for i, sub in enumerate(node.get(key, [])):
+            problems += _unbounded(sub, f"{where}.{key}[{i}]", seen)
+    return problems
+
+
+@pytest.mark.parametrize("name", INPUT_SCHEMAS)
+def test_every_input_schema_bounds_every_value(name):
+    """The rule of issue 13: one layer bounds every string, number, time and list of every
+    entrance before anything else touches it."""
+    from schemas import load
+    assert _unbounded(load(name), name, set()) == []
+
+
+def test_the_bound_check_finds_what_is_unbounded():
+    loose = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "array", "items": {"type": "number"}}}}
+    assert len(_unbounded(loose, "loose", set())) == 5  # the object (count, names), the string, the array, its numbers
+    assert _unbounded({"$ref": "https://hazmat-tracker.invalid/schemas/defs.schema.json#/$defs/plate"}, "p", set()) == []
+
+
+def test_the_served_openapi_document_is_valid_and_self_contained():
+    """Tools (Schemathesis, client generators) load GET /openapi.json: it must validate as
+    OpenAPI 3.1 and refer to nothing outside itself."""
+    from openapi_spec_validator import validate as validate_openapi
+
+    from schemas import openapi_document
+    document = openapi_document()
+    validate_openapi(document)
+    refs = re.findall(r'"\$ref":"([^"]*)"', orjson.dumps(document).decode())
+    assert refs and all(ref.startswith("#/") for ref in refs), [r for r in refs if not r.startswith("#/")]

@@ -51,3 +51,16 @@ def test_retention_and_kpi_parameters_come_from_the_environment():
     assert (s.positions_retention_days, s.kpis.track_gap_s, s.kpis.drift_min_jumps) == (365, 120, 2)
     with pytest.raises(SettingsError, match="HAZMAT_POSITIONS_RETENTION_DAYS"):
         Settings.from_env({"HAZMAT_POSITIONS_RETENTION_DAYS": "7"})  # inside the late-fix window
+
+
+def test_jt808_limits_default_to_the_contract_and_come_from_the_environment():
+    limits = Settings.from_env({}).jt808
+    assert (limits.max_frame_bytes, limits.max_buffer_bytes, limits.idle_s, limits.frames_per_s,
+            limits.subpackage_timeout_s, limits.quirks_allowed) == (2100, 65536, 180, 200, 30, False)
+    limits = Settings.from_env({"HAZMAT_JT808_IDLE_S": "5", "HAZMAT_JT808_FRAMES_PER_S": "10",
+                                "HAZMAT_JT808_QUIRKS": "on"}).jt808
+    assert (limits.idle_s, limits.frames_per_s, limits.quirks_allowed) == (5, 10, True)
+    with pytest.raises(SettingsError, match="HAZMAT_JT808_MAX_BUFFER_BYTES"):
+        Settings.from_env({"HAZMAT_JT808_MAX_BUFFER_BYTES": "10"})
+    with pytest.raises(SettingsError, match="HAZMAT_JT808_QUIRKS"):
+        Settings.from_env({"HAZMAT_JT808_QUIRKS": "maybe"})

@@ -13,10 +13,12 @@ from tracker.api.context import FLEET, POOL, PUBLISHER, SETTINGS, TOKENS, TOPICS
 from tracker.api.filling import setup_filling
 from tracker.api.fixes import setup_fixes
 from tracker.api.geofences import setup_geofences
+from tracker.api.handling import setup_handling
 from tracker.api.health import setup_health
 from tracker.api.problems import Problem
 from tracker.api.registry import setup_registry
 from tracker.api.reports import setup_reports
+from tracker.api.terminals import setup_terminals
 from tracker.api.tokens import setup_tokens
 from tracker.api.live import setup_live
 from tracker.api.page import setup_page
@@ -117,9 +119,11 @@ def create_app(settings: Settings) -> web.Application:
     setup_fixes(app)
     setup_filling(app)
     setup_violations(app)
+    setup_handling(app)
     setup_vehicles(app)
     setup_trips(app)
     setup_reports(app)
+    setup_terminals(app)
     setup_live(app)
     setup_page(app)
     setup_parameters(app)

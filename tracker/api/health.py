@@ -1,4 +1,5 @@
-"""Liveness, readiness and metrics: unauthenticated, for orchestrators and Prometheus."""
+"""Liveness, readiness, metrics and the API's own description: unauthenticated, for
+orchestrators, Prometheus and the tools that generate clients (or fuzz the API)."""
 from __future__ import annotations
 
 import asyncio
@@ -7,6 +8,7 @@ import asyncpg
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from schemas import openapi_document
 from streams.kafka import broker_reachable
 from tracker.api.context import POOL, SETTINGS
 from tracker.api.respond import json_bytes_response
@@ -37,7 +39,16 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+async def openapi(request: web.Request) -> web.Response:
+    return json_bytes_response(request.app[OPENAPI])
+
+
+OPENAPI = web.AppKey("openapi", dict)
+
+
 def setup_health(app: web.Application) -> None:
+    app[OPENAPI] = openapi_document()
+    app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

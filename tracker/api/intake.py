@@ -51,7 +51,10 @@ async def read_items(request: web.Request, *, single_allowed: bool) -> list:
     return data
 
 
-def sort_items(items: list, validator, accept: Accept, source: str, received_at: int) -> Sorted:
+def sort_items(items: list, validator, accept: Accept, source: str, received_at: int,
+               dead_extra: dict | None = None) -> Sorted:
+    """Good items as (key, value) messages, bad ones as dead letters with their reason;
+    `dead_extra` is added to each dead letter (the JT/T 808 gateway's `frame_hex`)."""
     out = Sorted()
     for index, item in enumerate(items):
         try:
@@ -66,6 +69,8 @@ def sort_items(items: list, validator, accept: Accept, source: str, received_at:
             reason = str(exc)
             out.rejected.append({"index": index, "error": reason})
             record = {"input": _as_received(item), "error": reason, "source": source, "received_at": received_at}
+            if dead_extra:
+                record.update(dead_extra)
             out.dead.append((plate_key(item), orjson.dumps(record)))
             continue
         out.good.append((key.encode(), orjson.dumps(value)))
@@ -93,13 +98,15 @@ def known_plates(items: list) -> set[str]:
     return {key.decode() for key in map(plate_key, items) if key is not None}
 
 
+async def publish_sorted(publisher, topic: str, deadletter_topic: str, good: list, dead: list) -> None:
+    """The good messages and the dead letters, both acknowledged (acks=all) before it
+    returns, or BrokerUnavailable."""
+    await asyncio.gather(publisher.publish(topic, good), publisher.publish(deadletter_topic, dead))
+
+
 async def publish_and_answer(request: web.Request, kind: str, topic: str, batch: Sorted) -> web.Response:
-    publisher = request.app[PUBLISHER]
     try:
-        await asyncio.gather(
-            publisher.publish(topic, batch.good),
-            publisher.publish(request.app[TOPICS].deadletter, batch.dead),
-        )
+        await publish_sorted(request.app[PUBLISHER], topic, request.app[TOPICS].deadletter, batch.good, batch.dead)
     except BrokerUnavailable as exc:
         BROKER_FAILURES.inc()
         raise Problem(503, f"nothing was accepted: {exc}", headers={"Retry-After": "5"}) from None

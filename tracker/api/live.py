@@ -3,7 +3,9 @@ happen.
 
 One feed per API process reads hazmat.fixes.v1 and hazmat.violations.v1 from their ends,
 in no consumer group (every process sees everything), from the first subscription on;
-each client gets what its subscription selects. A client that reads too slowly is
+each client gets what its subscription selects. Each position carries the vehicle's
+status as GET /v1/vehicles gives it (moving or stopped by the rules' own stop test, kept
+per vehicle here; `offline` is a violation, announced as one). A client that reads too slowly is
 disconnected with close code 1013 ("try again later"), and told why, rather than
 holding the process's memory or missing messages without knowing it.
 """
@@ -13,6 +15,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+import asyncpg
 import orjson
 from aiohttp import WSMsgType, web
 
@@ -20,10 +23,12 @@ from geofence.gcj02 import points_in
 from schemas import SchemaError, explain, validator
 from streams.fix import valid_plate
 from streams.kafka import consumer, from_now
+from streams.rules.motion import Anchor, next_anchor, status
 from streams.times import rfc3339
 from streams.topics import Topics
-from tracker.api.context import SETTINGS, requires
+from tracker.api.context import POOL, SETTINGS, requires
 from tracker.auth import ADMIN, OPERATOR, Principal
+from tracker.db.handling import handling_of
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,9 +65,38 @@ class Subscription:
                 "plates": sorted(self.plates) if self.plates is not None else None, "crs": self.crs}
 
 
-def position_message(fix: dict) -> dict:
+def position_message(fix: dict, vehicle_status: str) -> dict:
     return {"type": "position", "plate": fix["plate"], "carrier_id": fix.get("carrier_id"), "ts": rfc3339(fix["ts"]),
-            "lat": fix["lat"], "lon": fix["lon"], "speed_kmh": fix["speed_kmh"], "heading_deg": fix["heading_deg"]}
+            "lat": fix["lat"], "lon": fix["lon"], "speed_kmh": fix["speed_kmh"], "heading_deg": fix["heading_deg"],
+            "status": vehicle_status}
+
+
+class Motions:
+    """Each vehicle's stop anchor and newest fix time, as the rules keep them: a late fix
+    (older than the newest) reports the status it had, as it changes nothing in the rules."""
+
+    def __init__(self, cfg) -> None:
+        self.cfg = cfg
+        self.anchors: dict[str, Anchor | None] = {}
+        self.last_ts: dict[str, int] = {}
+
+    async def load(self, pool: asyncpg.Pool) -> None:
+        rows = await pool.fetch(
+            """SELECT plate, (state->>'last_ts')::bigint AS last_ts, (state->>'anchor_ts') IS NOT NULL AS stopped,
+                      (state->>'anchor_lat')::float8 AS lat, (state->>'anchor_lon')::float8 AS lon
+               FROM vehicle_state""")
+        for r in rows:
+            self.anchors.setdefault(r["plate"], (r["lat"], r["lon"]) if r["stopped"] else None)
+            if r["last_ts"] is not None:
+                self.last_ts.setdefault(r["plate"], r["last_ts"])
+
+    def status(self, fix: dict) -> str:
+        plate, ts = fix["plate"], fix["ts"]
+        anchor = self.anchors.get(plate)
+        if ts >= self.last_ts.get(plate, ts):
+            anchor = self.anchors[plate] = next_anchor(anchor, fix["lat"], fix["lon"], fix["speed_kmh"], self.cfg)
+            self.last_ts[plate] = ts
+        return status(anchor)
 
 
 def placed(message: dict, lon: float, lat: float) -> dict:
@@ -108,8 +142,10 @@ class Client:
 
 
 class LiveFeed:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, pool: asyncpg.Pool | None = None) -> None:
         self.settings = settings
+        self.pool = pool
+        self.motions = Motions(settings.rules)
         self.topics = Topics(settings.topic_prefix)
         self.clients: set[Client] = set()
         self._ready: asyncio.Future | None = None
@@ -128,10 +164,13 @@ class LiveFeed:
         try:
             await c.start()
             await from_now(c)
+            if self.pool is not None:  # after from_now: no fix between the states read and the feed
+                await self.motions.load(self.pool)
             self._ready.set_result(None)
             while True:
                 for tp, records in (await c.getmany(timeout_ms=1000)).items():
-                    self._dispatch(tp.topic, records)
+                    handling = await self._handling(records) if tp.topic == self.topics.violations else {}
+                    self._dispatch(tp.topic, records, handling)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the broker, or a message off contract: logged, and every client told
@@ -145,7 +184,27 @@ class LiveFeed:
         finally:
             await c.stop()
 
-    def _dispatch(self, topic: str, records: list) -> None:
+    async def _handling(self, records: list) -> dict[str, dict]:
+        """The handling of the violations a poll of the violation topic brings: the rules'
+        events carry none, and every Violation the API sends carries it. One query a poll;
+        a database that cannot answer leaves it out rather than stopping the feed."""
+        wanted = set()
+        for record in records:
+            try:
+                data = orjson.loads(record.value)["data"]
+                if "handling" not in data:
+                    wanted.add(data["violation_id"])
+            except (ValueError, KeyError, TypeError):
+                continue  # _dispatch tells
+        if not wanted or self.pool is None:
+            return {}
+        try:
+            return await handling_of(self.pool, sorted(wanted))
+        except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("live feed: violations sent without their handling, the database did not answer: %r", exc)
+            return {}
+
+    def _dispatch(self, topic: str, records: list, handling: dict[str, dict] | None = None) -> None:
         """A poll's messages to the clients that want them, in each client's crs (converted
         once for the poll, whoever asks)."""
         found = []  # (message, plate, lat, lon)
@@ -153,11 +212,14 @@ class LiveFeed:
             try:
                 value = orjson.loads(record.value)
                 if topic == self.topics.fixes:
-                    found.append((position_message(value), value["plate"], value["lat"], value["lon"]))
+                    found.append((position_message(value, self.motions.status(value)), value["plate"], value["lat"],
+                                  value["lon"]))
                 else:
                     violation = value["data"]
-                    found.append(({"type": "violation", "violation": violation}, violation["plate"],
-                                  violation["lat"], violation["lon"]))
+                    if "handling" not in violation and handling and violation["violation_id"] in handling:
+                        violation = dict(violation, handling=handling[violation["violation_id"]])
+                    found.append(({"type": "violation", "event": value["type"], "violation": violation},
+                                  violation["plate"], violation["lat"], violation["lon"]))
             except (ValueError, KeyError, TypeError) as exc:  # the workers dead-letter such fixes
                 log.warning("live feed: %s offset %s is off contract, not sent: %r", topic, record.offset, exc)
         clients = [c for c in self.clients if c.subscription is not None]
@@ -215,7 +277,7 @@ async def live(request: web.Request, principal: Principal) -> web.WebSocketRespo
 
 
 async def _feed(app: web.Application):
-    app[LIVE] = feed = LiveFeed(app[SETTINGS])
+    app[LIVE] = feed = LiveFeed(app[SETTINGS], app[POOL])
     yield
     await feed.close()
 

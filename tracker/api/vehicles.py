@@ -1,4 +1,5 @@
-"""GET /v1/vehicles and /v1/vehicles/{plate}/track: what the safety office's map draws.
+"""GET /v1/vehicles, /v1/vehicles/{plate} and /v1/vehicles/{plate}/track: what the safety
+office's map draws.
 
 Latest positions come from the workers' vehicle states (one row a vehicle, written with
 each batch), so the map shows what the rules saw, with the violations they hold open.
@@ -18,6 +19,7 @@ from tracker.api.problems import Problem, error
 from tracker.api.query import map_view, parse_crs, query_choice, query_plate, query_time
 from tracker.api.respond import json_bytes_response
 from tracker.auth import ADMIN, OPERATOR, Principal
+from tracker.db.handling import SELECT as VIOLATIONS, with_handling
 from streams.times import epoch_ms, rfc3339, utc
 
 STATUSES = ("moving", "stopped", "offline")
@@ -26,12 +28,9 @@ TRACK_DEFAULT_MS = 24 * 3600_000
 TRACK_MOST_MS = MAX_AGE_MS
 
 
-@requires(ADMIN, OPERATOR)
-async def list_vehicles(request: web.Request, principal: Principal) -> web.Response:
-    q = request.rel_url.query
-    status = query_choice(q, "status", STATUSES)
-    bbox, crs = map_view(q)
-    rows = await request.app[POOL].fetch(
+async def _positions(pool, crs: str, carrier_id: str | None = None, status: str | None = None, bbox=None,
+                     plate: str | None = None) -> list[dict]:
+    rows = await pool.fetch(
         """SELECT s.plate, v.carrier_id, s.last_ts, s.lat, s.lon, s.speed_kmh, s.status, p.heading_deg,
                   ARRAY(SELECT DISTINCT o.value->>'kind' FROM jsonb_each(s.state->'open') AS o
                         ORDER BY 1) AS open_violations
@@ -41,15 +40,64 @@ async def list_vehicles(request: web.Request, principal: Principal) -> web.Respo
            WHERE s.last_ts IS NOT NULL AND ($1::text IS NULL OR v.carrier_id = $1)
              AND ($2::text IS NULL OR s.status = $2)
              AND ($3::float8[] IS NULL OR (s.lon BETWEEN $3[1] AND $3[3] AND s.lat BETWEEN $3[2] AND $3[4]))
+             AND ($4::text IS NULL OR s.plate = $4)
            ORDER BY s.plate""",
-        q.get("carrier_id"), status, bbox)
+        carrier_id, status, bbox, plate)
     points = points_in(crs, [r["lon"] for r in rows], [r["lat"] for r in rows])
-    features = [{"type": "Feature", "id": r["plate"], "geometry": {"type": "Point", "coordinates": point},
-                 "properties": {"plate": r["plate"], "carrier_id": r["carrier_id"], "ts": rfc3339(epoch_ms(r["last_ts"])),
-                                "speed_kmh": r["speed_kmh"], "heading_deg": r["heading_deg"], "status": r["status"],
-                                "open_violations": r["open_violations"]}}
-                for r, point in zip(rows, points)]
+    return [{"type": "Feature", "id": r["plate"], "geometry": {"type": "Point", "coordinates": point},
+             "properties": {"plate": r["plate"], "carrier_id": r["carrier_id"], "ts": rfc3339(epoch_ms(r["last_ts"])),
+                            "speed_kmh": r["speed_kmh"], "heading_deg": r["heading_deg"], "status": r["status"],
+                            "open_violations": r["open_violations"]}}
+            for r, point in zip(rows, points)]
+
+
+@requires(ADMIN, OPERATOR)
+async def list_vehicles(request: web.Request, principal: Principal) -> web.Response:
+    q = request.rel_url.query
+    status = query_choice(q, "status", STATUSES)
+    bbox, crs = map_view(q)
+    features = await _positions(request.app[POOL], crs, q.get("carrier_id"), status, bbox)
     return json_bytes_response({"type": "FeatureCollection", "features": features}, content_type="application/geo+json")
+
+
+@requires(ADMIN, OPERATOR)
+async def get_vehicle(request: web.Request, principal: Principal) -> web.Response:
+    """One vehicle for the console's details panel: the registry's facts, its carrier, the
+    latest position (null before its first fix), the waybill active now and its open
+    violations with their handling."""
+    plate = query_plate(request.match_info["plate"])
+    crs = parse_crs(request.rel_url.query.get("crs"))
+    pool = request.app[POOL]
+    row = await pool.fetchrow(
+        """SELECT v.plate, v.carrier_id, c.name AS carrier_name, v.tank_capacity_kg, v.hazard_classes,
+                  v.permit_valid_until, v.tank_inspection_valid_until
+           FROM vehicles v LEFT JOIN carriers c ON c.id = v.carrier_id WHERE v.plate = $1""", plate)
+    if row is None:
+        raise Problem(404, f"no vehicle {plate!r}")
+    waybill = await pool.fetchrow(
+        """SELECT id, un_number, hazard_class, quantity_kg, driver_id, escort_id, origin, destination, valid_from,
+                  valid_to FROM waybills WHERE plate = $1 AND valid_from <= now() AND now() < valid_to
+           ORDER BY valid_from DESC LIMIT 1""", plate)
+    open_rows = await pool.fetch(f"{VIOLATIONS} WHERE v.plate = $1 AND v.status = 'open' ORDER BY v.started_at DESC",
+                                 plate)
+    violations = [with_handling(r) for r in open_rows]
+    moved = points_in(crs, [v["lon"] for v in violations], [v["lat"] for v in violations])
+    for v, (lon, lat) in zip(violations, moved):
+        v["lon"], v["lat"] = lon, lat
+    position = await _positions(pool, crs, plate=plate)
+    return json_bytes_response({
+        "plate": row["plate"], "carrier": {"id": row["carrier_id"], "name": row["carrier_name"]},
+        "tank_capacity_kg": row["tank_capacity_kg"], "hazard_classes": row["hazard_classes"],
+        "permit_valid_until": row["permit_valid_until"].isoformat(),
+        "tank_inspection_valid_until": row["tank_inspection_valid_until"].isoformat(),
+        "position": position[0] if position else None,
+        "active_waybill": None if waybill is None else {
+            "id": waybill["id"], "un_number": waybill["un_number"], "hazard_class": waybill["hazard_class"],
+            "quantity_kg": waybill["quantity_kg"], "driver_id": waybill["driver_id"], "escort_id": waybill["escort_id"],
+            "origin": waybill["origin"], "destination": waybill["destination"],
+            "valid_from": rfc3339(epoch_ms(waybill["valid_from"])), "valid_to": rfc3339(epoch_ms(waybill["valid_to"]))},
+        "open_violations": violations,
+    })
 
 
 @requires(ADMIN, OPERATOR)
@@ -83,4 +131,5 @@ async def get_track(request: web.Request, principal: Principal) -> web.Response:
 
 def setup_vehicles(app: web.Application) -> None:
     app.router.add_get("/v1/vehicles", list_vehicles)
+    app.router.add_get("/v1/vehicles/{plate}", get_vehicle)
     app.router.add_get("/v1/vehicles/{plate}/track", get_track)

@@ -1,4 +1,5 @@
-"""GET /v1/violations and /v1/violations/{id}: newest first, keyset-paginated.
+"""GET /v1/violations and /v1/violations/{id}: newest first, keyset-paginated, each
+with its handling (报警处置).
 
 An agency token sees only violations routed to its agency.
 """
@@ -17,8 +18,7 @@ from tracker.api.problems import Problem, error
 from tracker.api.respond import json_bytes_response
 from tracker.auth import ADMIN, AGENCY, OPERATOR, Principal
 from streams.times import bounded, epoch_ms, utc
-from tracker.db.violations import COLUMNS, as_violation
-
+from tracker.db.handling import HANDLING_STATES, SELECT, fetch_violation, with_handling
 
 
 def _cursor(raw: str | None):
@@ -38,23 +38,25 @@ def _cursor(raw: str | None):
 async def list_violations(request: web.Request, principal: Principal) -> web.Response:
     q = request.rel_url.query
     kind, status = query_choice(q, "kind", VIOLATION_KINDS), query_choice(q, "status", ("open", "closed"))
+    handling = query_choice(q, "handling", HANDLING_STATES)
     limit = query_limit(q)
     bbox = parse_bbox(q.get("bbox"))
     crs = parse_crs(q.get("crs"))  # of the answer's lat/lon (bbox is WGS-84, as everywhere)
     cursor = _cursor(q.get("cursor"))
     rows = await request.app[POOL].fetch(
-        f"""SELECT {COLUMNS} FROM violations
+        f"""{SELECT}
             WHERE ($1::text IS NULL OR plate = $1) AND ($2::text IS NULL OR kind = $2)
               AND ($3::text IS NULL OR status = $3) AND ($4::timestamptz IS NULL OR started_at >= $4)
               AND ($5::timestamptz IS NULL OR started_at < $5)
               AND ($6::float8[] IS NULL OR (lon BETWEEN $6[1] AND $6[3] AND lat BETWEEN $6[2] AND $6[4]))
               AND ($7::text IS NULL OR $7 = ANY(agencies))
               AND ($8::timestamptz IS NULL OR (started_at, violation_id) < ($8, $9::text))
+              AND ($11::text IS NULL OR coalesce(h.state, 'new') = $11)
             ORDER BY started_at DESC, violation_id DESC LIMIT $10""",
         query_plate(q.get("plate")), kind, status, query_time(q, "since"), query_time(q, "until"),
         list(bbox) if bbox else None, principal.agency if principal.role == AGENCY else None,
-        cursor[0] if cursor else None, cursor[1] if cursor else None, limit + 1)
-    items = [as_violation(r) for r in rows[:limit]]
+        cursor[0] if cursor else None, cursor[1] if cursor else None, limit + 1, handling)
+    items = [with_handling(r) for r in rows[:limit]]
     if crs == "gcj02":
         moved = points_in(crs, [v["lon"] for v in items], [v["lat"] for v in items])
         for v, (lon, lat) in zip(items, moved):
@@ -68,11 +70,10 @@ async def list_violations(request: web.Request, principal: Principal) -> web.Res
 
 @requires(ADMIN, OPERATOR, AGENCY)
 async def get_violation(request: web.Request, principal: Principal) -> web.Response:
-    row = await request.app[POOL].fetchrow(f"SELECT {COLUMNS} FROM violations WHERE violation_id = $1",
-                                           request.match_info["id"])
-    if row is None or (principal.role == AGENCY and principal.agency not in row["agencies"]):
+    violation = await fetch_violation(request.app[POOL], request.match_info["id"])
+    if violation is None or (principal.role == AGENCY and principal.agency not in violation["agencies"]):
         raise Problem(404, f"no violation {request.match_info['id']!r}")
-    return json_bytes_response(as_violation(row))
+    return json_bytes_response(violation)
 
 
 def setup_violations(app: web.Application) -> None:

@@ -16,8 +16,8 @@ import asyncpg
 
 from tracker.reports.definitions import KpiParams
 
-# The columns alarm handling (报警处置) needs; the figures stay unavailable until a table
-# with them exists, so the report switches on by itself once that migration lands.
+# The columns of alarm handling (报警处置, migration 0006) the figures need; a database
+# without them (older than 0006) reports the two figures as unavailable, not as zero.
 HANDLING_TABLE = "violation_handling"
 HANDLING_COLUMNS = {"violation_id", "acked_at", "resolved_at"}
 

@@ -68,6 +68,32 @@ class Vehicle(Base):
     updated_at: Mapped[datetime] = _now()
 
 
+# A terminal phone compares without its leading zeros (BCD[6] and BCD[10] pad with them), so
+# two vehicles may not hold '13912345678' and '013912345678' (migration 0005).
+Index("ix_vehicles_terminal_phone_key", func.ltrim(Vehicle.terminal_phone, "0"), unique=True)
+
+
+class Terminal(Base):
+    """A JT/T 808 terminal that registered (0x0100), keyed by its phone with leading zeros
+    stripped (the vehicle's `terminal_phone` compares the same way). Only the SHA-256 of its
+    auth code is kept, as for tokens; a logout clears it. The connection columns say which
+    gateway connection holds the terminal now, so every API process answers alike."""
+
+    __tablename__ = "terminals"
+    phone: Mapped[str] = mapped_column(Text, primary_key=True)
+    plate: Mapped[str] = mapped_column(Text)  # the vehicle it registered for
+    auth_code_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    header_version: Mapped[str] = mapped_column(Text)  # '2013' or '2019'
+    protocol_version: Mapped[int | None] = mapped_column(SmallInteger)
+    registered_at: Mapped[datetime] = _now()
+    connection_id: Mapped[str | None] = mapped_column(Text, index=True)  # '<gateway>:<n>' while connected
+    authenticated: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    remote_addr: Mapped[str | None] = mapped_column(Text)
+    connected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disconnected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class Driver(Base):
     __tablename__ = "drivers"
     id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -262,3 +288,38 @@ class DeadLetter(Base):
     is_fix: Mapped[bool] = mapped_column(Boolean)  # a refused fix (not a filling record)
     error: Mapped[str] = mapped_column(Text)
     input: Mapped[dict | None] = mapped_column(JSONB)
+
+
+class ViolationHandling(Base):
+    """How the safety office handles a violation (报警处置); no row: nobody has yet."""
+
+    __tablename__ = "violation_handling"
+    __table_args__ = (
+        CheckConstraint("state IN ('acked', 'resolved')", name="state"),
+        CheckConstraint("disposition IS NULL OR disposition IN ('confirmed', 'false_alarm', 'handled')",
+                        name="disposition"),
+    )
+    violation_id: Mapped[str] = mapped_column(Text, ForeignKey("violations.violation_id", ondelete="CASCADE"),
+                                              primary_key=True)
+    state: Mapped[str] = mapped_column(Text, index=True)
+    acked_by: Mapped[str | None] = mapped_column(Text)
+    acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disposition: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = _now()
+
+
+class ViolationHandlingHistory(Base):
+    """Every handling action: who (the acting token's label), what, when, and the note."""
+
+    __tablename__ = "violation_handling_history"
+    __table_args__ = (CheckConstraint("action IN ('ack', 'resolve')", name="action"),)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    violation_id: Mapped[str] = mapped_column(Text, ForeignKey("violations.violation_id", ondelete="CASCADE"),
+                                              index=True)
+    action: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = _now()
+    disposition: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)

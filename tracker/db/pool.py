@@ -15,7 +15,7 @@ MICROSECOND = timedelta(microseconds=1)
 def _encode_timestamptz(value: datetime | int) -> tuple[int]:
     """timestamptz parameters as aware datetimes or as epoch milliseconds (int): fixes carry
     epoch ms, and the worker's COPY of positions spent more time making and encoding
-    datetimes (~1.5 us a fix) than on all the other columns together."""
+    datetimes than on all the other columns together (bench/RESULTS.md)."""
     if type(value) is int:
         return ((value - PG_EPOCH_MS) * 1000,)
     if value.tzinfo is None:

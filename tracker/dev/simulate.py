@@ -6,6 +6,13 @@ cruise above the 60 km/h default limit), and now and then parks for a few minute
 registers its carriers and vehicles (`PUT /v1/registry`, an upsert: running it again is
 harmless), takes a gateway token per carrier, then posts each carrier's fixes every
 interval, stamped with the wall clock. A rejected fix is logged with the API's reason.
+
+With `protocol` "jt808" every vehicle is a JT/T 808 terminal of its own instead (one TCP
+connection to the gateway: register, authenticate, a 0x0200 location report every
+interval, half the terminals in 2013 framing and half in 2019); "mixed" splits the fleet
+in two. Now and then a terminal drives into a tunnel: it keeps its positions while it
+has no signal and, out again, sends them as a blind-area batch (0x0704 type 1), as real
+terminals do.
 """
 from __future__ import annotations
 
@@ -19,8 +26,12 @@ from dataclasses import dataclass
 import aiohttp
 
 from geofence.metric import LocalPlane
+from tracker.dev.terminal import Terminal, TerminalError, location
+from tracker.dev.scene import Scene
 
 log = logging.getLogger(__name__)
+PROTOCOLS = ("http", "jt808", "mixed")
+BLIND_AREA = 1  # 0x0704 type: back-fill of positions kept while the terminal had no signal
 # Beilun district and its surroundings (WGS-84): minLon, minLat, maxLon, maxLat.
 AREA = (121.70, 29.80, 122.00, 30.00)
 
@@ -35,6 +46,8 @@ class Tanker:
     target: tuple[float, float] = (0.0, 0.0)
     parked_s: float = 0.0
     heading_deg: float = 0.0
+    terminal_phone: str = ""
+    mileage_km: float = 0.0
 
     def advance(self, seconds: float, rng: random.Random) -> float:
         """Move `seconds` on; returns the speed reported (km/h)."""
@@ -54,6 +67,7 @@ class Tanker:
         self.heading_deg = math.degrees(math.atan2(east, north)) % 360
         self.lat += north / left * step / plane.m_per_deg_lat
         self.lon += east / left * step / plane.m_per_deg_lon
+        self.mileage_km += step / 1000
         return self.cruise_kmh
 
     def fix(self, ts_ms: int, speed_kmh: float) -> dict:
@@ -71,7 +85,8 @@ def fleet(vehicles: int, carriers: int, rng: random.Random) -> list[Tanker]:
         lat, lon = random_point(rng)
         # One in ten cruises above the default limit: speeding to see on the map.
         cruise = rng.uniform(62, 80) if n % 10 == 9 else rng.uniform(30, 58)
-        out.append(Tanker(f"浙BS{n:04d}", f"SIM{n % carriers:02d}", lat, lon, cruise, random_point(rng)))
+        out.append(Tanker(f"浙BS{n:04d}", f"SIM{n % carriers:02d}", lat, lon, cruise, random_point(rng),
+                          terminal_phone=f"1380000{n:04d}"))
     return out
 
 
@@ -81,7 +96,8 @@ def registry(tankers: list[Tanker]) -> dict:
         "carriers": [{"id": c, "name": f"Simulated carrier {c}"} for c in carriers],
         "vehicles": [{"plate": t.plate, "carrier_id": t.carrier_id, "tank_capacity_kg": 30000,
                       "hazard_classes": ["3"], "permit_valid_until": "2030-12-31",
-                      "tank_inspection_valid_until": "2030-12-31"} for t in tankers],
+                      "tank_inspection_valid_until": "2030-12-31", "terminal_phone": t.terminal_phone}
+                     for t in tankers],
         "drivers": [],
     }
 
@@ -102,41 +118,147 @@ async def _call(session: aiohttp.ClientSession, method: str, path: str, token: s
         return answer
 
 
+class SimulatedTerminal:
+    """A tanker's JT/T 808 terminal: reports its position each round, keeps them while in a
+    tunnel and back-fills them as a blind-area batch when it comes out."""
+
+    def __init__(self, tanker: Tanker, version: str, address: tuple[str, int]) -> None:
+        self.tanker = tanker
+        self.terminal = Terminal(tanker.terminal_phone, version)
+        self.address = address
+        self.code: str | None = None
+        self.connected = False
+        self.tunnel_rounds = 0
+        self.kept: list = []
+
+    async def connect(self) -> None:
+        await self.terminal.close()
+        self.terminal = Terminal(self.tanker.terminal_phone, self.terminal.version)
+        await self.terminal.connect(*self.address)
+        if self.code is None or await self.terminal.authenticate(self.code) != 0:
+            result, self.code = await self.terminal.register(self.tanker.plate)
+            if result != 0:
+                raise SimulationError(f"terminal {self.tanker.terminal_phone} ({self.tanker.plate}): registration "
+                                      f"refused with result {result}", 0)
+            if await self.terminal.authenticate(self.code) != 0:
+                raise SimulationError(f"terminal {self.tanker.terminal_phone}: its new code was refused", 0)
+        self.connected = True
+
+    async def round(self, ts_ms: int, speed_kmh: float, rng: random.Random, tunnel_p: float,
+                    tunnel_rounds: tuple[int, int], counts: dict[str, int]) -> None:
+        t = self.tanker
+        loc = location(t.lat, t.lon, ts_ms, speed_kmh=speed_kmh, heading_deg=round(t.heading_deg) % 360,
+                       mileage_km=t.mileage_km, sats=rng.randint(6, 14))
+        if self.tunnel_rounds == 0 and rng.random() < tunnel_p:
+            self.tunnel_rounds = rng.randint(*tunnel_rounds)  # 30 s to 2 min at the default interval
+        if self.tunnel_rounds > 0:
+            self.tunnel_rounds -= 1
+            self.kept.append(loc)
+            return
+        await self.send(loc, counts)
+
+    async def send(self, loc, counts: dict[str, int]) -> None:
+        """The positions kept in a tunnel as a blind-area batch, then `loc` (if any)."""
+        try:
+            if not self.connected:
+                await self.connect()
+            if self.kept:
+                kept = self.kept[-400:]  # in pieces of 20 reports: one frame body (1 023 bytes) each
+                for start in range(0, len(kept), 20):
+                    piece = kept[start:start + 20]
+                    self._count(await self.terminal.batch(BLIND_AREA, piece), len(piece), counts)
+                self.kept = []
+            if loc is not None:
+                self._count(await self.terminal.report(loc), 1, counts)
+        except (TerminalError, OSError) as exc:
+            self.connected = False
+            counts["unavailable"] += 1
+            log.warning("simulated terminal %s: %s (reconnects next round)", self.tanker.terminal_phone, exc)
+
+    def _count(self, result: int, n: int, counts: dict[str, int]) -> None:
+        if result == 0:
+            counts["accepted"] += n
+        else:
+            counts["unavailable"] += n
+            log.warning("simulated terminal %s: report answered %d", self.tanker.terminal_phone, result)
+            if result == 1:
+                self.connected = False  # not authenticated any more (taken over, logged out): again
+
+
 async def simulate(api_url: str, admin_token: str, *, vehicles: int = 668, carriers: int = 25,
-                   interval_s: float = 10.0, rounds: int | None = None, seed: int = 1) -> dict[str, int]:
+                   interval_s: float = 10.0, rounds: int | None = None, seed: int = 1, protocol: str = "http",
+                   jt808: tuple[str, int] = ("127.0.0.1", 7808), tunnel_p: float = 1 / 60,
+                   tunnel_rounds: tuple[int, int] = (3, 12), scene: bool = False) -> dict[str, int]:
     """Run `rounds` rounds (None: until cancelled); the counts of fixes accepted, rejected
-    and not accepted while the broker was unavailable (503: the next round tries again)."""
+    and not accepted while the broker was unavailable (503: the next round tries again;
+    for terminals: any answer but 0, or a lost connection, counted per position). Each
+    round a terminal out of a tunnel enters one with probability `tunnel_p`, for a number
+    of rounds in `tunnel_rounds`; after the last round, those still inside come out.
+    `scene`: also the sample geofences, misbehaving vehicles (posting through the API) and
+    filling records (tracker.dev.scene)."""
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol {protocol!r}: one of {', '.join(PROTOCOLS)}")
     rng = random.Random(seed)
     tankers = fleet(vehicles, carriers, rng)
+    by_terminal = {"http": set(), "jt808": set(range(len(tankers))),
+                   "mixed": set(range(1, len(tankers), 2))}[protocol]
     counts = {"accepted": 0, "rejected": 0, "unavailable": 0}
+    terminals = [SimulatedTerminal(t, "2019" if n % 4 == 3 else "2013", jt808)
+                 for n, t in enumerate(tankers) if n in by_terminal]
+    posting = [t for n, t in enumerate(tankers) if n not in by_terminal]
     async with aiohttp.ClientSession(base_url=api_url.rstrip("/") + "/") as session:
         await _call(session, "PUT", "v1/registry", admin_token, registry(tankers))
         tokens = {}
-        for carrier in sorted({t.carrier_id for t in tankers}):
+        for carrier in sorted({t.carrier_id for t in posting} | ({tankers[0].carrier_id} if scene else set())):
             issued = await _call(session, "POST", "v1/tokens", admin_token,
                                  {"role": "gateway", "carrier_id": carrier, "label": f"simulator {carrier}"})
             tokens[carrier] = issued["token"]
-        log.info("simulating %d vehicles of %d carriers, a fix each every %s s", len(tankers), len(tokens), interval_s)
+        connecting = asyncio.Semaphore(100)
+
+        async def connect(terminal: SimulatedTerminal) -> None:
+            async with connecting:
+                await terminal.connect()
+
+        await asyncio.gather(*(connect(t) for t in terminals))
+        staged = await Scene.set_up(session, admin_token, tankers[0].carrier_id,
+                                    [t.plate for t in tankers]) if scene else None
+        log.info("simulating %d vehicles of %d carriers (%d through JT/T 808 terminals at %s:%d), a fix each every "
+                 "%s s", len(tankers), len({t.carrier_id for t in tankers}), len(terminals), *jt808, interval_s)
         done = 0
-        while rounds is None or done < rounds:
-            started = time.monotonic()
-            now = int(time.time() * 1000)
-            by_carrier: dict[str, list[dict]] = {}
-            for t in tankers:
-                by_carrier.setdefault(t.carrier_id, []).append(t.fix(now, t.advance(interval_s, rng)))
-            for carrier, fixes in by_carrier.items():
-                try:
-                    answer = await _call(session, "POST", "v1/fixes", tokens[carrier], fixes)
-                except SimulationError as exc:
-                    if exc.status != 503:
-                        raise
-                    log.warning("%d simulated fixes not accepted, the broker is unavailable: %s", len(fixes), exc)
-                    counts["unavailable"] += len(fixes)
-                    continue
-                counts["accepted"] += answer["accepted"]
-                counts["rejected"] += len(answer["rejected"])
-                for item in answer["rejected"]:
-                    log.error("simulated fix refused: %s %s", fixes[item["index"]], item["error"])
-            done += 1
-            await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - started)))
+        try:
+            while rounds is None or done < rounds:
+                started = time.monotonic()
+                now = int(time.time() * 1000)
+                by_carrier: dict[str, list[dict]] = {}
+                for t in posting:
+                    by_carrier.setdefault(t.carrier_id, []).append(t.fix(now, t.advance(interval_s, rng)))
+                if staged is not None:
+                    by_carrier.setdefault(staged.carrier_id, []).extend(staged.fixes(now, interval_s))
+                reports = [t.round(now, t.tanker.advance(interval_s, rng), rng, tunnel_p, tunnel_rounds, counts)
+                           for t in terminals]
+                await asyncio.gather(_post_all(session, tokens, by_carrier, counts), *reports)
+                done += 1
+                if staged is not None:
+                    await staged.after_round(session, done)
+                await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - started)))
+            await asyncio.gather(*(t.send(None, counts) for t in terminals if t.kept))
+        finally:
+            await asyncio.gather(*(t.terminal.close() for t in terminals))
     return counts
+
+
+async def _post_all(session: aiohttp.ClientSession, tokens: dict[str, str], by_carrier: dict[str, list[dict]],
+                    counts: dict[str, int]) -> None:
+    for carrier, fixes in by_carrier.items():
+        try:
+            answer = await _call(session, "POST", "v1/fixes", tokens[carrier], fixes)
+        except SimulationError as exc:
+            if exc.status != 503:
+                raise
+            log.warning("%d simulated fixes not accepted, the broker is unavailable: %s", len(fixes), exc)
+            counts["unavailable"] += len(fixes)
+            continue
+        counts["accepted"] += answer["accepted"]
+        counts["rejected"] += len(answer["rejected"])
+        for item in answer["rejected"]:
+            log.error("simulated fix refused: %s %s", fixes[item["index"]], item["error"])

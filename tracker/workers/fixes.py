@@ -49,7 +49,7 @@ class Worker(PartitionedLoop):
         # Relays each batch's events right after its commit, on the writer's thread.
         self.relayer = outbox.Relayer(Publisher(settings.kafka_bootstrap), is_outage)
         self.index = self.refs.index
-        self.ctx = Context(self.index.geofences, self.refs.waybill_at, settings.rules, self.index)
+        self.ctx = Context(self.index, self.refs.waybill_at, settings.rules)
         self.states: dict[str, VehicleState] = {}
         # Per partition, the newest event time handled: the offline timers' clock while the
         # partition has a backlog (one clock for all ran ahead of the partitions fetched
@@ -99,7 +99,7 @@ class Worker(PartitionedLoop):
 
     async def _handle_chunk(self, fixes: list[dict], late: dict[str, int]) -> BatchResult:
         replayed, history = await self._replay(late) if late else ({}, [])
-        outcome = process(history + fixes, self.states, self.index, self.ctx)
+        outcome = process(history + fixes, self.states, self.ctx)
         if replayed:
             stored = {v["violation_id"]: v for v in await replays.arisen_since(self.pool, replayed, WITHDRAWABLE)}
             sent = await stored_outbox.emitted(self.pool, [event_id(v, t) for t, v in outcome.events])

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import shapely
 
+from geofence.index import GeofenceIndex
 from geofence.model import compile_geofence
 from streams.rules.config import RuleConfig
 from streams.rules.engine import Context, step, tick
@@ -48,10 +49,16 @@ def waybill(valid_from: int, valid_to: int, route_east_m: float = 20_000, **ends
 
 
 class Run:
+    """The per-fix zones come from brute force (every geofence tested); the stop's centre
+    is looked up through the H3 index as in the worker."""
+
     def __init__(self, geofences=(), waybills=(), config: RuleConfig | None = None) -> None:
-        self.geofences = {g.id: g for g in geofences}
+        index = GeofenceIndex()
+        for g in geofences:
+            index.put(g)
+        self.geofences = index.geofences
         self.waybills = list(waybills)
-        self.ctx = Context(self.geofences, lambda plate, ts: active(self.waybills, ts), config or RuleConfig())
+        self.ctx = Context(index, lambda plate, ts: active(self.waybills, ts), config or RuleConfig())
         self.state = VehicleState("P1")
         self.events: list[tuple[str, dict]] = []
 

@@ -78,12 +78,12 @@ def test_a_confirmed_jump_is_stored_so_that_a_replay_of_the_track_decides_the_sa
     spike = {**drive(T + 35_000, 0, east0=20_000)[0]}
     relocated = drive(T + 120_000, 60, speed=40, east0=9000)
     track = sorted(drive(T, 100, speed=40) + [spike] + relocated, key=lambda f: f["ts"])
-    index, ctx = GeofenceIndex(), Context({}, lambda plate, ts: None, RuleConfig())
-    live = process([dict(f) for f in track], {}, index, ctx)
+    ctx = Context(GeofenceIndex(), lambda plate, ts: None, RuleConfig())
+    live = process([dict(f) for f in track], {}, ctx)
     assert [f["ts"] for f in live.positions] == [f["ts"] for f in track if f is not spike]
     assert [v["started_at"] for t, v in live.events if t.endswith("opened")] == [rfc3339(spike["ts"]),
                                                                                   rfc3339(relocated[0]["ts"])]
-    replay = process([dict(f) for f in live.positions], {}, index, ctx)
+    replay = process([dict(f) for f in live.positions], {}, ctx)
     # The spike cannot be replayed (the worker never withdraws a gps_jump for that reason).
     relocation = [(t, v["violation_id"]) for t, v in live.events[2:]]
     assert [(t, v["violation_id"]) for t, v in replay.events] == relocation
@@ -92,15 +92,15 @@ def test_a_confirmed_jump_is_stored_so_that_a_replay_of_the_track_decides_the_sa
 def _replayed(live_track: list[dict], checkpoint_after: int, new: list[dict]) -> list[int]:
     """Times of the positions a replay stores: the live pass up to a checkpoint, then the
     stored track after it with `new` fixes (late or fresh) among them."""
-    index, ctx = GeofenceIndex(), Context({}, lambda plate, ts: None, RuleConfig())
+    ctx = Context(GeofenceIndex(), lambda plate, ts: None, RuleConfig())
     states: dict = {}
-    process([dict(f) for f in live_track[:checkpoint_after]], states, index, ctx)
+    process([dict(f) for f in live_track[:checkpoint_after]], states, ctx)
     checkpoint = VehicleState.from_json(orjson.loads(states["P1"].snapshot()))
-    stored = process([dict(f) for f in live_track[checkpoint_after:]], states, index, ctx).positions
+    stored = process([dict(f) for f in live_track[checkpoint_after:]], states, ctx).positions
     history = [{**{k: f[k] for k in ("plate", "ts", "lat", "lon", "speed_kmh", "heading_deg")}, "stored": True}
                for f in stored]  # as store.history reads the track back
     fixes = history + [dict(f) for f in new]
-    return [f["ts"] for f in process(fixes, {"P1": checkpoint}, index, ctx).positions]
+    return [f["ts"] for f in process(fixes, {"P1": checkpoint}, ctx).positions]
 
 
 def test_a_late_fix_confirmed_by_a_stored_one_is_stored():

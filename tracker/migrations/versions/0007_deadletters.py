@@ -5,15 +5,15 @@ group of the workers stores them here (with its offsets), so the bureaus' data
 qualification rate can count the records refused beside those stored. Kept as long as
 positions (HAZMAT_POSITIONS_RETENTION_DAYS), pruned by `hazmat maintain`.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision = '0005'
-down_revision = '0004'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,269 @@
+"""The JT/T 808 gateway: an asyncio TCP server, one coroutine per terminal connection.
+
+A connection reads, lets its `Session` (pure) frame and decode, and acts on what that
+returns in order: replies are written, refused frames dead-lettered, whole messages
+handled (`handlers`), a passed limit closes the connection with its reason logged and
+counted. Reports are answered only after the broker acknowledged their positions, and
+the connection reads nothing meanwhile: a slow broker slows the terminals down instead of
+filling memory.
+
+Which connection holds a terminal is kept in PostgreSQL (so every API process answers
+GET /v1/terminals alike) and in `Holders` here; an authentication or registration on
+another connection (of this process or another gateway's, announced with NOTIFY) closes
+the old one: a takeover.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+import uuid
+from functools import lru_cache
+
+import asyncpg
+
+from streams.kafka import Publisher
+from streams.topics import Topics
+from tracker.api.fleet import Fleet
+from tracker.db import terminals as db
+from tracker.jt808 import handlers
+from tracker.jt808.outlet import Outlet
+from tracker.jt808.sessions import Close, Holders, Inbound, Refused, Reply, Session
+from tracker.metrics import (JT808_CLOSED, JT808_CONNECTED, JT808_CONNECTIONS, JT808_QUIRKS, JT808_REFUSALS,
+                             JT808_REPLIES)
+from tracker.settings import Settings
+
+log = logging.getLogger(__name__)
+READ_BYTES = 4096
+# How often the gateway closes idle connections, asks for overdue subpackages and flushes
+# last-seen times to PostgreSQL.
+TICK_S = 1.0
+LIMITS = ("idle", "rate", "frame_size", "buffer")  # the reasons a connection is closed for a limit
+
+
+@lru_cache(maxsize=256)
+def replies_counter(msg_id: int, result: int | None):
+    """The counter child of an answer (labels() costs more than the answer's encoding)."""
+    return JT808_REPLIES.labels(f"0x{msg_id:04X}", "none" if result is None else str(result))
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Gateway:
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher: Publisher) -> None:
+        self.settings = settings
+        self.limits = settings.jt808
+        self.pool = pool
+        self.topics = Topics(settings.topic_prefix)
+        self.outlet = Outlet(publisher, self.topics.fixes, self.topics.deadletter)
+        self.fleet = Fleet(pool)
+        self.holders = Holders()
+        self.id = uuid.uuid4().hex[:12]  # connection ids are '<this>:<n>'
+        self._numbers = itertools.count(1)
+        self.connections: set[Connection] = set()
+        self.seen: set[str] = set()  # terminal phones heard since the last flush
+        self._server: asyncio.Server | None = None
+        self._listener: asyncpg.Connection | None = None
+        self._ticker: asyncio.Task | None = None
+
+    @property
+    def port(self) -> int:
+        return self._server.sockets[0].getsockname()[1] if self._server else self.settings.jt808_port
+
+    async def start(self) -> None:
+        await self.fleet.reload()
+        await self._listen()
+        self._server = await asyncio.start_server(self._connected, self.settings.jt808_host, self.settings.jt808_port,
+                                                  limit=self.limits.max_buffer_bytes, backlog=4096)
+        self._ticker = asyncio.create_task(self._tick())
+        log.info("JT/T 808 gateway %s listening on %s:%d", self.id, self.settings.jt808_host, self.port)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for connection in list(self.connections):
+            connection.close("shutdown")
+        tasks = [c.task for c in self.connections if c.task is not None]
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._ticker is not None:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
+        await self._flush_seen()
+        await self.outlet.close()
+        try:
+            await db.gateway_stopped(self.pool, self.id)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("could not mark this gateway's terminals disconnected: %r", exc)
+        if self._listener is not None:
+            await self._listener.close()
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    def connection_id(self) -> str:
+        return f"{self.id}:{next(self._numbers)}"
+
+    async def _connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connection = Connection(self, reader, writer)
+        connection.task = asyncio.current_task()
+        self.connections.add(connection)
+        JT808_CONNECTIONS.inc()
+        try:
+            await connection.run()
+        finally:
+            self.connections.discard(connection)
+            JT808_CONNECTIONS.dec()
+
+    def claim(self, phone: str, connection: "Connection") -> None:
+        """`connection` authenticated (or registered) as `phone`: another holding it is closed."""
+        held = self.holders.holder(phone)
+        previous = self.holders.claim(phone, connection)
+        if held is None:
+            JT808_CONNECTED.inc()
+        if previous is not None:
+            previous.close("takeover")
+
+    def release(self, phone: str, connection: "Connection") -> None:
+        if self.holders.release(phone, connection):
+            JT808_CONNECTED.dec()
+
+    async def _listen(self) -> None:
+        """A connection of its own that hears takeovers by other gateways (re-made by the
+        tick when lost; meanwhile a takeover elsewhere leaves the old connection open until
+        it idles out, and GET /v1/terminals already shows the new one)."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        self._listener = await asyncpg.connect(self.settings.asyncpg_dsn, timeout=10)
+        await self._listener.add_listener(db.CHANNEL, self._taken_elsewhere)
+
+    def _taken_elsewhere(self, _conn, _pid, _channel, payload: str) -> None:
+        """NOTIFY from any gateway: `phone connection_id` now holds the terminal."""
+        phone, _, connection_id = payload.partition(" ")
+        holder = self.holders.holder(phone)
+        if holder is not None and holder.id != connection_id:
+            holder.close("takeover")
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_S)
+            now = time.monotonic()
+            for connection in list(self.connections):
+                connection.tick(now)
+            try:
+                await self._listen()
+                await self._flush_seen()
+                if self.fleet.age_s() >= self.settings.registry_refresh_s:
+                    await self.fleet.reload()
+            except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("JT/T 808 gateway: database unavailable, last-seen times wait: %r", exc)
+
+    async def _flush_seen(self) -> None:
+        if self.seen:
+            phones, self.seen = sorted(self.seen), set()
+            await db.seen(self.pool, phones)
+
+
+class Connection:
+    def __init__(self, gateway: Gateway, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.gateway = gateway
+        self.reader, self.writer = reader, writer
+        self.session = Session(gateway.limits)
+        self.id = gateway.connection_id()
+        peer = writer.get_extra_info("peername")
+        self.remote = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        self.task: asyncio.Task | None = None
+        self.closing: str | None = None
+        self.last_heard = time.monotonic()
+
+    def close(self, reason: str) -> None:
+        """Ends the connection from outside its coroutine (takeover, shutdown)."""
+        if self.closing is None:
+            self.closing = reason
+        transport = self.writer.transport
+        if not transport.is_closing():
+            transport.abort()
+
+    async def run(self) -> None:
+        """Read until the terminal hangs up, a limit is passed or the connection is closed
+        from outside (the gateway's tick closes idle ones: no timer per read)."""
+        reason = "eof"
+        try:
+            while self.closing is None:
+                data = await self.reader.read(READ_BYTES)
+                if not data:
+                    break
+                self.last_heard = time.monotonic()
+                closed = await self._act(self.session.receive(data, now_ms()))
+                if closed is not None:
+                    reason = closed
+                    break
+        except (ConnectionError, OSError) as exc:
+            reason = "reset"
+            log.debug("terminal connection %s %s: %r", self.id, self.remote, exc)
+        finally:
+            reason = self.closing or reason
+            await self._end(reason)
+
+    def tick(self, now: float) -> None:
+        """Once a second, from the gateway: close when idle too long, ask for overdue subpackages."""
+        if self.closing is not None:
+            return
+        if now - self.last_heard >= self.gateway.limits.idle_s:
+            JT808_REFUSALS.labels("idle").inc()
+            self.close("idle")
+            return
+        late = self.session.overdue(now_ms())
+        if late:
+            self._send(late)
+
+    async def _act(self, events) -> str | None:
+        for event in events:
+            if isinstance(event, Reply):
+                self._send([event])
+            elif isinstance(event, Inbound):
+                for quirk in event.reply_to.quirks or ():
+                    JT808_QUIRKS.labels(quirk).inc()
+                    log.info("terminal %s sent a frame with the known device quirk %r (taken)",
+                             event.reply_to.phone, quirk)
+                await handlers.handle(self, event)
+            elif isinstance(event, Refused):
+                await handlers.refused(self, event)
+            elif isinstance(event, Close):
+                JT808_REFUSALS.labels(event.reason).inc()
+                return event.reason
+            if self.closing is not None:
+                return self.closing
+        await self.writer.drain()
+        return None
+
+    def _send(self, replies) -> None:
+        for reply in replies:
+            self.writer.write(reply.wire)
+            replies_counter(reply.msg_id, reply.result).inc()
+
+    async def write(self, wire: bytes, msg_id: int, result: int) -> None:
+        self.writer.write(wire)
+        replies_counter(msg_id, result).inc()
+
+    async def _end(self, reason: str) -> None:
+        JT808_CLOSED.labels(reason).inc()
+        if reason in LIMITS:
+            log.warning("terminal connection %s from %s closed: %s limit passed", self.id, self.remote, reason)
+        else:
+            log.info("terminal connection %s from %s closed: %s", self.id, self.remote, reason)
+        terminal = self.session.terminal
+        if terminal is not None:
+            self.gateway.release(terminal.phone, self)
+            try:
+                await db.disconnected(self.gateway.pool, terminal.phone, self.id)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("could not mark terminal %s disconnected: %r", terminal.phone, exc)
+        try:
+            if not self.writer.transport.is_closing():
+                await self.writer.drain()
+            self.writer.close()
+            await self.writer.wait_closed()  # the socket is closed before the coroutine ends
+        except (ConnectionError, OSError):
+            pass
