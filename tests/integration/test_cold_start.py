@@ -16,10 +16,13 @@ import pytest
 import shapely
 
 from streams.times import rfc3339
-from tests.client import fleet_body
+from tests.client import Api, ApiTestServer, fleet_body
 from tests.scenario import M_LAT, M_LON
 from tests.waiting import until
+from tracker.api.app import create_app
 from tracker.api.context import POOL
+from tracker.auth import ADMIN, insert_token, new_token
+from tracker.serve import create_topics, worker_running
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +68,19 @@ def box(points, margin_m: float, east_cut_m: float | None = None) -> dict:
                                                 east, max(ys) + margin_m * M_LAT))
 
 
-async def test_references_written_right_after_start_judge_the_first_fixes(api, settings, worker):
+async def test_references_written_right_after_start_judge_the_first_fixes(aiohttp_client, own_database):
+    """On a database of its own: its geofences must not reach other tests' workers."""
+    settings = own_database
+    await create_topics(settings)
+    client = await aiohttp_client(ApiTestServer(create_app(settings)))
+    token = new_token()
+    await insert_token(client.app[POOL], token, ADMIN, "test admin")
+    api = Api(client, token)
+    async with worker_running(settings):
+        await _scenario(api)
+
+
+async def _scenario(api) -> None:
     fleet, body = fleet_body()
     await api.json("PUT", "/v1/registry", api.admin_token, expect=200, json=body)
     vehicles = [(c, p) for c in fleet.carriers for p in fleet.plates[c]]
@@ -96,7 +111,15 @@ async def test_references_written_right_after_start_judge_the_first_fixes(api, s
                                                                [track[-1]["lon"], track[-1]["lat"]]]},
                "valid_from": rfc3339(t0 - MINUTE), "valid_to": rfc3339(t0 + 120 * MINUTE)}
 
-    # No waiting for the worker: the writes, then the fixes, as a user would.
+    # The worker is live (it has handled a batch: the moment the old code had just read its
+    # references and would not again for 2 s); then the writes and the fixes, at once.
+    first = dict(trips[0][0][0], ts=t0 - MINUTE)
+    await api.json("POST", "/v1/fixes", await api.token("gateway", carrier_id=vehicles[0][0]), expect=202, json=[first])
+
+    async def live():
+        return await api.client.app[POOL].fetchval("SELECT count(*) FROM positions WHERE plate = $1", first["plate"])
+
+    await until(live, 30, "the worker handled a first fix")
     for gid, (properties, geometry) in features.items():
         await api.json("PUT", f"/v1/geofences/{gid}", api.admin_token, expect=201,
                        json={"type": "Feature", "geometry": geometry, "properties": properties})

@@ -87,6 +87,8 @@ async def test_both_versions_register_authenticate_and_report_fixes_as_http_does
         entry = await listed(api, phones[plate])
         assert entry["plate"] == plate and entry["header_version"] == version
         assert entry["connected"] and entry["authenticated"] and entry["remote_address"].startswith("127.0.0.1:")
+        _, details = await api.json("GET", f"/v1/vehicles/{plate}", api.admin_token, expect=200)
+        assert details["terminal"] == entry  # the console's details panel shows the terminal's state
     fixes = await read_topic(settings.kafka_bootstrap, topics.fixes, 2)
     assert {k for k, _ in fixes} == set(plates)
     for plate, fix in fixes:

@@ -140,6 +140,7 @@ async def test_one_vehicle_for_the_details_panel(api, stored):
     assert details["carrier"] == {"id": carrier, "name": f"Carrier {carrier}"}
     assert (details["tank_capacity_kg"], details["hazard_classes"]) == (30000, ["2.1", "3"])
     assert details["permit_valid_until"] == "2030-01-01"
+    assert details["terminal"] is None  # it reports through an HTTP gateway
     assert details["position"]["properties"]["status"] == "moving"
     assert details["active_waybill"]["id"] == f"W-{mover}" and details["active_waybill"]["un_number"] == "1203"
     assert [(v["violation_id"], v["handling"]["state"]) for v in details["open_violations"]] == [

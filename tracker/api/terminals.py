@@ -24,11 +24,15 @@ async def list_terminals(request: web.Request, principal: Principal) -> web.Resp
     connected = query_choice(request.rel_url.query, "connected", ("true", "false"))
     rows = await terminals.listed(request.app[POOL], request.app[SETTINGS].jt808.idle_s,
                                   None if connected is None else connected == "true")
-    items = [{"phone": r["phone"], "plate": r["plate"], "header_version": r["header_version"],
-              "connected": r["connected"], "remote_address": r["remote_addr"],
-              "connected_at": _time(r["connected_at"]), "last_seen_at": _time(r["last_seen_at"]),
-              "authenticated": r["authenticated"]} for r in rows]
-    return json_bytes_response({"items": items})
+    return json_bytes_response({"items": [terminal_item(r) for r in rows]})
+
+
+def terminal_item(r) -> dict:
+    """A terminal as the API gives it (schemas/terminal.schema.json)."""
+    return {"phone": r["phone"], "plate": r["plate"], "header_version": r["header_version"],
+            "connected": r["connected"], "remote_address": r["remote_addr"],
+            "connected_at": _time(r["connected_at"]), "last_seen_at": _time(r["last_seen_at"]),
+            "authenticated": r["authenticated"]}
 
 
 def setup_terminals(app: web.Application) -> None:

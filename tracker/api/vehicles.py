@@ -14,11 +14,13 @@ from aiohttp import web
 
 from geofence.gcj02 import points_in
 from streams.fix import MAX_AGE_MS
-from tracker.api.context import POOL, requires
+from tracker.api.context import POOL, SETTINGS, requires
 from tracker.api.problems import Problem, error
 from tracker.api.query import map_view, parse_crs, query_choice, query_plate, query_time
 from tracker.api.respond import json_bytes_response
+from tracker.api.terminals import terminal_item
 from tracker.auth import ADMIN, OPERATOR, Principal
+from tracker.db import terminals
 from tracker.db.handling import SELECT as VIOLATIONS, with_handling
 from streams.times import epoch_ms, rfc3339, utc
 
@@ -63,8 +65,8 @@ async def list_vehicles(request: web.Request, principal: Principal) -> web.Respo
 @requires(ADMIN, OPERATOR)
 async def get_vehicle(request: web.Request, principal: Principal) -> web.Response:
     """One vehicle for the console's details panel: the registry's facts, its carrier, the
-    latest position (null before its first fix), the waybill active now and its open
-    violations with their handling."""
+    latest position (null before its first fix), the waybill active now, its open
+    violations with their handling, and its JT/T 808 terminal (null without one)."""
     plate = query_plate(request.match_info["plate"])
     crs = parse_crs(request.rel_url.query.get("crs"))
     pool = request.app[POOL]
@@ -85,6 +87,7 @@ async def get_vehicle(request: web.Request, principal: Principal) -> web.Respons
     for v, (lon, lat) in zip(violations, moved):
         v["lon"], v["lat"] = lon, lat
     position = await _positions(pool, crs, plate=plate)
+    terminal = await terminals.listed(pool, request.app[SETTINGS].jt808.idle_s, plate=plate)
     return json_bytes_response({
         "plate": row["plate"], "carrier": {"id": row["carrier_id"], "name": row["carrier_name"]},
         "tank_capacity_kg": row["tank_capacity_kg"], "hazard_classes": row["hazard_classes"],
@@ -97,6 +100,7 @@ async def get_vehicle(request: web.Request, principal: Principal) -> web.Respons
             "origin": waybill["origin"], "destination": waybill["destination"],
             "valid_from": rfc3339(epoch_ms(waybill["valid_from"])), "valid_to": rfc3339(epoch_ms(waybill["valid_to"]))},
         "open_violations": violations,
+        "terminal": terminal_item(terminal[0]) if terminal else None,
     })
 
 

@@ -85,8 +85,10 @@ async def seen(pool: asyncpg.Pool, phones: list[str]) -> None:
         await pool.execute("UPDATE terminals SET last_seen_at = now() WHERE phone = ANY($1::text[])", phones)
 
 
-async def listed(pool: asyncpg.Pool, idle_s: float, connected: bool | None = None) -> list[asyncpg.Record]:
-    """GET /v1/terminals: every registered terminal, the vehicle its phone names now."""
+async def listed(pool: asyncpg.Pool, idle_s: float, connected: bool | None = None,
+                 plate: str | None = None) -> list[asyncpg.Record]:
+    """GET /v1/terminals: every registered terminal (or the one of `plate`), the vehicle its
+    phone names now."""
     return await pool.fetch(
         """SELECT phone, plate, header_version, remote_addr, connected_at, last_seen_at, connected,
                   connected AND authenticated AS authenticated
@@ -95,5 +97,5 @@ async def listed(pool: asyncpg.Pool, idle_s: float, connected: bool | None = Non
                         (t.connection_id IS NOT NULL
                          AND t.last_seen_at > now() - make_interval(secs => $1)) AS connected
                  FROM terminals t LEFT JOIN vehicles v ON ltrim(v.terminal_phone, '0') = t.phone) s
-           WHERE $2::bool IS NULL OR connected = $2
-           ORDER BY phone""", float(idle_s), connected)
+           WHERE ($2::bool IS NULL OR connected = $2) AND ($3::text IS NULL OR plate = $3)
+           ORDER BY phone""", float(idle_s), connected, plate)

@@ -155,6 +155,9 @@ async function showDetails(plate) {
     [t("tank"), `${d.tank_capacity_kg} kg`], [t("hazard"), d.hazard_classes.join(", ")],
     [t("permit"), d.permit_valid_until], [t("inspection"), d.tank_inspection_valid_until],
     [t("waybill"), w ? `${w.id} · UN${w.un_number} · ${w.quantity_kg} kg · ${w.origin.name ?? ""} → ${w.destination.name ?? ""}` : t("noWaybill")],
+    [t("terminal"), d.terminal ? [d.terminal.phone, `JT/T 808-${d.terminal.header_version}`,
+                                  d.terminal.connected ? t("terminalOnline") : t("terminalOffline"),
+                                  `${t("lastSeen")} ${when(d.terminal.last_seen_at)}`].join(" · ") : t("noTerminal")],
   ]).childNodes);
   for (const v of d.open_violations) mergeViolation(v);
   $("d-violations").replaceChildren(...(d.open_violations.length ? d.open_violations.map((v) => alarmRow(state.violations.get(v.violation_id)))
