@@ -124,12 +124,10 @@ async def _scenario(api) -> None:
         await api.json("PUT", f"/v1/geofences/{gid}", api.admin_token, expect=201,
                        json={"type": "Feature", "geometry": geometry, "properties": properties})
     await api.json("POST", "/v1/waybills", await api.token("gateway", carrier_id=carrier), expect=201, json=waybill)
-    written = time.monotonic()
     gateways = {c: await api.token("gateway", carrier_id=c) for c in fleet.carriers}
     posts = [api.json("POST", "/v1/fixes", gateways[c], expect=202, json=fixes)
              for (c, _), (fixes, _) in zip(vehicles, trips)]
     await asyncio.gather(*posts)
-    assert time.monotonic() - written < 3
 
     last = {p: fixes[-1]["ts"] for (_, p), (fixes, _) in zip(vehicles, trips)}
 
