@@ -83,10 +83,14 @@ async def test_a_bad_subscription_is_explained_and_the_one_before_stays(api, fle
         await subscribe(ws, plates=[plate])
         for bad, words in [("not json", "not a subscription"), ('{"subscribe": {"bbox": [1, 2]}}', "bbox"),
                            ('{"subscribe": {"bbox": [3, 2, 1, 4]}}', "min before max"),
-                           ('{"watch": []}', "'watch' was unexpected")]:
+                           ('{"watch": []}', "'watch' was unexpected"),
+                           # found by a newcomer's probe: the last key won, and the whole fleet streamed
+                           ('{"subscribe": {"plates": ["a"]}, "subscribe": {}}', "twice"),
+                           ('{"subscribe": {"plates": [%s]}}' % ",".join(['"x"'] * 200_000), "not a subscription")]:
             await ws.send_str(bad)
             answer = await receive(ws)
-            assert answer["type"] == "error" and words in answer["error"], (bad, answer)
+            assert answer["type"] == "error" and words in answer["error"], (bad[:80], answer)
+            assert len(answer["error"]) <= 500  # never the client's message echoed back
         now = int(time.time() * 1000)
         await api.json("POST", "/v1/fixes", await api.token("gateway", carrier_id=carrier), expect=202,
                        json=[fix(plate, now, 29.9, 121.8)])

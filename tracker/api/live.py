@@ -27,11 +27,13 @@ from streams.rules.motion import Anchor, next_anchor, status
 from streams.times import rfc3339
 from streams.topics import Topics
 from tracker.api.context import POOL, SETTINGS, requires
+from tracker.api.respond import strict_loads
 from tracker.auth import ADMIN, OPERATOR, Principal
 from tracker.db.handling import handling_of
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
+ERROR_CHARS = 500  # an error answer never echoes a client's whole message back
 # Messages waiting for one client; at a province's ~5 000 fixes/s, seconds of them for a
 # client subscribed to everything.
 QUEUE = 20_000
@@ -256,12 +258,12 @@ async def live(request: web.Request, principal: Principal) -> web.WebSocketRespo
                 await client.reply({"type": "error", "error": "send JSON text: {\"subscribe\": {...}}"})
                 continue
             try:
-                subscription = Subscription.parse(orjson.loads(msg.data))
+                subscription = Subscription.parse(strict_loads(msg.data))
             except SchemaError as exc:
-                await client.reply({"type": "error", "error": f"not a subscription: {explain(exc)[1]}"})
+                await client.reply({"type": "error", "error": f"not a subscription: {explain(exc)[1]}"[:ERROR_CHARS]})
                 continue
             except ValueError as exc:
-                await client.reply({"type": "error", "error": f"not a subscription: {exc}"})
+                await client.reply({"type": "error", "error": f"not a subscription: {exc}"[:ERROR_CHARS]})
                 continue
             try:
                 await feed.ready()

@@ -106,7 +106,9 @@ async def refused(conn, event: Refused) -> None:
         "version": getattr(header, "version", None)}
     record = {"input": described, "error": f"{event.reason}: {event.detail}", "source": SOURCE,
               "received_at": now_ms(), "frame_hex": event.wire.hex()}
-    log.info("terminal connection %s: refused frame (%s: %s)", conn.id, event.reason, event.detail)
+    # Dead-lettered with its bytes and counted per reason: a line each would let a stream of
+    # garbage flood the log.
+    log.debug("terminal connection %s: refused frame (%s: %s)", conn.id, event.reason, event.detail)
     try:
         await conn.gateway.outlet.send([], [(plate.encode() if plate else None, orjson.dumps(record))])
     except BrokerUnavailable as exc:
@@ -174,7 +176,7 @@ async def authenticate(conn, inbound: Inbound) -> None:
         await db.disconnected(conn.gateway.pool, previous.phone, conn.id)
     conn.session.terminal = Terminal(phone, vehicle["plate"], vehicle["carrier_id"])
     conn.gateway.claim(phone, conn)
-    log.info("terminal %s (%s) authenticated from %s", frame.phone, vehicle["plate"], conn.remote)
+    log.debug("terminal %s (%s) authenticated from %s", frame.phone, vehicle["plate"], conn.remote)  # routine
     await answer(conn, inbound, OK)
 
 

@@ -252,7 +252,9 @@ class Connection:
         if reason in LIMITS:
             log.warning("terminal connection %s from %s closed: %s limit passed", self.id, self.remote, reason)
         else:
-            log.info("terminal connection %s from %s closed: %s", self.id, self.remote, reason)
+            # Routine (a hang-up, a takeover, shutdown): thousands of terminals would bury the
+            # log; hazmat_jt808_connections_closed_total counts them by reason.
+            log.debug("terminal connection %s from %s closed: %s", self.id, self.remote, reason)
         terminal = self.session.terminal
         if terminal is not None:
             self.gateway.release(terminal.phone, self)
