@@ -166,7 +166,7 @@ async def test_405_says_what_is_allowed_and_every_answer_is_nosniff(api):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-async def test_parser_level_errors_are_problem_json(api):
+async def test_parser_level_errors_are_problem_json(api, caplog):
     host, port = api.client.server.host, api.client.server.port
     reader, writer = await asyncio.open_connection(host, port)
     try:
@@ -179,6 +179,7 @@ async def test_parser_level_errors_are_problem_json(api):
     assert head.split(b" ")[1] in (b"400", b"431"), head
     assert b"application/problem+json" in head.lower()
     assert orjson.loads(body)["status"] in (400, 431)
+    assert not any(record.exc_info for record in caplog.records), "one line, no traceback to repeat at will"
 
 
 async def test_paths_are_logged_without_raw_newlines(api, caplog):

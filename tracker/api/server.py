@@ -8,18 +8,24 @@ every other error, not as text/plain.
 """
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
 from tracker.api.problems import Problem
 
+log = logging.getLogger(__name__)
 OPTIONS = {"auto_decompress": False, "access_log": None}
 
 
 class _ProblemHandler(RequestHandler):
     def handle_error(self, request, status: int = 500, exc: BaseException | None = None,
                      message: str | None = None) -> web.StreamResponse:
-        super().handle_error(request, status, exc, message)  # logs, and refuses once output began
+        if status == 400:  # the client's fault: one line, not a traceback an attacker can repeat at will
+            log.warning("refused a request the HTTP parser could not read: %.200r", str(exc or message))
+        else:
+            super().handle_error(request, status, exc, message)  # logs, and refuses once output began
         detail = "the request is not valid HTTP" if status == 400 else "the server failed; the error is logged"
         response = Problem(status, detail).response()
         response.force_close()
