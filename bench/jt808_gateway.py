@@ -28,7 +28,6 @@ import uuid
 
 import aiohttp
 import asyncpg
-import orjson
 
 from bench.ingest import ceiling, cpu_seconds
 from streams.kafka import ensure_topics

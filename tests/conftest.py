@@ -2,21 +2,18 @@
 with its own topic prefix, so tests never see each other's messages."""
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from streams.kafka import Publisher
 from streams.topics import Topics
 from tests import stack
 from tests.client import Api, ApiTestServer, fleet_body
+from tests.members import member_running
 from tracker.api.app import create_app
 from tracker.auth import ADMIN, insert_token, new_token
-from tracker.db.pool import create_pool
-from tracker.serve import create_topics
 from tracker.workers.fixes import Worker
 from tracker.settings import Settings
 
@@ -105,17 +102,8 @@ def own_database(pg_server, worker_settings):
 @pytest.fixture
 async def worker(settings):
     """A fix worker on the test's topics, in the test's event loop (the API's pool is its own)."""
-    await create_topics(settings)
-    pool = await create_pool(settings.asyncpg_dsn)
-    publisher = Publisher(settings.kafka_bootstrap)
-    worker = Worker(settings.with_(worker_group=f"g-{settings.topic_prefix}"), pool, publisher)
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(stop))
-    yield worker
-    stop.set()
-    await asyncio.wait_for(task, 30)
-    await publisher.close()
-    await pool.close()
+    async with member_running(Worker, settings) as member:
+        yield member
 
 
 @pytest.fixture

@@ -1,14 +1,11 @@
 """Refused fixes reach the deadletters table through the dead-letter group."""
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
 
-from streams.kafka import Publisher
-from tracker.db.pool import create_pool
-from tracker.serve import create_topics
+from tests.members import member_running
 from tracker.workers.deadletters import DeadletterStore
 from tests.waiting import until
 
@@ -16,19 +13,15 @@ pytestmark = pytest.mark.integration
 
 
 async def test_refused_fixes_are_stored_with_their_plate_and_reason(api, fleet, settings):
-    await create_topics(settings)
-    pool = await create_pool(settings.asyncpg_dsn)
-    publisher = Publisher(settings.kafka_bootstrap)
-    store = DeadletterStore(settings.with_(worker_group=f"g-{settings.topic_prefix}"), pool, publisher)
-    stop = asyncio.Event()
-    task = asyncio.create_task(store.run(stop))
-    try:
+    async with member_running(DeadletterStore, settings) as store:
+        pool = store.pool
         gateway = await api.token("gateway", carrier_id=fleet.carriers[0])
         plate = fleet.plates[fleet.carriers[0]][1]
         now = int(time.time() * 1000)
         bad = [{"plate": plate, "ts": now, "lat": 0, "lon": 0, "speed_kmh": 1, "heading_deg": 1},
                {"plate": plate, "ts": now, "lat": 29.9, "lon": 121.8, "speed_kmh": 300, "heading_deg": 1}]
         await api.json("POST", "/v1/fixes", gateway, expect=202, json=bad)
+
         async def both():
             rows = await pool.fetch("SELECT plate, source, is_fix, error, input FROM deadletters WHERE plate = $1", plate)
             return rows if len(rows) == 2 else None
@@ -36,8 +29,3 @@ async def test_refused_fixes_are_stored_with_their_plate_and_reason(api, fleet, 
         rows = await until(both, what="both dead letters stored")
         assert all(r["is_fix"] and r["source"] == "http/fixes" for r in rows)
         assert {r["input"]["speed_kmh"] for r in rows} == {1, 300}
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
-        await publisher.close()
-        await pool.close()

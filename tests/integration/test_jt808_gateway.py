@@ -18,7 +18,6 @@ from tests.topic import read_topic, topic_is_empty
 from tests.waiting import until
 from tracker.api.context import POOL
 from tracker.dev.terminal import Terminal, TerminalError, location
-from tracker.jt808.codec import encode
 from tracker.jt808.location import encode_location
 from tracker.jt808.messages import BATCH, HEARTBEAT, LOCATION, RETRANSMIT_REQUEST, decode_general_response
 

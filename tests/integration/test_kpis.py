@@ -57,7 +57,7 @@ async def day(aiohttp_client, settings, reports_db):
     api = Api(client, token)
     fleet, body = fleet_body()
     await api.json("PUT", "/v1/registry", token, expect=200, json=body)
-    (a0, a1), (b0, b1) = fleet.plates[fleet.carriers[0]], fleet.plates[fleet.carriers[1]]
+    (a0, _), (b0, b1) = fleet.plates[fleet.carriers[0]], fleet.plates[fleet.carriers[1]]
     t = ms("2026-11-10T01:00:00")  # 09:00 local
     track = [row(a0, t + i * MINUTE, i * 1000) for i in range(10)]
     track.append(row(a0, t + 19 * MINUTE, 10_000))  # 10 min after the one before: the track breaks

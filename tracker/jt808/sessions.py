@@ -19,7 +19,7 @@ from tracker.jt808.codec import Frame, decode, encode, phone_key
 from tracker.jt808.errors import DecodeError
 from tracker.jt808.framing import FrameReader, FramingProblem
 from tracker.jt808.messages import (AUTHENTICATE, BATCH, FAILURE, HEARTBEAT, LOCATION, LOGOUT, MALFORMED, OK,
-                                    NO_SUCH_TERMINAL, NO_SUCH_VEHICLE, PLATFORM_RESPONSE, REGISTER, REGISTER_RESPONSE,
+                                    NO_SUCH_TERMINAL, NO_SUCH_VEHICLE, PLATFORM_RESPONSE, REGISTER,
                                     RETRANSMIT_REQUEST, TERMINAL_RESPONSE, UNSUPPORTED, RetransmitRequest,
                                     encode_general_response)
 from tracker.jt808.subpackages import Reassembler
