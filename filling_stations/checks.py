@@ -106,12 +106,13 @@ def immediate_checks(record: dict, vehicle: Vehicle | None, people: dict[str, Pe
     return violations, results
 
 
-def presence(record: dict, station_area, fixes: list[tuple[int, float, float]], event_clock_ms: int | None) -> tuple[str, dict]:
+def presence(record: dict, station_area, fixes: list[tuple[int, float, float]], window_over: bool) -> tuple[str, dict]:
     """Was the vehicle at the station (inside its area or within 200 m) within +-15 min?
 
     `fixes` are the vehicle's stored (ts, lat, lon) in that window. Present as soon as one
-    fix matches; absent only once the event clock has passed the window, so a late fix
-    still counts and a replay decides the same.
+    fix matches; absent only once the track covers the window (`window_over`: see
+    streams.clock.window_due, on the vehicle's own partition's time), so fixes still on
+    their way count and a replay decides the same.
     """
     plane = LocalPlane.around(station_area)
     area_m = plane.to_metres(station_area)
@@ -124,7 +125,7 @@ def presence(record: dict, station_area, fixes: list[tuple[int, float, float]], 
         nearest = distance if nearest is None else min(nearest, distance)
         if distance <= PRESENCE_RADIUS_M:
             return PRESENT, {"distance_m": round(distance, 1)}
-    if event_clock_ms is None or event_clock_ms < record["filled_at"] + PRESENCE_WINDOW_MS:
+    if not window_over:
         return PENDING, {}
     details = {"vehicle_offline": nearest is None}
     if nearest is not None:

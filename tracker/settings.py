@@ -112,6 +112,13 @@ class WorkerTuning:
     attempts: int = 3
     # Rule-state checkpoints for late fixes: one per this much event time of a vehicle.
     checkpoint_every_ms: int = 3_600_000
+    # A partition that brought no records for this long (and whose end the broker reported
+    # reached) is quiet: its timers go on at the wall clock's pace (streams.clock). Longer
+    # than any pause between fetches of a partition with a backlog.
+    quiet_s: float = 10.0
+    # A check waiting for a vehicle's track (filling presence) whose partition is quiet is
+    # decided this long after its window's end, for late uploads to arrive.
+    window_wait_ms: int = 600_000
 
 
 @dataclass(frozen=True)
@@ -215,6 +222,8 @@ class Settings:
                 fetch_partition_bytes=_int(env, "HAZMAT_WORKER_FETCH_PARTITION_BYTES", 4 << 20, 1 << 16, 1 << 30),
                 fetch_wait_ms=_int(env, "HAZMAT_WORKER_FETCH_WAIT_MS", 50, 0, 10_000),
                 attempts=_int(env, "HAZMAT_WORKER_ATTEMPTS", 3, 1, 100),
+                quiet_s=_int(env, "HAZMAT_WORKER_QUIET_S", 10, 1, 3600),
+                window_wait_ms=_int(env, "HAZMAT_WORKER_WINDOW_WAIT_S", 600, 0, 86_400) * 1000,
             ),
         )
 

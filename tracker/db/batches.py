@@ -9,6 +9,7 @@ import asyncpg
 
 from streams.times import utc
 from tracker.db import positions
+from tracker.db.clocks import save_event_times
 from tracker.db.offsets import save_offsets
 from tracker.db.outbox import insert_outbox
 from tracker.db.states import upsert_states
@@ -28,6 +29,8 @@ class BatchResult:
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)  # (topic, partition) -> next offset
     checkpoints: list[tuple[str, int, bytes]] = field(default_factory=list)  # plate, event time, snapshot
     replayed: dict[str, int] = field(default_factory=dict)  # plate -> event time its replay started from
+    # (topic, partition) -> (event_ms, received_ms, partition count): the partitions' clocks
+    clocks: dict[tuple[str, int], tuple[int, int, int]] = field(default_factory=dict)
 
     @classmethod
     def merged(cls, results: list["BatchResult"]) -> "BatchResult":
@@ -42,6 +45,7 @@ class BatchResult:
             out.checkpoints += r.checkpoints
             out.offsets.update(r.offsets)
             out.replayed.update(r.replayed)
+            out.clocks.update(r.clocks)
         out.states = list({row[0]: row for r in results for row in r.states}.values())
         out.violations = list({row[0]: row for r in results for row in r.violations}.values())
         return out
@@ -70,5 +74,6 @@ async def write_batch(pool: asyncpg.Pool, group: str, result: BatchResult, days_
         await upsert_violations(conn, result.violations)
         await insert_outbox(conn, result.outbox)
         await save_offsets(conn, group, result.offsets)
+        await save_event_times(conn, group, result.clocks)
     if result.positions:  # committed: the partitions exist
         days_made.update({first, last})

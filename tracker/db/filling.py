@@ -48,12 +48,6 @@ async def fixes_around(conn: asyncpg.Connection, plate: str, filled_at: int) -> 
     return [(epoch_ms(r["ts"]), r["lat"], r["lon"]) for r in rows]
 
 
-async def event_clock(conn: asyncpg.Connection) -> int | None:
-    """How far the fix stream has got in event time: the newest fix any worker stored."""
-    newest = await conn.fetchval("SELECT max(last_ts) FROM vehicle_state")
-    return epoch_ms(newest) if newest is not None else None
-
-
 async def pending(conn: asyncpg.Connection, limit: int = 500) -> list[dict]:
     rows = await conn.fetch(
         """SELECT record, checks FROM filling_records WHERE checks->>'presence' = 'pending'

@@ -237,6 +237,15 @@ class ConsumerOffset(Base):
     partition: Mapped[int] = mapped_column(Integer, primary_key=True)
     next_offset: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = _now()
+    # The fix workers' partition clock (streams.clock), written with the offsets: the
+    # newest fix's bounded event time and when it was received, the topic's partition
+    # count (to find a plate's partition), and, while the partition is quiet, the timers'
+    # clock with the wall time it was taken at. Read by the checks that wait for a track.
+    event_ms: Mapped[int | None] = mapped_column(BigInteger)
+    received_ms: Mapped[int | None] = mapped_column(BigInteger)
+    partitions: Mapped[int | None] = mapped_column(Integer)
+    quiet_clock_ms: Mapped[int | None] = mapped_column(BigInteger)
+    quiet_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Violation(Base):

@@ -17,13 +17,16 @@ from functools import lru_cache
 import asyncpg
 
 from streams.batch import Outcome, process, tick_all
+from streams.clock import PartitionClock, advance_all
 from streams.fix import MAX_AGE_MS
 from streams.kafka import Publisher, partition_for
 from streams.rules.engine import Context
 from streams.rules.replay import WITHDRAWABLE, due_checkpoints, late_fixes, reconcile
 from streams.rules.state import VehicleState
 from streams.rules.violations import event_id
+from streams.times import now_ms
 from streams.topics import Topics
+from tracker.db import clocks as stored_clocks
 from tracker.db import outbox as stored_outbox
 from tracker.db import replays
 from tracker.db.batches import BatchResult, write_batch
@@ -36,6 +39,7 @@ from tracker.workers.loop import PartitionedLoop, chunks, is_outage
 from tracker.workers.writer import BackgroundWriter
 
 PRUNE_EVERY_S = 600  # checkpoints older than the late-fix window are dropped this often
+QUIET_SAVE_EVERY_S = 5  # quiet partitions' clocks are stored this often, for the window checks
 # The cyclic collector at its default threshold rescans the long-lived geofence index and
 # states ~30 times a batch (bench/RESULTS.md: ~15 % of the worker's CPU).
 GC_THRESHOLD = (50_000, 20, 100)
@@ -51,10 +55,12 @@ class Worker(PartitionedLoop):
         self.index = self.refs.index
         self.ctx = Context(self.index, self.refs.waybill_at, settings.rules)
         self.states: dict[str, VehicleState] = {}
-        # Per partition, the newest event time handled: the offline timers' clock while the
-        # partition has a backlog (one clock for all ran ahead of the partitions fetched
-        # less recently and timed their vehicles out).
-        self.clocks: dict[int, int] = {}
+        # Per partition, its own event time (streams.clock): the offline timers' clock, never
+        # another partition's (one clock for all ran ahead of the partitions fetched less
+        # recently and timed their vehicles out).
+        self.clocks: dict[int, PartitionClock] = {}
+        self._fed_at: dict[int, float] = {}  # monotonic time each owned partition last brought records
+        self._quiet_saved_at = 0.0
         self._pruned_at = time.monotonic()
         self._days_made: set[date] = set()  # positions partitions known to exist (writer's thread)
         gc.set_threshold(*GC_THRESHOLD)
@@ -64,9 +70,11 @@ class Worker(PartitionedLoop):
 
     async def load_owned(self) -> None:
         self.states = {s.plate: s for s in await stored_states(self.pool) if self._home(s.plate) in self.owned}
-        # Clocks restart with what is consumed next: kept, they would be ahead of the
-        # fixes read again after a rewind and time their vehicles out.
-        self.clocks = {}
+        # The clocks stored with the offsets: what is consumed next comes after them.
+        stored = await stored_clocks.stored_clocks(self.pool, self.group, self.topic)
+        self.clocks = {p: clock for p, clock in stored.items() if p in self.owned}
+        started = time.monotonic()
+        self._fed_at = {p: started for p in self.owned}
 
     def _result(self, outcome: Outcome) -> BatchResult:
         result = BatchResult()
@@ -76,6 +84,9 @@ class Worker(PartitionedLoop):
             for f in outcome.positions]
         result.states = [state_row(self.states[p]) for p in outcome.touched]
         latest = {v["violation_id"]: v for _, v in outcome.events}
+        for violation in latest.values():
+            if violation["details"].get("withdrawn"):  # a false alarm the agencies were told of
+                WITHDRAWALS.labels(violation["kind"]).inc()
         result.violations = [violation_row(v) for v in latest.values()]
         result.outbox = outbox.rows(self.topics, outcome.events)
         return result
@@ -94,6 +105,8 @@ class Worker(PartitionedLoop):
                 done = []
             result = await self._handle_chunk(fixes, late)
             result.offsets = self.offsets_of(chunk)
+            result.clocks = {(self.topic, p): (c.event_ms, c.received_ms, self.partition_count)
+                             for p in chunk if (c := self.clocks.get(p)) is not None and c.event_ms is not None}
             done.append(result)
         await self._submit(BatchResult.merged(done))
 
@@ -103,13 +116,8 @@ class Worker(PartitionedLoop):
         if replayed:
             stored = {v["violation_id"]: v for v in await replays.arisen_since(self.pool, replayed, WITHDRAWABLE)}
             sent = await stored_outbox.emitted(self.pool, [event_id(v, t) for t, v in outcome.events])
-            outcome.events, withdrawn = reconcile(outcome.events, replayed, self.states, stored, sent)
-            for violation in withdrawn:
-                WITHDRAWALS.labels(violation["kind"]).inc()
-        for plate in outcome.touched:
-            last, home = self.states[plate].last_ts, self._home(plate)
-            if last is not None:
-                self.clocks[home] = max(last, self.clocks.get(home, last))
+            outcome.events, _ = reconcile(outcome.events, replayed, self.states, stored, sent)
+        advance_all(self.clocks, fixes, self._home)
         result = self._result(outcome)
         result.checkpoints = due_checkpoints(outcome.touched, self.states, self.tuning.checkpoint_every_ms)
         result.replayed = replayed
@@ -151,23 +159,30 @@ class Worker(PartitionedLoop):
         return replayed, await replays.history(self.pool, replayed) if replayed else []
 
     async def periodic(self, fed: set[int]) -> None:
-        """Offline timers. A partition with a backlog runs on its own event time; one caught
-        up, on the newest event time of all (a quiet partition's vehicles still time out
-        while the others replay a day), or on wall time when the poll was empty: then the
-        worker is live. When idle, a relay for rows no commit relayed (a failed relay, a
+        """Offline timers, each vehicle's on its own partition's clock: event time while
+        records come, going on at the wall clock's pace once the partition is quiet
+        (streams.clock). When idle, a relay for rows no commit relayed (a failed relay, a
         crashed member)."""
-        now = max(self.clocks.values(), default=None)
-        if not fed:
-            now = max(now or 0, int(time.time() * 1000))
-        clocks = {p: now if self.caught_up(p) else self.clocks.get(p) for p in self.owned}
-        outcome = tick_all(self.states, lambda plate: clocks.get(self._home(plate)), self.ctx)
+        now, wall = time.monotonic(), now_ms()
+        for p in fed:
+            self._fed_at[p] = now
+        quiet = {p for p in self.owned
+                 if now - self._fed_at.get(p, now) >= self.tuning.quiet_s and self.caught_up(p)}
+        times = {p: self.clocks.get(p, PartitionClock()).now(wall, p in quiet) for p in self.owned}
+        outcome = tick_all(self.states, lambda plate: times.get(self._home(plate)), self.ctx)
         if outcome.events:
             await self._submit(self._result(outcome))
+        if quiet and now - self._quiet_saved_at >= QUIET_SAVE_EVERY_S:
+            await self.settle()  # after the batch that may have stored these partitions' event times
+            await stored_clocks.save_quiet(self.pool, self.group, self.topic, {p: times[p] for p in quiet})
+            self._quiet_saved_at = now
         if not fed:
             await self.settle()
             await outbox.relay(self.pool, self.publisher)
         if self.clocks and time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
-            await replays.prune_checkpoints(self.pool, max(self.clocks.values()) - MAX_AGE_MS)
+            newest = max((c.event_ms for c in self.clocks.values() if c.event_ms is not None), default=None)
+            if newest is not None:
+                await replays.prune_checkpoints(self.pool, newest - MAX_AGE_MS)
             self._pruned_at = time.monotonic()
 
 

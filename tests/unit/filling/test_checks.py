@@ -90,22 +90,22 @@ def fix_at(ts: int, east_m: float) -> tuple[int, float, float]:
     return ts, lat, lon
 
 
-@pytest.mark.parametrize("fixes, clock, status", [
-    ([fix_at(FILLED - 15 * 60_000, 250)], None, PRESENT),  # 150 m outside the 100 m radius, at the window's edge
-    ([fix_at(FILLED + 15 * 60_000 + 1, 0)], FILLED + 20 * 60_000, ABSENT),  # just after the window
-    ([fix_at(FILLED, 350)], FILLED + 15 * 60_000, ABSENT),  # 250 m beyond the station's edge
-    ([], FILLED + 15 * 60_000 - 1, PENDING),  # the window is not closed on the event clock yet
-    ([], None, PENDING),
-    ([], FILLED + 15 * 60_000, ABSENT),
+@pytest.mark.parametrize("fixes, window_over, status", [
+    ([fix_at(FILLED - 15 * 60_000, 250)], False, PRESENT),  # 150 m outside the 100 m radius, at the window's edge
+    ([fix_at(FILLED + 15 * 60_000 + 1, 0)], True, ABSENT),  # just after the window
+    ([fix_at(FILLED, 350)], True, ABSENT),  # 250 m beyond the station's edge
+    ([fix_at(FILLED, 350)], False, PENDING),  # the track does not cover the window yet
+    ([], False, PENDING),
+    ([], True, ABSENT),
 ])
-def test_presence(fixes, clock, status):
-    assert presence(record(), STATION.area, fixes, clock)[0] == status
+def test_presence(fixes, window_over, status):
+    assert presence(record(), STATION.area, fixes, window_over)[0] == status
 
 
 def test_absent_with_no_fix_at_all_says_the_vehicle_was_offline():
-    _, details = presence(record(), STATION.area, [], FILLED + 3600_000)
+    _, details = presence(record(), STATION.area, [], True)
     assert details == {"vehicle_offline": True}
-    _, details = presence(record(), STATION.area, [fix_at(FILLED, 5000)], FILLED + 3600_000)
+    _, details = presence(record(), STATION.area, [fix_at(FILLED, 5000)], True)
     assert details["vehicle_offline"] is False and details["nearest_distance_m"] > 4800
 
 
