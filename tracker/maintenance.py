@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 import asyncpg
 
 from streams.fix import MAX_AGE_MS
+from streams.times import now_ms
 from tracker.db import positions, replays, retention
 from tracker.metrics import (MAINTENANCE_FAILURES, MAINTENANCE_LAST_SUCCESS, MAINTENANCE_PARTITIONS,
                              MAINTENANCE_ROWS)
@@ -73,7 +73,7 @@ async def maintain(pool: asyncpg.Pool, settings: Settings, today: date | None = 
             out.deadletters = await retention.prune_deadletters(conn, midnight)
             out.outbox = await retention.prune_outbox(
                 conn, datetime.now(timezone.utc) - timedelta(days=settings.outbox_retention_days))
-            out.checkpoints = await replays.prune_checkpoints(conn, int(time.time() * 1000) - MAX_AGE_MS)
+            out.checkpoints = await replays.prune_checkpoints(conn, now_ms() - MAX_AGE_MS)
             for table, n in (("deadletters", out.deadletters), ("outbox", out.outbox),
                              ("vehicle_checkpoints", out.checkpoints)):
                 MAINTENANCE_ROWS.labels(table).inc(n)

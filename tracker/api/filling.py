@@ -9,9 +9,9 @@ from aiohttp import web
 
 from schemas import validator
 from streams.fix import ItemError, time_of, valid_plate, within_window
-from streams.times import rfc3339
+from streams.times import now_ms, rfc3339
 from tracker.api.context import POOL, TOPICS, requires
-from tracker.api.intake import now_ms, publish_and_answer, read_items, sort_items
+from tracker.api.intake import publish_and_answer, read_items, sort_items
 from tracker.api.problems import Problem
 from tracker.api.respond import json_bytes_response
 from tracker.api.query import query_limit, query_time

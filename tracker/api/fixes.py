@@ -5,8 +5,9 @@ from aiohttp import web
 
 from schemas import validator
 from streams.fix import normalise_fix
+from streams.times import now_ms
 from tracker.api.context import FLEET, TOPICS, requires
-from tracker.api.intake import known_plates, now_ms, publish_and_answer, read_items, sort_items
+from tracker.api.intake import known_plates, publish_and_answer, read_items, sort_items
 from tracker.auth import GATEWAY, Principal
 
 SOURCE = "http/fixes"

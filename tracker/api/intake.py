@@ -5,7 +5,6 @@ acknowledged both. A broker failure is a 503 and nothing is claimed accepted.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -33,10 +32,6 @@ class Sorted:
     good: list[tuple[bytes, bytes]] = field(default_factory=list)
     dead: list[tuple[bytes | None, bytes]] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 async def read_items(request: web.Request, *, single_allowed: bool) -> list:

@@ -8,7 +8,6 @@ them, and one join per request costs less than one more field per fix in the wor
 """
 from __future__ import annotations
 
-import time
 
 from aiohttp import web
 
@@ -22,7 +21,7 @@ from tracker.api.terminals import terminal_item
 from tracker.auth import ADMIN, OPERATOR, Principal
 from tracker.db import terminals
 from tracker.db.handling import SELECT as VIOLATIONS, with_handling
-from streams.times import epoch_ms, rfc3339, utc
+from streams.times import epoch_ms, now_ms, rfc3339, utc
 
 STATUSES = ("moving", "stopped", "offline")
 TRACK_DEFAULT_MS = 24 * 3600_000
@@ -110,7 +109,7 @@ async def get_track(request: web.Request, principal: Principal) -> web.Response:
     for one, no geometry for none (GeoJSON has no one-point LineString)."""
     q = request.rel_url.query
     plate = query_plate(request.match_info["plate"])
-    until = query_time(q, "to") or utc(int(time.time() * 1000))
+    until = query_time(q, "to") or utc(now_ms())
     since = query_time(q, "from") or utc(epoch_ms(until) - TRACK_DEFAULT_MS)
     if not since < until:
         raise Problem(400, "from must be before to", [error("before to", field="from")])

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from geofence.metric import LocalPlane
+from streams.times import now_ms
 from tracker.dev.terminal import Terminal, TerminalError, location
 from tracker.dev.scene import Scene
 
@@ -228,7 +229,7 @@ async def simulate(api_url: str, admin_token: str, *, vehicles: int = 668, carri
         try:
             while rounds is None or done < rounds:
                 started = time.monotonic()
-                now = int(time.time() * 1000)
+                now = now_ms()
                 by_carrier: dict[str, list[dict]] = {}
                 for t in posting:
                     by_carrier.setdefault(t.carrier_id, []).append(t.fix(now, t.advance(interval_s, rng)))

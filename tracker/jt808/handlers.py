@@ -25,6 +25,7 @@ import orjson
 from schemas import validator
 from streams.fix import ItemError, normalise_plate
 from streams.kafka import BrokerUnavailable
+from streams.times import now_ms
 from tracker.api.intake import sort_items
 from tracker.db import terminals as db
 from tracker.jt808 import location, messages
@@ -39,10 +40,6 @@ from tracker.metrics import JT808_ACK_SECONDS, JT808_FIXES, JT808_FRAMES, JT808_
 
 log = logging.getLogger(__name__)
 FIX_SCHEMA = "fix.schema.json"
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @lru_cache(maxsize=64)

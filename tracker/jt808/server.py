@@ -25,6 +25,7 @@ import asyncpg
 
 from streams.kafka import Publisher
 from streams.topics import Topics
+from streams.times import now_ms
 from tracker.api.fleet import Fleet
 from tracker.db import terminals as db
 from tracker.jt808 import handlers
@@ -46,10 +47,6 @@ LIMITS = ("idle", "rate", "frame_size", "buffer")  # the reasons a connection is
 def replies_counter(msg_id: int, result: int | None):
     """The counter child of an answer (labels() costs more than the answer's encoding)."""
     return JT808_REPLIES.labels(f"0x{msg_id:04X}", "none" if result is None else str(result))
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class Gateway:

@@ -8,13 +8,13 @@ would come back here for ever).
 """
 from __future__ import annotations
 
-import time
 
 import asyncpg
 import orjson
 
 from streams.fix import ItemError, valid_plate
 from streams.kafka import Publisher
+from streams.times import now_ms
 from streams.topics import Topics
 from tracker.db.deadletters import insert_deadletters
 from tracker.db.offsets import save_offsets
@@ -42,13 +42,13 @@ def deadletter_row(key: bytes | None, value: bytes | None, fixes_topic: str) -> 
         item = None
     if not isinstance(item, dict) or not isinstance(item.get("error"), str):
         text = value.decode(errors="replace") if value is not None else None
-        return (int(time.time() * 1000), _plate(key, None), "unknown", False, "not a dead-letter record",
+        return (now_ms(), _plate(key, None), "unknown", False, "not a dead-letter record",
                 orjson.dumps(text).replace(b"\\u0000", b""))
     source = str(item.get("source", "unknown"))
     origin = item.get("origin") if isinstance(item.get("origin"), dict) else {}
     is_fix = source.startswith(FIX_SOURCES) or origin.get("topic") == fixes_topic
     received = item.get("received_at")
-    received = received if type(received) is int and 0 < received < 4_102_444_800_000 else int(time.time() * 1000)
+    received = received if type(received) is int and 0 < received < 4_102_444_800_000 else now_ms()
     return (received, _plate(key, item), source, is_fix, item["error"][:2000],
             orjson.dumps(item.get("input")).replace(b"\\u0000", b""))  # jsonb holds no NUL
 

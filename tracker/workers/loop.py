@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Iterator
 
 import asyncpg
@@ -31,6 +30,7 @@ import orjson
 
 from schemas import SchemaError, explain, list_validator, validator
 from streams.kafka import BrokerUnavailable, group_consumer, highwater, seek, seek_to_beginning
+from streams.times import now_ms
 from tracker.db import offsets as stored
 from tracker.metrics import (WORKER_BATCH_SECONDS, WORKER_DEADLETTERED, WORKER_FAILURES, WORKER_RECORDS,
                              WORKER_REWINDS)
@@ -100,7 +100,7 @@ def dead_letter(record, error: str, source: str, topic: str, partition: int) -> 
     """The dead-letter message of a consumed record the member gave up on."""
     return record.key, orjson.dumps({
         "input": record.value.decode(errors="replace") if record.value is not None else None,
-        "error": error, "source": source, "received_at": int(time.time() * 1000),
+        "error": error, "source": source, "received_at": now_ms(),
         "origin": {"topic": topic, "partition": partition, "offset": record.offset}})
 
 
