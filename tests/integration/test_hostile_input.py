@@ -18,8 +18,13 @@ from tests.waiting import until
 from tracker.serve import create_topics, worker_running
 
 pytestmark = pytest.mark.integration
+HOUR_AHEAD = object()  # a filled_at an hour after now, when the test runs
 
-NOW_MS = int(time.time() * 1000)
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 XSS = "<img src=x onerror=alert(1)>"
 
 
@@ -39,15 +44,17 @@ async def gateway(api, fleet):
 def _record(fleet, **over) -> dict:
     carrier = fleet.carriers[0]
     driver, escort = fleet.drivers[carrier]
+    if over.get("filled_at") is HOUR_AHEAD:
+        over["filled_at"] = now_ms() + 3600_000
     return {"id": "R1", "station_id": "S1", "plate": fleet.plates[carrier][0], "driver_id": driver,
             "escort_id": escort, "un_number": "1203", "hazard_class": "3", "quantity_kg": 1000,
-            "filled_at": NOW_MS - 60_000, **over}
+            "filled_at": now_ms() - 60_000, **over}
 
 
 @pytest.mark.parametrize("over, field", [
     ({"filled_at": 1_000_000_000_000_000}, "filled_at"),  # the year 33658: crashed the worker
     ({"filled_at": "9999-12-31T23:59:59-12:00"}, "filled_at"),
-    ({"filled_at": NOW_MS + 3600_000}, "filled_at"),
+    ({"filled_at": HOUR_AHEAD}, "filled_at"),
     ({"id": "R\u0000"}, "id"),
     ({"plate": XSS}, "plate"),
     ({"plate": " "}, "plate"),
@@ -101,7 +108,7 @@ async def test_waybills_bounded_and_people_of_the_own_carrier_only(api, fleet, g
             "escort_id": fleet.drivers[carrier][1], "un_number": "1203", "hazard_class": "3", "quantity_kg": 1000,
             "origin": {"name": "A", "lat": 29.9, "lon": 121.8}, "destination": {"name": "B", "lat": 29.95, "lon": 121.9},
             "route": {"type": "LineString", "coordinates": [[121.8, 29.9], [121.9, 29.95]]},
-            "valid_from": NOW_MS - 3600_000, "valid_to": NOW_MS + 3600_000}
+            "valid_from": now_ms() - 3600_000, "valid_to": now_ms() + 3600_000}
     for over in ({"valid_to": 1e17}, {"id": "W\u0000"}, {"origin": {"name": "\u0000", "lat": 29.9, "lon": 121.8}},
                  {"driver_id": fleet.drivers[other][0]}, {"escort_id": fleet.drivers[carrier][0]}):
         response = await api.call("POST", "/v1/waybills", gateway, json={**base, **over})
@@ -151,7 +158,7 @@ async def test_content_type_must_be_json(api, gateway):
 async def test_duplicate_json_keys_are_refused(api, fleet, gateway):
     plate = fleet.plates[fleet.carriers[0]][0]
     body = ('[{"plate": "%s", "ts": %d, "lat": 29.9, "lat": 30.5, "lon": 121.8, "speed_kmh": 1, "heading_deg": 0}]'
-            % (plate, NOW_MS)).encode()
+            % (plate, now_ms())).encode()
     problem_body = await problem(await api.call("POST", "/v1/fixes", gateway, data=body,
                                                 headers={"Content-Type": "application/json"}), 400)
     assert "twice" in problem_body["detail"]
@@ -218,7 +225,7 @@ async def test_invalid_plates_never_reach_the_caches(api, gateway):
     before = _normalised.cache_info().currsize
     huge = "浙B" + "1" * 1_000_000
     status, body = await api.json("POST", "/v1/fixes", gateway,
-                                  json=[{"plate": huge, "ts": NOW_MS, "lat": 29.9, "lon": 121.8, "speed_kmh": 1,
+                                  json=[{"plate": huge, "ts": now_ms(), "lat": 29.9, "lon": 121.8, "speed_kmh": 1,
                                          "heading_deg": 0}])
     assert status == 202 and body["rejected"][0]["index"] == 0
     assert _normalised.cache_info().currsize == before, "the refused plate was not normalised nor kept"
