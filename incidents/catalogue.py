@@ -82,12 +82,11 @@ def _guide_defaults(row: Mapping) -> Hazard:
     the isolation distance, as for the catalogue's own rows."""
     isolation = row["isolation_m"]
     large = row["large_spill_m"] or isolation
-    hazard = parse_hazard({
-        "un_number": row["guide"], "guide": row["guide"], "tih": False, "isolation_m": isolation,
+    return parse_hazard({
+        "guide": row["guide"], "tih": False, "isolation_m": isolation,
         "protective_m": {"small": {"day": isolation, "night": isolation}, "large": {"day": large, "night": large}},
         "fire_isolation_m": row["fire_isolation_m"], "bleve": False, "source": row["source"],
-    })
-    return replace(hazard, un_number=None)
+    }, guide_page=True)
 
 
 def parse_catalogue(document: Mapping) -> Catalogue:

@@ -99,8 +99,16 @@ def _table3(value: object) -> Table3 | None:
     return Table3(_metres(value.get("isolation_m"), "table3.isolation_m"), bands["day"], bands["night"])
 
 
-def parse_hazard(row: Mapping) -> Hazard:
-    """A checked Hazard from a data-file row or an override in the `PUT /v1/hazards` shape."""
+def _un_number(row: Mapping) -> str:
+    un_number = un_key(_text(row, "un_number", required=True))
+    if not (len(un_number) == 4 and un_number.isascii() and un_number.isdigit()):
+        raise HazardError("un_number must be four digits, UN prefix optional")
+    return un_number
+
+
+def parse_hazard(row: Mapping, guide_page: bool = False) -> Hazard:
+    """A checked Hazard from a data-file row or an override in the `PUT /v1/hazards` shape;
+    a guide page's defaults (`guide_page`) have no UN number."""
     protective = row.get("protective_m")
     if not isinstance(protective, Mapping):
         raise HazardError("protective_m must be an object")
@@ -112,7 +120,7 @@ def parse_hazard(row: Mapping) -> Hazard:
         metres[spill] = {time: _metres(cells.get(time), f"protective_m.{spill}.{time}") for time in TIMES}
     large_isolation = row.get("large_isolation_m")
     return Hazard(
-        un_number=un_key(_text(row, "un_number", required=True)),
+        un_number=None if guide_page else _un_number(row),
         name_zh=_text(row, "name_zh"), name_en=_text(row, "name_en"),
         hazard_class=_text(row, "class"), guide=_text(row, "guide"),
         tih=_flag(row, "tih"),
