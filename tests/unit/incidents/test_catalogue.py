@@ -138,3 +138,20 @@ def test_an_override_under_another_number_and_a_repeated_row_are_refused():
     row = CATALOGUE.get("1203").as_json()
     with pytest.raises(HazardError, match="twice"):
         parse_catalogue({"edition": "x", "classes": {}, "guides": [], "hazards": [row, row]})
+
+
+def test_the_file_is_consistent_with_its_notes():
+    for hazard in CATALOGUE.hazards.values():
+        if not hazard.tih:  # a small non-TIH spill: protective = isolation; no Table 1 or 3 figures
+            assert hazard.protective_m["small"] == {"day": hazard.isolation_m, "night": hazard.isolation_m}
+            assert hazard.table3 is None and hazard.large_isolation_m is None
+        if hazard.table3 is not None:  # Table 3 rows show their low-wind figures as the large spill's
+            assert hazard.protective_m["large"] == {"day": hazard.table3.day[0], "night": hazard.table3.night[0]}
+            assert hazard.large_isolation_m is None
+    assert {h.un_number for h in CATALOGUE.hazards.values() if h.table3} == {"1005", "1017", "1040"}
+
+
+def test_the_cargo_object_of_an_incident():
+    assert CATALOGUE.resolve("1203").cargo() == {"un_number": "1203", "name_zh": "汽油", "name_en": "Gasoline",
+                                                 "class": "3", "guide": "128", "tih": False, "source": "ERG 2024"}
+    assert CATALOGUE.resolve("1993", guide="128").cargo()["name_en"] is None
