@@ -19,8 +19,7 @@ import asyncpg
 from streams.fix import MAX_AGE_MS
 from streams.times import now_ms
 from tracker.db import positions, replays, retention
-from tracker.metrics import (MAINTENANCE_FAILURES, MAINTENANCE_LAST_SUCCESS, MAINTENANCE_PARTITIONS,
-                             MAINTENANCE_ROWS)
+from tracker.metrics import MAINTENANCE_FAILURES, MAINTENANCE_LAST_SUCCESS, MAINTENANCE_PARTITIONS, MAINTENANCE_ROWS
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from aiokafka import TopicPartition
 from streams.kafka import Publisher, partition_for
 from tests.client import Api, ApiTestServer
 from tests.members import member_running
-from tests.scenario import M_LAT, M_LON, messages, plates, publish_in_chunks, register_carrier
+from tests.scenario import M_LAT, M_LON, plates, publish_in_chunks, register_carrier
 from tests.waiting import until
 from tracker.api.app import create_app
 from tracker.api.context import POOL

@@ -15,14 +15,14 @@ from tracker.api.fixes import setup_fixes
 from tracker.api.geofences import setup_geofences
 from tracker.api.handling import setup_handling
 from tracker.api.health import setup_health
+from tracker.api.live import setup_live
+from tracker.api.page import setup_page
+from tracker.api.parameters import setup_parameters
 from tracker.api.problems import Problem
 from tracker.api.registry import setup_registry
 from tracker.api.reports import setup_reports
 from tracker.api.terminals import setup_terminals
 from tracker.api.tokens import setup_tokens
-from tracker.api.live import setup_live
-from tracker.api.page import setup_page
-from tracker.api.parameters import setup_parameters
 from tracker.api.trips import setup_trips
 from tracker.api.vehicles import setup_vehicles
 from tracker.api.violations import setup_violations
@@ -30,7 +30,7 @@ from tracker.api.waybills import setup_waybills
 from tracker.auth import TokenCache
 from tracker.db import positions
 from tracker.db.pool import create_pool
-from tracker.api.fleet import Fleet
+from tracker.intake.fleet import Fleet
 from tracker.metrics import HTTP_REQUESTS
 from tracker.settings import Settings
 

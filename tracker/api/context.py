@@ -12,7 +12,7 @@ from streams.topics import Topics
 from tracker.api.parameters import check_parameters
 from tracker.api.problems import Problem
 from tracker.auth import Principal, TokenCache
-from tracker.api.fleet import Fleet
+from tracker.intake.fleet import Fleet
 from tracker.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -11,11 +11,13 @@ from schemas import validator
 from streams.fix import ItemError, time_of, valid_plate, within_window
 from streams.times import now_ms, rfc3339
 from tracker.api.context import POOL, TOPICS, requires
-from tracker.api.intake import publish_and_answer, read_items, sort_items
+from tracker.api.intake import publish_and_answer, read_items
 from tracker.api.problems import Problem
-from tracker.api.respond import json_bytes_response
 from tracker.api.query import query_limit, query_time
+from tracker.api.respond import json_bytes_response
 from tracker.auth import ADMIN, OPERATOR, STATION, Principal
+from tracker.db import filling
+from tracker.intake.items import sort_items
 
 SOURCE = "http/filling-records"
 
@@ -48,12 +50,7 @@ async def list_filling_records(request: web.Request, principal: Principal) -> we
             raise Problem(403, f"this token speaks for station {principal.station_id!r} only")
         station_id = principal.station_id
     limit = query_limit(q)
-    rows = await request.app[POOL].fetch(
-        """SELECT record, checks FROM filling_records
-           WHERE ($1::text IS NULL OR station_id = $1) AND ($2::timestamptz IS NULL OR filled_at >= $2)
-             AND ($3::timestamptz IS NULL OR filled_at < $3)
-           ORDER BY filled_at DESC, station_id, id DESC LIMIT $4""",
-        station_id, query_time(q, "since"), query_time(q, "until"), limit)
+    rows = await filling.listed(request.app[POOL], station_id, query_time(q, "since"), query_time(q, "until"), limit)
     items = [dict(r["record"], filled_at=rfc3339(r["record"]["filled_at"]),
                   received_at=rfc3339(r["record"]["received_at"]), checks=r["checks"]) for r in rows]
     return json_bytes_response({"items": items})

@@ -7,8 +7,9 @@ from schemas import validator
 from streams.fix import normalise_fix
 from streams.times import now_ms
 from tracker.api.context import FLEET, TOPICS, requires
-from tracker.api.intake import known_plates, publish_and_answer, read_items, sort_items
+from tracker.api.intake import publish_and_answer, read_items
 from tracker.auth import GATEWAY, Principal
+from tracker.intake.items import known_plates, sort_items
 
 SOURCE = "http/fixes"
 

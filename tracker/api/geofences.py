@@ -20,8 +20,7 @@ from tracker.api.query import map_view, query_choice
 from tracker.api.respond import json_bytes_response, read_json_object
 from tracker.api.validate import check
 from tracker.auth import ADMIN, OPERATOR, READERS, Principal
-
-COLUMNS = "id, kind, name, active, properties, version, ST_AsGeoJSON(geom, 7) AS geometry"
+from tracker.db import geofences
 
 
 def _feature(row, crs: str = "wgs84") -> dict:
@@ -44,27 +43,16 @@ async def put_geofence(request: web.Request, principal: Principal) -> web.Respon
         raise Problem(422, "the geofence is not usable", [error(p.message, field=p.field) for p in exc.problems]) from None
     props = clean["properties"]
     extra = {k: v for k, v in props.items() if k not in ("kind", "name", "active", "version")}
-    # One statement: the reference triggers lock the change counter before any row.
-    row = await request.app[POOL].fetchrow(
-        f"""WITH before AS (SELECT deleted_at IS NULL AS live FROM geofences WHERE id = $1)
-            INSERT INTO geofences (id, kind, name, active, properties, geom, version)
-            VALUES ($1, $2, $3, $4, $5, ST_SetSRID(ST_Force2D(ST_GeomFromGeoJSON($6)), 4326), 1)
-            ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name, active = EXCLUDED.active,
-              properties = EXCLUDED.properties, geom = EXCLUDED.geom, version = geofences.version + 1,
-              updated_at = now(), deleted_at = NULL
-            RETURNING {COLUMNS}, coalesce((SELECT live FROM before), false) AS existed""",
-        gid, props["kind"], props["name"], props["active"], extra, orjson.dumps(clean["geometry"]).decode(),
-    )
+    row = await geofences.put(request.app[POOL], gid, props["kind"], props["name"], props["active"], extra,
+                              orjson.dumps(clean["geometry"]).decode())
     return json_bytes_response(_feature(row), status=200 if row["existed"] else 201)
 
 
 @requires(ADMIN, OPERATOR)
 async def delete_geofence(request: web.Request, principal: Principal) -> web.Response:
     gid = request.match_info["id"]
-    deleted = await request.app[POOL].fetchval(
-        """UPDATE geofences SET deleted_at = now(), version = version + 1, updated_at = now()
-           WHERE id = $1 AND deleted_at IS NULL RETURNING id""", gid)
-    if deleted is None:
+    deleted = await geofences.delete(request.app[POOL], gid)
+    if not deleted:
         raise Problem(404, f"no geofence {gid!r}")
     return web.Response(status=204)
 
@@ -74,13 +62,7 @@ async def get_geofences(request: web.Request, principal: Principal) -> web.Respo
     query = request.rel_url.query
     kind = query_choice(query, "kind", GEOFENCE_KINDS)
     bbox, crs = map_view(query)
-    rows = await request.app[POOL].fetch(
-        f"""SELECT {COLUMNS} FROM geofences
-            WHERE deleted_at IS NULL AND ($1::text IS NULL OR kind = $1)
-              AND ($2::float8[] IS NULL OR geom && ST_MakeEnvelope($2[1], $2[2], $2[3], $2[4], 4326))
-            ORDER BY id""",
-        kind, bbox,
-    )
+    rows = await geofences.listed(request.app[POOL], kind, bbox)
     return json_bytes_response({"type": "FeatureCollection", "features": [_feature(r, crs) for r in rows]},
                                content_type="application/geo+json")
 

@@ -8,20 +8,19 @@ them, and one join per request costs less than one more field per fix in the wor
 """
 from __future__ import annotations
 
-
 from aiohttp import web
 
 from geofence.gcj02 import points_in
 from streams.fix import MAX_AGE_MS
+from streams.times import epoch_ms, now_ms, rfc3339, utc
 from tracker.api.context import POOL, SETTINGS, requires
 from tracker.api.problems import Problem, error
 from tracker.api.query import map_view, parse_crs, query_choice, query_plate, query_time
 from tracker.api.respond import json_bytes_response
 from tracker.api.terminals import terminal_item
 from tracker.auth import ADMIN, OPERATOR, Principal
-from tracker.db import terminals
-from tracker.db.handling import SELECT as VIOLATIONS, with_handling
-from streams.times import epoch_ms, now_ms, rfc3339, utc
+from tracker.db import registry, terminals, vehicles
+from tracker.db.handling import with_handling
 
 STATUSES = ("moving", "stopped", "offline")
 TRACK_DEFAULT_MS = 24 * 3600_000
@@ -31,19 +30,7 @@ TRACK_MOST_MS = MAX_AGE_MS
 
 async def _positions(pool, crs: str, carrier_id: str | None = None, status: str | None = None, bbox=None,
                      plate: str | None = None) -> list[dict]:
-    rows = await pool.fetch(
-        """SELECT s.plate, v.carrier_id, s.last_ts, s.lat, s.lon, s.speed_kmh, s.status, p.heading_deg,
-                  ARRAY(SELECT DISTINCT o.value->>'kind' FROM jsonb_each(s.state->'open') AS o
-                        ORDER BY 1) AS open_violations
-           FROM vehicle_state s LEFT JOIN vehicles v ON v.plate = s.plate
-             LEFT JOIN LATERAL (SELECT heading_deg FROM positions
-                                WHERE plate = s.plate AND ts = s.last_ts LIMIT 1) p ON true
-           WHERE s.last_ts IS NOT NULL AND ($1::text IS NULL OR v.carrier_id = $1)
-             AND ($2::text IS NULL OR s.status = $2)
-             AND ($3::float8[] IS NULL OR (s.lon BETWEEN $3[1] AND $3[3] AND s.lat BETWEEN $3[2] AND $3[4]))
-             AND ($4::text IS NULL OR s.plate = $4)
-           ORDER BY s.plate""",
-        carrier_id, status, bbox, plate)
+    rows = await vehicles.latest(pool, carrier_id, status, bbox, plate)
     points = points_in(crs, [r["lon"] for r in rows], [r["lat"] for r in rows])
     return [{"type": "Feature", "id": r["plate"], "geometry": {"type": "Point", "coordinates": point},
              "properties": {"plate": r["plate"], "carrier_id": r["carrier_id"], "ts": rfc3339(epoch_ms(r["last_ts"])),
@@ -69,18 +56,11 @@ async def get_vehicle(request: web.Request, principal: Principal) -> web.Respons
     plate = query_plate(request.match_info["plate"])
     crs = parse_crs(request.rel_url.query.get("crs"))
     pool = request.app[POOL]
-    row = await pool.fetchrow(
-        """SELECT v.plate, v.carrier_id, c.name AS carrier_name, v.tank_capacity_kg, v.hazard_classes,
-                  v.permit_valid_until, v.tank_inspection_valid_until
-           FROM vehicles v LEFT JOIN carriers c ON c.id = v.carrier_id WHERE v.plate = $1""", plate)
+    row = await vehicles.registered(pool, plate)
     if row is None:
         raise Problem(404, f"no vehicle {plate!r}")
-    waybill = await pool.fetchrow(
-        """SELECT id, un_number, hazard_class, quantity_kg, driver_id, escort_id, origin, destination, valid_from,
-                  valid_to FROM waybills WHERE plate = $1 AND valid_from <= now() AND now() < valid_to
-           ORDER BY valid_from DESC LIMIT 1""", plate)
-    open_rows = await pool.fetch(f"{VIOLATIONS} WHERE v.plate = $1 AND v.status = 'open' ORDER BY v.started_at DESC",
-                                 plate)
+    waybill = await vehicles.active_waybill(pool, plate)
+    open_rows = await vehicles.open_violations(pool, plate)
     violations = [with_handling(r) for r in open_rows]
     moved = points_in(crs, [v["lon"] for v in violations], [v["lat"] for v in violations])
     for v, (lon, lat) in zip(violations, moved):
@@ -118,11 +98,9 @@ async def get_track(request: web.Request, principal: Principal) -> web.Response:
         raise Problem(400, f"a track spans at most {days} days", [error(f"at most {days} days before to", field="from")])
     crs = parse_crs(q.get("crs"))
     pool = request.app[POOL]
-    if await pool.fetchval("SELECT 1 FROM vehicles WHERE plate = $1", plate) is None:
+    if not await registry.vehicle_exists(pool, plate):
         raise Problem(404, f"no vehicle {plate!r}")
-    rows = await pool.fetch(
-        """SELECT ts, lat, lon, speed_kmh FROM positions WHERE plate = $1 AND ts >= $2 AND ts < $3 ORDER BY ts""",
-        plate, since, until)
+    rows = await vehicles.track(pool, plate, since, until)
     coordinates = points_in(crs, [r["lon"] for r in rows], [r["lat"] for r in rows])
     geometry = ({"type": "LineString", "coordinates": coordinates} if len(rows) > 1
                 else {"type": "Point", "coordinates": coordinates[0]} if rows else None)

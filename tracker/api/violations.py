@@ -11,13 +11,13 @@ import orjson
 from aiohttp import web
 
 from geofence.gcj02 import points_in
+from streams.times import bounded, epoch_ms, utc
 from streams.vocabulary import VIOLATION_KINDS
 from tracker.api.context import POOL, requires
-from tracker.api.query import parse_bbox, parse_crs, query_choice, query_limit, query_plate, query_time
 from tracker.api.problems import Problem, error
+from tracker.api.query import parse_bbox, parse_crs, query_choice, query_limit, query_plate, query_time
 from tracker.api.respond import json_bytes_response
 from tracker.auth import ADMIN, AGENCY, OPERATOR, Principal
-from streams.times import bounded, epoch_ms, utc
 from tracker.db.handling import HANDLING_STATES, SELECT, fetch_violation, with_handling
 
 

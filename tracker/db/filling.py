@@ -59,3 +59,13 @@ async def save_checks(conn: asyncpg.Connection, checks: dict[tuple[str, str], di
     """Check results by (station_id, id)."""
     await conn.executemany("UPDATE filling_records SET checks = $3 WHERE station_id = $1 AND id = $2",
                            [(station, rid, c) for (station, rid), c in checks.items()])
+
+
+async def listed(pool: asyncpg.Pool, station_id: str | None, since, until, limit: int) -> list[asyncpg.Record]:
+    """Records with their check results, newest first."""
+    return await pool.fetch(
+        """SELECT record, checks FROM filling_records
+           WHERE ($1::text IS NULL OR station_id = $1) AND ($2::timestamptz IS NULL OR filled_at >= $2)
+             AND ($3::timestamptz IS NULL OR filled_at < $3)
+           ORDER BY filled_at DESC, station_id, id DESC LIMIT $4""",
+        station_id, since, until, limit)

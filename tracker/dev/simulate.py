@@ -27,8 +27,8 @@ import aiohttp
 
 from geofence.metric import LocalPlane
 from streams.times import now_ms
-from tracker.dev.terminal import Terminal, TerminalError, location
 from tracker.dev.scene import Scene
+from tracker.dev.terminal import Terminal, TerminalError, location
 
 log = logging.getLogger(__name__)
 PROTOCOLS = ("http", "jt808", "mixed")

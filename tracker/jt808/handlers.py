@@ -26,16 +26,31 @@ from schemas import validator
 from streams.fix import ItemError, normalise_plate
 from streams.kafka import BrokerUnavailable
 from streams.times import now_ms
-from tracker.api.intake import sort_items
 from tracker.db import terminals as db
+from tracker.intake.items import sort_items
 from tracker.jt808 import location, messages
 from tracker.jt808.codec import phone_key
 from tracker.jt808.errors import DecodeError
 from tracker.jt808.fixes import SOURCE, acceptor, items_of
 from tracker.jt808.messages import REGISTER_RESPONSE
-from tracker.jt808.sessions import (AUTHENTICATE, BATCH, FAILED, HEARTBEAT, LOCATION, LOGOUT, MALFORMED, OK,
-                                    PLATE_MISMATCH, REGISTER, REGISTERED, TERMINAL_RESPONSE,
-                                    UNKNOWN_TERMINAL, Inbound, Refused, Terminal)
+from tracker.jt808.sessions import (
+    AUTHENTICATE,
+    BATCH,
+    FAILED,
+    HEARTBEAT,
+    LOCATION,
+    LOGOUT,
+    MALFORMED,
+    OK,
+    PLATE_MISMATCH,
+    REGISTER,
+    REGISTERED,
+    TERMINAL_RESPONSE,
+    UNKNOWN_TERMINAL,
+    Inbound,
+    Refused,
+    Terminal,
+)
 from tracker.metrics import JT808_ACK_SECONDS, JT808_FIXES, JT808_FRAMES, JT808_REFUSALS
 
 log = logging.getLogger(__name__)

@@ -24,15 +24,21 @@ from functools import lru_cache
 import asyncpg
 
 from streams.kafka import Publisher
-from streams.topics import Topics
 from streams.times import now_ms
-from tracker.api.fleet import Fleet
+from streams.topics import Topics
 from tracker.db import terminals as db
+from tracker.intake.fleet import Fleet
+from tracker.intake.publish import Outlet
 from tracker.jt808 import handlers
-from tracker.jt808.outlet import Outlet
 from tracker.jt808.sessions import Close, Holders, Inbound, Refused, Reply, Session
-from tracker.metrics import (JT808_CLOSED, JT808_CONNECTED, JT808_CONNECTIONS, JT808_QUIRKS, JT808_REFUSALS,
-                             JT808_REPLIES)
+from tracker.metrics import (
+    JT808_CLOSED,
+    JT808_CONNECTED,
+    JT808_CONNECTIONS,
+    JT808_QUIRKS,
+    JT808_REFUSALS,
+    JT808_REPLIES,
+)
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,6 @@ would come back here for ever).
 """
 from __future__ import annotations
 
-
 import asyncpg
 import orjson
 

@@ -32,8 +32,7 @@ from schemas import SchemaError, explain, list_validator, validator
 from streams.kafka import BrokerUnavailable, group_consumer, highwater, seek, seek_to_beginning
 from streams.times import now_ms
 from tracker.db import offsets as stored
-from tracker.metrics import (WORKER_BATCH_SECONDS, WORKER_DEADLETTERED, WORKER_FAILURES, WORKER_RECORDS,
-                             WORKER_REWINDS)
+from tracker.metrics import WORKER_BATCH_SECONDS, WORKER_DEADLETTERED, WORKER_FAILURES, WORKER_RECORDS, WORKER_REWINDS
 from tracker.settings import Settings
 from tracker.workers.references import References
 

@@ -8,14 +8,14 @@ from hypothesis import strategies as st
 
 from schemas import validator
 from tests.unit.jt808.support import FUZZ, GOOD, QUIRKS
-from tracker.api.intake import sort_items
 from tracker.dev.terminal import location
+from tracker.intake.items import sort_items
 from tracker.jt808.codec import decode, encode
+from tracker.jt808.fixes import acceptor, items_of
 from tracker.jt808.framing import escape, xor_checksum
 from tracker.jt808.location import Location, encode_location
 from tracker.jt808.messages import decode_general_response
-from tracker.jt808.sessions import (HANDLED, Close, Holders, Inbound, Refused, Reply, Session, Terminal)
-from tracker.jt808.fixes import acceptor, items_of
+from tracker.jt808.sessions import HANDLED, Close, Holders, Inbound, Refused, Reply, Session, Terminal
 from tracker.settings import Jt808Limits
 
 PHONE = "013912345678"

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from streams.kafka import BrokerUnavailable
-from tracker.jt808.outlet import Outlet
+from tracker.intake.publish import Outlet
 
 
 class FakePublisher:

@@ -1,20 +1,28 @@
-"""Every connection's fixes and dead letters, handed to the broker together.
+"""Handing sorted items to the broker: the good messages and the dead letters together,
+both acknowledged (acks=all) before an entrance answers its sender.
 
-A connection waits for the broker's acknowledgement before it answers a report and reads
-on, so a terminal has at most one report in flight; thousands of terminals each waiting
-on a publish call of their own would cost a record batch and a partition lock each. The
-outlet gathers what all connections submitted since the last hand-over into one
-`publish_sorted` call (at most `in_flight` at once; what arrives meanwhile waits for the
-next), and tells each waiter when its messages are acknowledged. Memory stays bounded by
-the connections: each holds at most one frame's messages here, and a slow broker stops
-them reading, which stops the terminals sending (TCP's own back-pressure).
+An entrance with many connections (the gateways) hands over through one `Outlet`: every
+connection's fixes and dead letters, handed to the broker together. A connection waits for
+the broker's acknowledgement before it answers a report and reads on, so a terminal has at
+most one report in flight; thousands of terminals each waiting on a publish call of their
+own would cost a record batch and a partition lock each. The outlet gathers what all
+connections submitted since the last hand-over into one `publish_sorted` call (at most
+`in_flight` at once; what arrives meanwhile waits for the next), and tells each waiter when
+its messages are acknowledged. Memory stays bounded by the connections: each holds at most
+one frame's messages here, and a slow broker stops them reading, which stops the terminals
+sending (TCP's own back-pressure).
 """
 from __future__ import annotations
 
 import asyncio
 
 from streams.kafka import BrokerUnavailable, Message, Publisher
-from tracker.api.intake import publish_sorted
+
+
+async def publish_sorted(publisher, topic: str, deadletter_topic: str, good: list, dead: list) -> None:
+    """The good messages and the dead letters, both acknowledged (acks=all) before it
+    returns, or BrokerUnavailable."""
+    await asyncio.gather(publisher.publish(topic, good), publisher.publish(deadletter_topic, dead))
 
 
 class Outlet:

@@ -10,6 +10,8 @@ import time
 
 import asyncpg
 
+from tracker.db import registry
+
 
 class Fleet:
     def __init__(self, pool: asyncpg.Pool) -> None:
@@ -18,8 +20,7 @@ class Fleet:
         self._loaded_at = float("-inf")
 
     async def reload(self) -> None:
-        rows = await self._pool.fetch("SELECT plate, carrier_id FROM vehicles")
-        self._carrier_of = {r["plate"]: r["carrier_id"] for r in rows}
+        self._carrier_of = await registry.carriers_by_plate(self._pool)
         self._loaded_at = time.monotonic()
 
     def carrier_of(self, plate: str) -> str | None:

@@ -1,0 +1,46 @@
+"""The house's import rules (docs/architecture.md): the pure core imports no process code,
+no entrance imports another entrance, and the shared intake imports none of them."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ENTRANCES = ("tracker.api", "tracker.jt808", "tracker.jt809")
+
+
+def imports_of(package: str) -> dict[str, set[str]]:
+    """Every module of `package` and the modules it imports (absolute names)."""
+    out = {}
+    for path in (ROOT / package.replace(".", "/")).rglob("*.py"):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+            elif isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+        out[str(path.relative_to(ROOT))] = names
+    return out
+
+
+def offending(package: str, forbidden: tuple[str, ...]) -> list[str]:
+    return sorted(f"{module} imports {name}" for module, names in imports_of(package).items() for name in names
+                  if any(name == f or name.startswith(f + ".") for f in forbidden))
+
+
+@pytest.mark.parametrize("entrance", ENTRANCES)
+def test_no_entrance_imports_another(entrance):
+    if not (ROOT / entrance.replace(".", "/")).exists():
+        pytest.skip(f"{entrance} is not in this tree")
+    assert offending(entrance, tuple(e for e in ENTRANCES if e != entrance)) == []
+
+
+def test_the_intake_imports_no_entrance():
+    assert offending("tracker.intake", ENTRANCES) == []
+
+
+@pytest.mark.parametrize("core", ["geofence", "streams", "filling_stations", "incidents"])
+def test_the_pure_core_imports_no_process_code(core):
+    assert offending(core, ("tracker", "aiohttp", "asyncpg")) == []
