@@ -7,7 +7,8 @@ seconds), INFO_ID DWORD, INFO_LENGTH DWORD, INFO_CONTENT (GBK).
 WARN_TIME, START_TIME and END_TIME UINT64, plate BYTE[21], colour BYTE, target platform
 id BYTE[11], DRV_LINE_ID DWORD, INFO_LENGTH DWORD, INFO_CONTENT. The standard's table
 gives the plate another width; every implementation found (and a real frame, vector
-smallchi_2019_1402_frame) uses 21, so 21 it is.
+smallchi_2019_1402_frame) uses 21, so 21 it is. INFO_CONTENT is free text: characters
+GBK lacks are sent as "?" rather than refusing the alarm.
 """
 from __future__ import annotations
 

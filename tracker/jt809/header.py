@@ -19,7 +19,6 @@ from tracker.jt809.errors import CodecError
 
 SIZES = {"2011": 22, "2019": 30}
 FRAMING = 4  # the two flags and the CRC around header + body
-MAX_LENGTH = 0xFFFFFFFF
 
 _FIXED = struct.Struct(">IIHI3sBI")
 _TIME = struct.Struct(">Q")

@@ -145,31 +145,36 @@ def _decode_2011(fields: tuple[int, ...], plate: str, colour: int) -> Position:
 
 
 def _encode_record(p: Position, version: str) -> bytes:
-    if version == "2019":
-        items = dict(p.items)
-        if p.mileage_km is not None and MILEAGE not in items:
-            items[MILEAGE] = round(p.mileage_km * 10).to_bytes(4, "big")
-        gnss = encode_location(Location(p.alarm_flags, p.status_flags, p.lat, p.lon, p.alt_m, p.speed_kmh,
-                                        p.heading_deg, p.ts_ms, items))
-        if len(p.platform_alarms) > _PLATFORMS:
-            raise ValueError(f"at most {_PLATFORMS} platform alarms")
-        pairs = list(p.platform_alarms) + [("", 0)] * (_PLATFORMS - len(p.platform_alarms))
-        tail = b"".join(write_text(pid, 11, "platform id") + alarm.to_bytes(4, "big") for pid, alarm in pairs)
-        return _GNSS_HEAD.pack(int(p.gcj02), len(gnss)) + gnss + tail
+    try:
+        return _encode_2019(p) if version == "2019" else _encode_2011(p)
+    except (struct.error, OverflowError) as error:
+        raise ValueError(f"position not representable in {version}: {error}") from error
+
+
+def _encode_2019(p: Position) -> bytes:
+    items = dict(p.items)
+    if p.mileage_km is not None and MILEAGE not in items:
+        items[MILEAGE] = round(p.mileage_km * 10).to_bytes(4, "big")
+    gnss = encode_location(Location(p.alarm_flags, p.status_flags, p.lat, p.lon, p.alt_m, p.speed_kmh,
+                                    p.heading_deg, p.ts_ms, items))
+    if len(p.platform_alarms) > _PLATFORMS:
+        raise ValueError(f"at most {_PLATFORMS} platform alarms")
+    pairs = list(p.platform_alarms) + [("", 0)] * (_PLATFORMS - len(p.platform_alarms))
+    tail = b"".join(write_text(pid, 11, "platform id") + alarm.to_bytes(4, "big") for pid, alarm in pairs)
+    return _GNSS_HEAD.pack(int(p.gcj02), len(gnss)) + gnss + tail
+
+
+def _encode_2011(p: Position) -> bytes:
     status = p.status_flags & ~(SOUTH | WEST)
     status |= (SOUTH if math.copysign(1, p.lat) < 0 else 0) | (WEST if math.copysign(1, p.lon) < 0 else 0)
     seconds = p.ts_ms // 1000 + _BEIJING_S
     day = date.fromordinal(seconds // 86400 + _EPOCH)
     rest = seconds % 86400
     speed = round(p.speed_kmh)
-    try:
-        return _RECORD_2011.pack(int(p.gcj02), day.day, day.month, day.year, rest // 3600, rest // 60 % 60,
-                                 rest % 60, round(abs(p.lon) * 1e6), round(abs(p.lat) * 1e6), speed,
-                                 speed if p.recorder_speed_kmh is None else p.recorder_speed_kmh,
-                                 round(p.mileage_km or 0), p.heading_deg, p.alt_m,
-                                 status, p.alarm_flags)
-    except struct.error as error:
-        raise ValueError(f"position not representable in 2011: {error}") from error
+    return _RECORD_2011.pack(int(p.gcj02), day.day, day.month, day.year, rest // 3600, rest // 60 % 60, rest % 60,
+                             round(abs(p.lon) * 1e6), round(abs(p.lat) * 1e6), speed,
+                             speed if p.recorder_speed_kmh is None else p.recorder_speed_kmh,
+                             round(p.mileage_km or 0), p.heading_deg, p.alt_m, status, p.alarm_flags)
 
 
 def _gcj02(flag: int) -> bool:

@@ -111,3 +111,15 @@ def test_values_the_wire_cannot_carry_are_refused_on_encoding():
         m.encode_login_response(256, 0)
     with pytest.raises(ValueError):
         m.encode_logout(m.Logout(1, "\u20ac\u00e9"))  # no GBK
+
+
+@FUZZ
+@given(gen.VERSIONS, st.floats(), st.floats(), st.floats(), st.integers(-2**70, 2**70), st.integers(-2**40, 2**40),
+       st.none() | st.floats())
+def test_encoding_any_position_gives_bytes_or_value_error(version, lat, lon, speed, ts_ms, small, mileage):
+    position = Position("浙B12345", 2, ts_ms, lat, lon, speed, small, small, small, small, mileage,
+                        recorder_speed_kmh=small)
+    try:
+        encode_real_time(position, version)
+    except ValueError:
+        pass
