@@ -22,6 +22,10 @@ from tracker.jt809.vehicle import PLATE, decode_envelope, encode_envelope
 
 ALARM_REPORT = 0x1402
 TERMINAL, ENTERPRISE, GOVERNMENT, OTHER_SOURCE = 1, 2, 3, 9
+# WARN_TYPE as the 2011 table numbers it (SmallChi/JT809 JT809WarnType). The 2019 table
+# renumbers: the real 2019 frame in the vectors reports 超时停车 (overtime parking) as 0xA001.
+OVERSPEED, FATIGUE, EMERGENCY, AREA_ENTRY, AREA_EXIT = 0x0001, 0x0002, 0x0003, 0x0004, 0x0005
+ROUTE_DEVIATION, OVERTIME_DRIVING, OTHER_ALARM = 0x000B, 0x000D, 0x000E
 
 _HEAD_2011 = struct.Struct(">BHQI")
 _HEAD_2019 = struct.Struct(">11sHQQQ")
@@ -33,7 +37,7 @@ _LENGTH = struct.Struct(">I")
 class AlarmReport:
     plate: str
     colour: int
-    warn_type: int  # e.g. 0x0001 over-speed, 0x000B route deviation (2011 numbering)
+    warn_type: int  # OVERSPEED ... OTHER_ALARM in 2011
     warn_time_s: int  # UTC seconds
     info: str  # free text, GBK on the wire
     source: int = TERMINAL  # 2011 WARN_SRC

@@ -115,7 +115,7 @@ class FrameReader:
                 self._close(out, b"\x5d")
                 self._open = False
                 next_end = _find(data, END, flag + 1)
-            if next_end <= flag:
+            if next_end <= flag:  # 5Ds between frames were skipped as garbage
                 next_end = _find(data, END, flag + 1)
             at = flag + 1
         if self._run_len > self.max_buffer_bytes:
