@@ -1,4 +1,4 @@
-"""GeoJSON geofence Features checked against CONTRACTS.md, one clear message per problem.
+"""GeoJSON geofence Features checked against docs/api.md "Geofences", one clear message per problem.
 
 Checks the schema cannot express: rings closed and long enough, shapes valid (no
 self-intersection), the geometry type each kind allows, the properties each kind needs.
@@ -19,7 +19,7 @@ DEFAULT_BUFFER_M = 30.0
 MAX_AREA_KM2 = 2_500.0
 MAX_POSITIONS = 50_000
 
-# kind -> geometry types it may have (CONTRACTS.md "Geofences")
+# kind -> geometry types it may have (docs/api.md "Geofences")
 ALLOWED_GEOMETRY = {
     "chem_park": ("Polygon", "MultiPolygon"),
     "parking": ("Polygon",),

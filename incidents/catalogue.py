@@ -1,6 +1,6 @@
 """The hazard catalogue: the ERG data file shipped with the package, the bureau's own
 figures merged over it, and the rule that picks the row an incident's zones are drawn
-from (CONTRACTS.md, "Incidents", Cargo).
+from (docs/incidents.md, Cargo).
 
 `parse_catalogue` is a pure function of the file's contents; `load_catalogue` reads the
 shipped file once. The bureau's figures live in PostgreSQL: whoever reads them passes the

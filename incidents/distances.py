@@ -1,11 +1,11 @@
-"""Which ERG distances apply to an incident: the contract's rule (CONTRACTS.md,
+"""Which ERG distances apply to an incident: the contract's rule (docs/incidents.md,
 "Incidents", Distances) as one function of the hazard row and the conditions, and the
 composite row of largest distances for a cargo nobody can name.
 
 Night is 18:00-06:00 in Beilun (UTC+8 all year: China has no DST). ERG means sunset to
 sunrise; a fixed window is what the bureau asked for, and it errs towards night (the
 larger distances) in summer. The offset is written here rather than imported from
-streams/times.py because DESIGN.md lets incidents/ import geofence/ only.
+streams/times.py because docs/architecture.md lets incidents/ import geofence/ only.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """One hazard row: what the catalogue knows of a material, read from the data file or
 from the bureau's own figures.
 
-A row has the shape of `GET /v1/hazards/{un_number}` (CONTRACTS.md) plus two fields the
+A row has the shape of `GET /v1/hazards/{un_number}` (docs/incidents.md) plus two fields the
 ERG needs and the answer does not show: `large_isolation_m` (Table 1 gives TIH materials a
 second, large-spill isolation distance) and `table3` (the highway tank truck row of Table
 3 for the three gases Table 1 sends there). Rows are checked when read, so a bad data

@@ -34,7 +34,7 @@ class ItemError(ValueError):
 
 def normalise_plate(plate: str) -> str:
     """Plates compare after NFKC (full-width letters become ASCII), without spaces, middle
-    dots or invisible format characters, in upper case (CONTRACTS.md)."""
+    dots or invisible format characters, in upper case (docs/README.md "Plates")."""
     if len(plate) > MAX_PLATE_INPUT:
         raise ItemError(f"plate is longer than {MAX_PLATE_INPUT} characters")
     return _normalised(plate)

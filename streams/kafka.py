@@ -1,7 +1,7 @@
 """The only module that talks to the Kafka client (aiokafka), so the client stays replaceable.
 
 Why aiokafka and not kafka-python: kafka-python blocks the event loop the API shares
-and was several times slower here (DESIGN.md, bench/RESULTS.md).
+and was several times slower here (docs/architecture.md, bench/RESULTS.md).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Topic names (CONTRACTS.md "Kafka topics"), derived from HAZMAT_TOPIC_PREFIX."""
+"""Topic names (docs/topics.md), derived from HAZMAT_TOPIC_PREFIX."""
 from __future__ import annotations
 
 from dataclasses import dataclass

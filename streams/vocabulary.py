@@ -22,7 +22,7 @@ FIX_RULE_KINDS = tuple(k for k in VIOLATION_KINDS if not k.startswith("filling_"
 SEVERITIES = ("low", "medium", "high")
 AGENCIES = ("police", "transport", "market", "emergency")
 
-# CONTRACTS.md "Default routing to agencies"; `emergency` also gets every `high`.
+# docs/topics.md "Routing to agencies"; `emergency` also gets every `high`.
 DEFAULT_ROUTING: dict[str, tuple[str, ...]] = {
     "police": ("illegal_parking", "no_stopping", "restricted_road", "speeding", "night_driving"),
     "transport": ("route_deviation", "fatigue_driving", "offline", "offline_displacement", "gps_jump",

@@ -1,4 +1,4 @@
-"""Tokens and roles: who may call what (CONTRACTS.md "Auth").
+"""Tokens and roles: who may call what (docs/api.md "Auth and roles").
 
 Tokens are 256-bit random strings; only their SHA-256 is stored. A fast unsalted hash is
 enough for secrets of that entropy, and it lets a lookup be one indexed equality.

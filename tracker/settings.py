@@ -123,7 +123,7 @@ class WorkerTuning:
 
 @dataclass(frozen=True)
 class Jt808Limits:
-    """The JT/T 808 gateway's per-connection limits (CONTRACTS.md "Limits"); past one the
+    """The JT/T 808 gateway's per-connection limits (docs/jt808.md "Limits"); past one the
     connection is closed with the reason logged and counted."""
 
     max_frame_bytes: int = 2100  # one frame on the wire, delimiters and escapes included
@@ -166,7 +166,7 @@ class Settings:
     basemap_crs: str = "gcj02"
     # Where `npm ci` put the console's browser libraries (node_modules); None: the checkout's.
     console_assets: Path | None = None
-    rules: RuleConfig = RuleConfig()  # CONTRACTS.md thresholds unless HAZMAT_RULE_* says otherwise
+    rules: RuleConfig = RuleConfig()  # docs/rules.md thresholds unless HAZMAT_RULE_* says otherwise
     # Stored fixes (and dead letters) are kept this long, whole day partitions at a time;
     # the regulation asks for at least 6 months. Violations are never dropped by it.
     positions_retention_days: int = 190

@@ -1,4 +1,4 @@
-"""Rule thresholds: CONTRACTS.md defaults, every one configurable."""
+"""Rule thresholds: docs/rules.md defaults, every one configurable."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -13,7 +13,7 @@ from streams.times import parse_rfc3339, rfc3339
 from streams.vocabulary import agencies_for
 
 OPENED, CLOSED = "hazmat.violation.opened", "hazmat.violation.closed"
-# The safety office's handling (CONTRACTS.md "Alarm handling"), announced by the API.
+# The safety office's handling (docs/api.md "Alarm handling"), announced by the API.
 ACKNOWLEDGED, RESOLVED = "hazmat.violation.acknowledged", "hazmat.violation.resolved"
 HANDLING_SOURCE = "hazmat/handling"
 
@@ -94,7 +94,7 @@ def event_id(violation: dict, event_type: str) -> str:
 
 
 def cloud_event(event_type: str, violation: dict) -> dict:
-    """CONTRACTS.md violation event: CloudEvents 1.0 structured JSON."""
+    """docs/topics.md violation event: CloudEvents 1.0 structured JSON."""
     return {
         "specversion": "1.0",
         "id": event_id(violation, event_type),

@@ -1,4 +1,4 @@
-"""Every endpoint against every role, no token and a bad token (CONTRACTS.md "Auth")."""
+"""Every endpoint against every role, no token and a bad token (docs/api.md "Auth and roles")."""
 from __future__ import annotations
 
 import pytest

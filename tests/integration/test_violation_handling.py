@@ -1,4 +1,4 @@
-"""Alarm handling (CONTRACTS.md "Alarm handling"): ack and resolve with their history, the
+"""Alarm handling (docs/api.md "Alarm handling"): ack and resolve with their history, the
 handling filter, roles, and the CloudEvents on the violation topics (real PostGIS, real
 broker, published by the outbox relay after commit)."""
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The schemas themselves: valid 2020-12 documents, and the runtime validator agrees with
-the reference one on examples from CONTRACTS.md."""
+the reference one on examples from docs/api.md and docs/topics.md."""
 from __future__ import annotations
 
 import re

@@ -16,7 +16,7 @@ def violation_row(v: dict) -> tuple:
 
 
 def as_violation(row) -> dict:
-    """A violations row as the Violation object of CONTRACTS.md."""
+    """A violations row as the Violation object of docs/api.md."""
     out = dict(row)
     out["started_at"] = rfc3339(epoch_ms(row["started_at"]))
     out["ended_at"] = rfc3339(epoch_ms(row["ended_at"])) if row["ended_at"] else None

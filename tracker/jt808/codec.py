@@ -6,7 +6,7 @@ checksum, read the header, check the body length field. Every refusal is a
 still answer 0x8001 result 2 to the terminal.
 
 Quirks: deviations of real devices, each recorded by name in ``Frame.quirks`` so the
-gateway can count them per terminal (PROTOCOL.md §6: never accept silently).
+gateway can count them per terminal (docs/jt808.md "Device quirks": never accept silently).
 
 - ``version_flag_with_2013_header`` (always accepted): properties bit 14 (the 2019
   flag) is set but the header has the 2013 layout, BCD[6] phone and no version byte

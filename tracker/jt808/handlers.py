@@ -1,4 +1,4 @@
-"""What the gateway does with each whole message (CONTRACTS.md "JT/T 808 gateway").
+"""What the gateway does with each whole message (docs/jt808.md "What the gateway answers").
 
 - 0x0100 register -> 0x8100: 0 and a new code (the old stops working), 4 when no vehicle
   has the phone, 2 when the body names another plate than the phone's vehicle.

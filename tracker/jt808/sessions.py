@@ -25,7 +25,7 @@ from tracker.jt808.messages import (AUTHENTICATE, BATCH, FAILURE, HEARTBEAT, LOC
 from tracker.jt808.subpackages import Reassembler
 from tracker.settings import Jt808Limits
 
-# The messages the gateway acts on (CONTRACTS.md "JT/T 808 gateway"); any other id is
+# The messages the gateway acts on (docs/jt808.md "What the gateway answers"); any other id is
 # answered 3 (unsupported).
 HANDLED = frozenset({TERMINAL_RESPONSE, HEARTBEAT, LOGOUT, REGISTER, AUTHENTICATE, LOCATION, BATCH})
 FAILED = FAILURE
