@@ -35,6 +35,7 @@ from tracker.db.pool import create_pool
 from tracker.serve import create_topics
 from tracker.settings import Settings
 from tracker.workers.fixes import Worker
+from tracker.workers.references import References
 
 WEST, SOUTH, EAST, NORTH = 121.70, 29.80, 122.00, 30.00
 M_LAT, M_LON = 1 / 110_574, 1 / 96_400
@@ -139,7 +140,7 @@ async def ceiling(bootstrap: str, topic: str, total: int) -> float:
 
 async def end_to_end(settings: Settings, pool: asyncpg.Pool, total: int) -> tuple[float, float, Worker]:
     publisher = Publisher(settings.kafka_bootstrap)
-    worker = Worker(settings, pool, publisher)
+    worker = Worker(settings, pool, publisher, References(settings.worker.references_max_age_s))
     stop = asyncio.Event()
     cpu0 = time.process_time()
     task = asyncio.create_task(worker.run(stop))
@@ -215,7 +216,7 @@ async def latency(settings: Settings, pool: asyncpg.Pool, rate: int, seconds: in
         f["ts"] = f["received_at"] = now - seconds * 1000 + i * 1000 // rate
     published: dict[tuple[str, int], float] = {}
     publisher, worker_pub = Publisher(settings.kafka_bootstrap), Publisher(settings.kafka_bootstrap)
-    worker = Worker(settings, pool, worker_pub)
+    worker = Worker(settings, pool, worker_pub, References(settings.worker.references_max_age_s))
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     events = consumer(settings.kafka_bootstrap, [topics.violations], group_id=None, fetch_max_wait_ms=20)

@@ -6,14 +6,14 @@ points that land in them. Changing one geofence re-covers only that geofence.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-
 import math
+from collections import defaultdict
 
 import h3.api.basic_int as h3
 import numpy as np
 import shapely
 
+from geofence.features import area_of
 from geofence.metric import EARTH_RADIUS_M, LocalPlane
 from geofence.model import Geofence
 
@@ -21,10 +21,6 @@ DEFAULT_RESOLUTION = 10  # ~66 m edge: a narrow corridor still has some interior
 # A cell counts as interior only with this margin (degrees, ~1 cm): its drawn straight
 # edges and H3's true edges differ by far less, so no point can be misclassified.
 INTERIOR_MARGIN_DEG = 1e-7
-
-
-def cell_of(lat: float, lon: float, resolution: int = DEFAULT_RESOLUTION) -> int:
-    return h3.latlng_to_cell(lat, lon, resolution)
 
 
 def _cell_polygon(cell: int) -> shapely.Polygon:
@@ -63,6 +59,16 @@ def cover(area, resolution: int) -> tuple[set[int], set[int]]:
         else:
             boundary.add(cell)
     return interior, boundary
+
+
+Cover = tuple[set[int], set[int]]
+
+
+def cover_feature(geometry: dict, properties: dict, resolution: int = DEFAULT_RESOLUTION) -> Cover:
+    """The cover of a checked Feature's area (lines and points buffered as the rules see
+    them): computed once when the geofence is written and stored beside it, so a worker's
+    start loads arrays instead of covering every geofence again."""
+    return cover(area_of(geometry, properties), resolution)
 
 
 class GeofenceIndex:

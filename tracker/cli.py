@@ -14,8 +14,10 @@ from tracker.db.pool import create_pool
 from tracker.dev.localstack import EmbeddedBroker, EmbeddedPostgres, StackError, private_dir, write_private
 from tracker.maintenance import maintain, maintain_daily
 from tracker.serve import create_topics, prepare, serve
-from tracker.settings import Settings, SettingsError
+from tracker.settings import DEFAULT_METRICS_PORT, Settings, SettingsError
 from tracker.dev.simulate import PROTOCOLS, SimulationError, simulate
+
+log = logging.getLogger("hazmat")
 
 
 def _remember_admin_token(data_dir: Path, token: str | None) -> str | None:
@@ -109,17 +111,33 @@ async def _api(settings: Settings) -> None:
     await serve(settings, api=True, worker=False)
 
 
+def serve_metrics(settings: Settings) -> None:
+    """/metrics of a role that has no API. An explicit HAZMAT_METRICS_PORT must be free
+    (else one clear line and exit status 2); by default 9108, or any free port when another
+    process on the machine holds it, so several workers share a machine with no hand-set
+    ports (the port taken is logged)."""
+    port = settings.metrics_port
+    try:
+        server, _ = start_http_server(DEFAULT_METRICS_PORT if port is None else port)
+    except OSError as exc:
+        if port is not None:
+            raise SettingsError(f"HAZMAT_METRICS_PORT={port}: {exc.strerror}; choose a free port, "
+                                f"or leave it unset to take any free one") from None
+        server, _ = start_http_server(0)
+    log.info("metrics at http://%s:%d/metrics", *server.server_address[:2])
+
+
 async def _worker(settings: Settings) -> None:
     _require_urls(settings)
     await create_topics(settings)  # migrations are `hazmat migrate`'s: workers start side by side
-    start_http_server(settings.metrics_port)
+    serve_metrics(settings)
     await serve(settings, api=False, worker=True)
 
 
 async def _jt808(settings: Settings) -> None:
     _require_urls(settings)
     await create_topics(settings)  # migrations are `hazmat migrate`'s
-    start_http_server(settings.metrics_port)
+    serve_metrics(settings)
     await serve(settings, api=False, worker=False, jt808=True)
 
 
@@ -136,7 +154,7 @@ async def _maintain(settings: Settings, daily: bool) -> int:
     pool = await create_pool(settings.asyncpg_dsn, max_size=2)
     try:
         if daily:
-            start_http_server(settings.metrics_port)
+            serve_metrics(settings)
             await maintain_daily(pool, settings)
         done = await maintain(pool, settings)
         print(done.summary(), flush=True)

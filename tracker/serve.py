@@ -21,6 +21,7 @@ from tracker.settings import Settings
 from tracker.workers.deadletters import DeadletterStore
 from tracker.workers.filling import FillingWorker
 from tracker.workers.fixes import Worker
+from tracker.workers.references import References
 
 
 async def wait_for_stop_signal() -> None:
@@ -68,18 +69,23 @@ async def api_running(settings: Settings):
 
 @asynccontextmanager
 async def worker_running(settings: Settings):
-    """The fix worker, the filling cross-check and the dead-letter store, sharing a pool and a
-    producer; yields the future running them."""
+    """The fix worker, the filling cross-check and the dead-letter store, sharing a pool, a
+    producer and one set of references (the dead-letter store judges nothing and has
+    none); yields the future running them. References load while the members join."""
     pool = await create_pool(settings.asyncpg_dsn)
     publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s)
+    refs = References(settings.worker.references_max_age_s, settings.asyncpg_dsn)
+    refs.preload(pool)
     stop = asyncio.Event()
-    task = asyncio.gather(Worker(settings, pool, publisher).run(stop), FillingWorker(settings, pool, publisher).run(stop),
+    task = asyncio.gather(Worker(settings, pool, publisher, refs).run(stop),
+                          FillingWorker(settings, pool, publisher, refs).run(stop),
                           DeadletterStore(settings, pool, publisher).run(stop))
     try:
         yield task
     finally:
         stop.set()
         await asyncio.gather(task, return_exceptions=True)
+        await refs.close()
         await publisher.close()
         await pool.close()
 

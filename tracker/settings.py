@@ -138,6 +138,9 @@ class Jt808Limits:
     quirks_allowed: bool = False
 
 
+DEFAULT_METRICS_PORT = 9108
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
@@ -157,7 +160,9 @@ class Settings:
     # How long an HTTP intake waits for the broker's acknowledgement before a 503.
     broker_timeout_s: float = 10.0
     worker_group: str = "hazmat-workers"
-    metrics_port: int = 9108  # `hazmat worker` serves /metrics here (the API serves its own)
+    # `hazmat worker` / `jt808` / `maintain --daily` serve /metrics here (the API serves its own);
+    # None: DEFAULT_METRICS_PORT, or any free port when another process holds it.
+    metrics_port: int | None = None
     # How often a process re-reads the registry written by other processes.
     registry_refresh_s: float = 5.0
     # The console's basemap: a tile URL template ({z}/{x}/{y}, optional {s}) and its datum.
@@ -202,7 +207,7 @@ class Settings:
             data_dir=Path(env.get("HAZMAT_DATA_DIR") or ".hazmat"),
             topic_partitions=_int(env, "HAZMAT_TOPIC_PARTITIONS", 8, 1, 1024),
             worker_group=env.get("HAZMAT_WORKER_GROUP") or "hazmat-workers",
-            metrics_port=_int(env, "HAZMAT_METRICS_PORT", 9108, 0, 65535),
+            metrics_port=_int(env, "HAZMAT_METRICS_PORT", 0, 0, 65535) if env.get("HAZMAT_METRICS_PORT") else None,
             max_body_bytes=_int(env, "HAZMAT_MAX_BODY_BYTES", 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
             basemap_url=_basemap_url(env.get("HAZMAT_BASEMAP_URL") or None),
             basemap_crs=_choice(env, "HAZMAT_BASEMAP_CRS", ("gcj02", "wgs84")),

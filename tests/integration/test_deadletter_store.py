@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_refused_fixes_are_stored_with_their_plate_and_reason(api, fleet, settings):
-    async with member_running(DeadletterStore, settings) as store:
+    async with member_running(DeadletterStore, settings, with_references=False) as store:
         pool = store.pool
         gateway = await api.token("gateway", carrier_id=fleet.carriers[0])
         plate = fleet.plates[fleet.carriers[0]][1]

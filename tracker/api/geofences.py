@@ -13,6 +13,7 @@ from aiohttp import web
 
 from geofence.features import GeofenceError, check_feature
 from geofence.gcj02 import geometry_to_gcj02
+from geofence.index import DEFAULT_RESOLUTION, cover_feature
 from streams.vocabulary import GEOFENCE_KINDS
 from tracker.api.context import POOL, requires
 from tracker.api.problems import Problem, error
@@ -43,8 +44,9 @@ async def put_geofence(request: web.Request, principal: Principal) -> web.Respon
         raise Problem(422, "the geofence is not usable", [error(p.message, field=p.field) for p in exc.problems]) from None
     props = clean["properties"]
     extra = {k: v for k, v in props.items() if k not in ("kind", "name", "active", "version")}
+    cells = await asyncio.to_thread(cover_feature, clean["geometry"], props)  # once here, not at every worker start
     row = await geofences.put(request.app[POOL], gid, props["kind"], props["name"], props["active"], extra,
-                              orjson.dumps(clean["geometry"]).decode())
+                              orjson.dumps(clean["geometry"]).decode(), DEFAULT_RESOLUTION, cells)
     return json_bytes_response(_feature(row), status=200 if row["existed"] else 201)
 
 

@@ -8,18 +8,22 @@ COLUMNS = "id, kind, name, active, properties, version, ST_AsGeoJSON(geom, 7) AS
 
 
 async def put(pool: asyncpg.Pool, gid: str, kind: str, name: str, active: bool, properties: dict,
-              geometry_json: str) -> asyncpg.Record:
-    """The stored row, with `existed` (a live geofence of that id was replaced). One
-    statement: the reference triggers lock the change counter before any row."""
+              geometry_json: str, resolution: int, cover: tuple[set[int], set[int]]) -> asyncpg.Record:
+    """The stored row, with `existed` (a live geofence of that id was replaced), and its
+    H3 cover at `resolution` (geofence.index.cover_feature). One statement: the reference
+    triggers lock the change counter before any row."""
+    interior, boundary = cover
     return await pool.fetchrow(
         f"""WITH before AS (SELECT deleted_at IS NULL AS live FROM geofences WHERE id = $1)
-            INSERT INTO geofences (id, kind, name, active, properties, geom, version)
-            VALUES ($1, $2, $3, $4, $5, ST_SetSRID(ST_Force2D(ST_GeomFromGeoJSON($6)), 4326), 1)
+            INSERT INTO geofences (id, kind, name, active, properties, geom, version,
+                                   cover_resolution, cover_interior, cover_boundary)
+            VALUES ($1, $2, $3, $4, $5, ST_SetSRID(ST_Force2D(ST_GeomFromGeoJSON($6)), 4326), 1, $7, $8, $9)
             ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name, active = EXCLUDED.active,
               properties = EXCLUDED.properties, geom = EXCLUDED.geom, version = geofences.version + 1,
-              updated_at = now(), deleted_at = NULL
+              cover_resolution = EXCLUDED.cover_resolution, cover_interior = EXCLUDED.cover_interior,
+              cover_boundary = EXCLUDED.cover_boundary, updated_at = now(), deleted_at = NULL
             RETURNING {COLUMNS}, coalesce((SELECT live FROM before), false) AS existed""",
-        gid, kind, name, active, properties, geometry_json)
+        gid, kind, name, active, properties, geometry_json, resolution, sorted(interior), sorted(boundary))
 
 
 async def delete(pool: asyncpg.Pool, gid: str) -> bool:

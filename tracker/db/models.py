@@ -138,6 +138,10 @@ class Geofence(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Set by a trigger from reference_clock in the writing transaction (commit order).
     change_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    # The H3 cover computed when written (geofence.index.cover_feature); NULL: not yet.
+    cover_resolution: Mapped[int | None] = mapped_column(SmallInteger)
+    cover_interior: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
+    cover_boundary: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
 
 
 class Waybill(Base):

@@ -24,7 +24,7 @@ async def lock_references(conn: asyncpg.Connection) -> None:
 async def changed_geofences(pool: asyncpg.Pool, since: int) -> list[asyncpg.Record]:
     return await pool.fetch(
         """SELECT id, kind, name, active, properties, version, deleted_at, change_seq,
-                  ST_AsGeoJSON(geom)::text AS geometry
+                  ST_AsGeoJSON(geom, 15)::text AS geometry, cover_resolution, cover_interior, cover_boundary
            FROM geofences WHERE change_seq > $1 ORDER BY change_seq""", since)
 
 

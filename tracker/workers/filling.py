@@ -25,12 +25,13 @@ from tracker.db.violations import upsert_violations, violation_row
 from tracker.settings import Settings
 from tracker.workers import outbox
 from tracker.workers.loop import PartitionedLoop
+from tracker.workers.references import References
 
 
 class FillingWorker(PartitionedLoop):
-    def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher: Publisher) -> None:
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher: Publisher, refs: References) -> None:
         self.topics = Topics(settings.topic_prefix)
-        super().__init__(settings, pool, self.topics.filling, f"{settings.worker_group}-filling", publisher)
+        super().__init__(settings, pool, self.topics.filling, f"{settings.worker_group}-filling", publisher, refs)
 
     def _station(self, station_id: str):
         """(area, (lat, lon)) of the station's geofence, or (None, None) when it has none."""

@@ -36,6 +36,7 @@ from tracker.metrics import LATE_REPLAYS, LATE_UNREPLAYED, WITHDRAWALS
 from tracker.settings import Settings
 from tracker.workers import outbox
 from tracker.workers.loop import PartitionedLoop, chunks, is_outage
+from tracker.workers.references import References
 from tracker.workers.writer import BackgroundWriter
 
 PRUNE_EVERY_S = 600  # checkpoints older than the late-fix window are dropped this often
@@ -46,9 +47,9 @@ GC_THRESHOLD = (50_000, 20, 100)
 
 
 class Worker(PartitionedLoop):
-    def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher: Publisher) -> None:
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher: Publisher, refs: References) -> None:
         self.topics = Topics(settings.topic_prefix)
-        super().__init__(settings, pool, self.topics.fixes, settings.worker_group, publisher)
+        super().__init__(settings, pool, self.topics.fixes, settings.worker_group, publisher, refs)
         self.writer = BackgroundWriter(settings.asyncpg_dsn)
         # Relays each batch's events right after its commit, on the writer's thread.
         self.relayer = outbox.Relayer(Publisher(settings.kafka_bootstrap), is_outage)

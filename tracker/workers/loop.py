@@ -31,6 +31,7 @@ import orjson
 from schemas import SchemaError, explain, list_validator, validator
 from streams.kafka import BrokerUnavailable, group_consumer, highwater, seek, seek_to_beginning
 from streams.times import now_ms
+from streams.topics import Topics
 from tracker.db import offsets as stored
 from tracker.metrics import WORKER_BATCH_SECONDS, WORKER_DEADLETTERED, WORKER_FAILURES, WORKER_RECORDS, WORKER_REWINDS
 from tracker.settings import Settings
@@ -104,12 +105,16 @@ def dead_letter(record, error: str, source: str, topic: str, partition: int) -> 
 
 
 class PartitionedLoop:
-    def __init__(self, settings: Settings, pool: asyncpg.Pool, topic: str, group: str, publisher) -> None:
+    """`refs`: the process's geofences and waybills (shared by its members; none for a
+    member that judges nothing), fresh before every batch."""
+
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, topic: str, group: str, publisher,
+                 refs: References | None = None) -> None:
         self.settings, self.pool, self.topic, self.group = settings, pool, topic, group
         self.tuning = settings.worker
         self.publisher = publisher
-        self.deadletter_topic = f"{settings.topic_prefix}deadletter.v1"
-        self.refs = References(self.tuning.references_max_age_s, settings.asyncpg_dsn if settings.database_url else None)
+        self.deadletter_topic = Topics(settings.topic_prefix).deadletter
+        self.refs = refs
         self.owned: set[int] = set()
         self.partition_count = settings.topic_partitions
         self._consumer = None
@@ -251,8 +256,9 @@ class PartitionedLoop:
             if self._isolation.size == 1 and self._isolation.failures >= self.tuning.attempts:
                 await self._give_up(records)
                 return
+        if self.refs is not None:  # judged with references the contract allows (timers ask for waybills too)
+            await self.refs.ensure_fresh(self.pool)
         if records:
-            await self.refs.ensure_fresh(self.pool)  # judged with references the contract allows
             with WORKER_BATCH_SECONDS.labels(self.group).time():
                 await self.handle(records)
             WORKER_RECORDS.labels(self.group).inc(sum(len(rs) for rs in records.values()))
@@ -261,8 +267,6 @@ class PartitionedLoop:
             if self._isolation is not None and self._isolation.succeeded(self.tuning.batch):
                 log.info("%s: past the failing records, back to whole batches", self.group)
                 self._isolation = None
-        else:
-            await self.refs.ensure_fresh(self.pool)  # timers ask for waybills too
         await self.periodic({tp.partition for tp in batches})
 
     async def _give_up(self, records: dict[int, list]) -> None:
@@ -296,7 +300,8 @@ class PartitionedLoop:
         self._isolation.failed()
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self.refs.refresh(self.pool)
+        """Joins the group at once: the process's references load meanwhile (References.
+        preload; the first batch waits for them), so a start is not as long as both."""
         self._consumer = group_consumer(self.settings.kafka_bootstrap, self.topic, self.group,
                                         on_assigned=self._assigned, on_revoked=self._revoked,
                                         max_poll_records=self.tuning.batch, fetch_max_wait_ms=self.tuning.fetch_wait_ms,
@@ -313,4 +318,3 @@ class PartitionedLoop:
         finally:
             await self._settle_quietly()
             await self._consumer.stop()
-            await self.refs.close()

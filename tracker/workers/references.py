@@ -6,8 +6,13 @@ migration 0004), and the row's lock is held until commit, so counter order is co
 order: reading `change_seq > last seen` cannot miss a change that commits late, as
 reading `updated_at > last seen` could. The same trigger NOTIFYs, and a listening
 connection marks the references stale at once; `ensure_fresh` before every batch is
-the safety net for a notification lost with its connection. A changed geofence
-re-covers only itself in the index, on a thread (a large area's cover takes a while).
+the safety net for a notification lost with its connection. A geofence's H3 cover is
+stored beside it when it is written; only a row without one (written before covers were
+stored, or by another writer) is covered here, on a thread (a large area takes a while).
+
+One References serves every member of a process that judges fixes (the fix worker, the
+filling check): one index in memory, one listening connection, one read per change;
+concurrent callers wait for the read in progress instead of starting another.
 """
 from __future__ import annotations
 
@@ -37,6 +42,8 @@ class References:
         self._read_at = float("-inf")
         self._dsn = dsn  # for the listening connection (none: periodic reads only)
         self._listener: asyncpg.Connection | None = None
+        self._reading = asyncio.Lock()
+        self._preloading: asyncio.Task | None = None
 
     def waybill_at(self, plate: str, ts: int) -> ActiveWaybill | None:
         waybills = self.waybills.get(plate)
@@ -52,27 +59,44 @@ class References:
 
     async def ensure_fresh(self, pool: asyncpg.Pool) -> None:
         """Re-read what changed unless the last read is recent and nothing was notified."""
-        if time.monotonic() - self._read_at >= self.max_age_s:
-            await self.refresh(pool)
+        if time.monotonic() - self._read_at < self.max_age_s:
+            return
+        async with self._reading:
+            if time.monotonic() - self._read_at >= self.max_age_s:  # else read meanwhile by another member
+                await self._read(pool)
 
     async def refresh(self, pool: asyncpg.Pool) -> None:
+        async with self._reading:
+            await self._read(pool)
+
+    async def _read(self, pool: asyncpg.Pool) -> None:
         started = time.monotonic()
         await self._listen()
-        for row in await references.changed_geofences(pool, self._geofences_seen):
-            if row["deleted_at"] is not None or not row["active"]:
-                self.index.remove(row["id"])
-            else:
-                props = dict(row["properties"], kind=row["kind"], name=row["name"])
-                geofence, cells = await asyncio.to_thread(
-                    _prepared, self.index.resolution, row["id"], row["version"], orjson.loads(row["geometry"]), props)
-                self.index.put(geofence, cells)
-            self._geofences_seen = row["change_seq"]
+        rows = await references.changed_geofences(pool, self._geofences_seen)
+        if rows:
+            for row, prepared in zip(rows, await asyncio.to_thread(_prepared, self.index.resolution, rows)):
+                if prepared is None:
+                    self.index.remove(row["id"])
+                else:
+                    self.index.put(*prepared)
+            self._geofences_seen = rows[-1]["change_seq"]
         for seq, waybill in await references.changed_waybills(pool, self._waybills_seen):
             for plate_waybills in self.waybills.values():
                 plate_waybills.pop(waybill.id, None)
             self.waybills.setdefault(waybill.plate, {})[waybill.id] = waybill
             self._waybills_seen = seq
         self._read_at = started  # what committed after `started` is read next time
+
+    def preload(self, pool: asyncpg.Pool) -> None:
+        """Start the first read now, while the members join their groups; a failure is
+        logged and the first batch reads again."""
+        async def read() -> None:
+            try:
+                await self.refresh(pool)
+            except Exception as exc:  # noqa: BLE001 - ensure_fresh before the first batch retries
+                log.warning("references not loaded yet, retried before the first batch: %r", exc)
+
+        self._preloading = asyncio.create_task(read())
 
     async def _listen(self) -> None:
         """A connection of its own that hears every committed change (re-made when lost;
@@ -87,12 +111,27 @@ class References:
             self._listener = None
 
     async def close(self) -> None:
+        if self._preloading is not None:
+            self._preloading.cancel()
+            await asyncio.gather(self._preloading, return_exceptions=True)
         if self._listener is not None:
             listener, self._listener = self._listener, None
             await listener.close()
 
 
-def _prepared(resolution: int, gid: str, version: int, geometry: dict, properties: dict):
-    """The compiled geofence and its H3 cover, computed off the event loop."""
-    geofence = compile_geofence(gid, version, geometry, properties)
-    return geofence, cover(geofence.area, resolution)
+def _prepared(resolution: int, rows: list) -> list[tuple[Geofence, tuple[set[int], set[int]]] | None]:
+    """Each changed row's compiled geofence and its H3 cover (the stored one when it is at
+    the index's resolution), or None for a deleted or inactive one; off the event loop."""
+    out = []
+    for row in rows:
+        if row["deleted_at"] is not None or not row["active"]:
+            out.append(None)
+            continue
+        properties = dict(row["properties"], kind=row["kind"], name=row["name"])
+        geofence = compile_geofence(row["id"], row["version"], orjson.loads(row["geometry"]), properties)
+        if row["cover_resolution"] == resolution:
+            cells = (set(row["cover_interior"]), set(row["cover_boundary"]))
+        else:
+            cells = cover(geofence.area, resolution)
+        out.append((geofence, cells))
+    return out
