@@ -115,10 +115,22 @@ class WorkerTuning:
     # A partition that brought no records for this long (and whose end the broker reported
     # reached) is quiet: its timers go on at the wall clock's pace (streams.clock). Longer
     # than any pause between fetches of a partition with a backlog.
+    # The consumer group's session: a member silent this long is dropped. The embedded
+    # broker completes a join after about half of it (bench/start.py), so it bounds how
+    # long a start or a rebalance leaves partitions unowned; Apache Kafka's minimum is 6 s.
+    session_timeout_ms: int = 6_000
+    heartbeat_ms: int = 1_000
     quiet_s: float = 10.0
     # A check waiting for a vehicle's track (filling presence) whose partition is quiet is
     # decided this long after its window's end, for late uploads to arrive.
     window_wait_ms: int = 600_000
+
+
+def _checked_tuning(tuning: "WorkerTuning") -> "WorkerTuning":
+    if tuning.heartbeat_ms * 3 > tuning.session_timeout_ms:
+        raise SettingsError(f"HAZMAT_WORKER_HEARTBEAT_MS={tuning.heartbeat_ms} must be at most a third of "
+                            f"HAZMAT_WORKER_SESSION_TIMEOUT_MS={tuning.session_timeout_ms}")
+    return tuning
 
 
 @dataclass(frozen=True)
@@ -221,15 +233,17 @@ class Settings:
                 drift_min_jumps=_int(env, "HAZMAT_KPI_DRIFT_MIN_JUMPS", 1, 1, 1_000_000),
                 max_speed_kmh=_int(env, "HAZMAT_KPI_MAX_SPEED_KMH", 160, 1, 250),
             ),
-            worker=WorkerTuning(
+            worker=_checked_tuning(WorkerTuning(
                 batch=_int(env, "HAZMAT_WORKER_BATCH", 40_000, 1, 1_000_000),
                 chunk=_int(env, "HAZMAT_WORKER_CHUNK", 8_000, 1, 1_000_000),
                 fetch_partition_bytes=_int(env, "HAZMAT_WORKER_FETCH_PARTITION_BYTES", 4 << 20, 1 << 16, 1 << 30),
                 fetch_wait_ms=_int(env, "HAZMAT_WORKER_FETCH_WAIT_MS", 50, 0, 10_000),
                 attempts=_int(env, "HAZMAT_WORKER_ATTEMPTS", 3, 1, 100),
+                session_timeout_ms=_int(env, "HAZMAT_WORKER_SESSION_TIMEOUT_MS", 6_000, 1_000, 300_000),
+                heartbeat_ms=_int(env, "HAZMAT_WORKER_HEARTBEAT_MS", 1_000, 100, 100_000),
                 quiet_s=_int(env, "HAZMAT_WORKER_QUIET_S", 10, 1, 3600),
                 window_wait_ms=_int(env, "HAZMAT_WORKER_WINDOW_WAIT_S", 600, 0, 86_400) * 1000,
-            ),
+            )),
         )
 
     def with_(self, **changes) -> "Settings":

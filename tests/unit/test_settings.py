@@ -64,3 +64,9 @@ def test_jt808_limits_default_to_the_contract_and_come_from_the_environment():
         Settings.from_env({"HAZMAT_JT808_MAX_BUFFER_BYTES": "10"})
     with pytest.raises(SettingsError, match="HAZMAT_JT808_QUIRKS"):
         Settings.from_env({"HAZMAT_JT808_QUIRKS": "maybe"})
+
+
+def test_a_heartbeat_slower_than_a_third_of_the_session_is_refused():
+    with pytest.raises(SettingsError, match="HAZMAT_WORKER_HEARTBEAT_MS=3000"):
+        Settings.from_env({"HAZMAT_WORKER_HEARTBEAT_MS": "3000", "HAZMAT_WORKER_SESSION_TIMEOUT_MS": "6000"})
+    assert Settings.from_env({"HAZMAT_WORKER_SESSION_TIMEOUT_MS": "30000"}).worker.session_timeout_ms == 30_000

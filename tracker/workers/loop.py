@@ -305,7 +305,9 @@ class PartitionedLoop:
         self._consumer = group_consumer(self.settings.kafka_bootstrap, self.topic, self.group,
                                         on_assigned=self._assigned, on_revoked=self._revoked,
                                         max_poll_records=self.tuning.batch, fetch_max_wait_ms=self.tuning.fetch_wait_ms,
-                                        max_partition_fetch_bytes=self.tuning.fetch_partition_bytes)
+                                        max_partition_fetch_bytes=self.tuning.fetch_partition_bytes,
+                                        session_timeout_ms=self.tuning.session_timeout_ms,
+                                        heartbeat_interval_ms=self.tuning.heartbeat_ms)
         await self._consumer.start()
         try:
             while not stop.is_set():
