@@ -25,7 +25,6 @@ _PLATE_DROP = dict.fromkeys(map(ord, " \u00b7\u30fb\u2022\u3000\t"), None)
 # (挂 for a trailer, which many tankers are).
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 PLATE = re.compile(f"[{PROVINCES}][A-Z](?:[A-Z0-9]{{5,6}}|[A-Z0-9]{{4}}[挂学警港澳领试超])")
-PLATE_PATTERN = PLATE.pattern  # the JSON Schemas' pattern for a normalised plate
 
 
 class ItemError(ValueError):

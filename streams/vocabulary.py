@@ -19,7 +19,10 @@ VIOLATION_KINDS = (
 )
 # The kinds the per-vehicle rules decide from fixes (the rest come from filling records).
 FIX_RULE_KINDS = tuple(k for k in VIOLATION_KINDS if not k.startswith("filling_"))
-SEVERITIES = ("low", "medium", "high")
+# How the safety office closes an alarm (POST /v1/violations/{id}/resolve).
+DISPOSITIONS = ("confirmed", "false_alarm", "handled")
+# A vehicle on the map: what its rule state says (streams.rules.state.VehicleState.status).
+STATUSES = ("moving", "stopped", "offline")
 AGENCIES = ("police", "transport", "market", "emergency")
 
 # docs/topics.md "Routing to agencies"; `emergency` also gets every `high`.

@@ -14,8 +14,8 @@ from tracker.api.app import create_app
 from tracker.api.server import ApiRunner
 from tracker.auth import bootstrap_admin
 from tracker.db import migrate
-from tracker.db.pool import create_pool
 from tracker.db.offsets import forget_offsets
+from tracker.db.pool import create_pool
 from tracker.maintenance import maintain_daily
 from tracker.settings import Settings
 from tracker.workers.deadletters import DeadletterStore

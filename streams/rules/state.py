@@ -44,6 +44,11 @@ class VehicleState:
     def stopped(self) -> bool:
         return self.anchor_ts is not None
 
+    @property
+    def status(self) -> str:
+        """What the map shows: offline while that violation is open, else stopped or moving."""
+        return "offline" if "offline" in self.open else "stopped" if self.stopped else "moving"
+
     def snapshot(self) -> bytes:
         """The state as JSON text: detached (later steps mutate open violations in place)
         and ready to store. Taken for every vehicle a batch touches: turning it back into

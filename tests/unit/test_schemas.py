@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from schemas import HERE, load, validator
+from streams import vocabulary
 from tests.contracts import validate
 
 SCHEMAS = sorted(p.name for p in HERE.glob("*.schema.json"))
@@ -146,3 +147,17 @@ def test_the_served_openapi_document_is_valid_and_self_contained():
     validate_openapi(document)
     refs = re.findall(r'"\$ref":"([^"]*)"', orjson.dumps(document).decode())
     assert refs and all(ref.startswith("#/") for ref in refs), [r for r in refs if not r.startswith("#/")]
+
+
+def _enum(schema: dict, path: list[str]) -> list:
+    for key in path:
+        schema = schema[key]
+    return schema["enum"]
+
+
+@pytest.mark.parametrize("schema, path, name", [
+    ("resolution.schema.json", ["properties", "disposition"], "DISPOSITIONS"),
+])
+def test_schemas_spell_the_vocabularies(schema, path, name):
+    """One place for each vocabulary (streams/vocabulary.py): the schemas say the same."""
+    assert tuple(_enum(load(schema), path)) == getattr(vocabulary, name)

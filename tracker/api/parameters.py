@@ -17,8 +17,6 @@ from aiohttp import web
 from schemas import BASE_URI, explain, load
 from tracker.api.problems import Problem, error
 
-SCHEMAS_PREFIX = "#/components/schemas/"
-
 
 @dataclass(frozen=True)
 class Parameter:

@@ -13,6 +13,7 @@ from aiohttp import web
 from geofence.gcj02 import points_in
 from streams.fix import MAX_AGE_MS
 from streams.times import epoch_ms, now_ms, rfc3339, utc
+from streams.vocabulary import STATUSES
 from tracker.api.context import POOL, SETTINGS, requires
 from tracker.api.problems import Problem, error
 from tracker.api.query import map_view, parse_crs, query_choice, query_plate, query_time
@@ -22,7 +23,6 @@ from tracker.auth import ADMIN, OPERATOR, Principal
 from tracker.db import registry, terminals, vehicles
 from tracker.db.handling import with_handling
 
-STATUSES = ("moving", "stopped", "offline")
 TRACK_DEFAULT_MS = 24 * 3600_000
 # As far back as the intake accepts fixes; a longer track is several requests.
 TRACK_MOST_MS = MAX_AGE_MS

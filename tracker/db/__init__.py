@@ -1,1 +1,3 @@
-"""The database: models, migrations, the connection pool and position partitions."""
+"""The database, the one owner of PostgreSQL: the pool, models and migrations, and the
+queries, one module per table or concern (offsets, states, positions, violations, ...).
+Nothing outside tracker/db holds SQL."""

@@ -17,7 +17,6 @@ from tracker.db.outbox import insert_outbox
 from tracker.db.violations import COLUMNS, as_violation
 
 HANDLING_STATES = ("new", "acked", "resolved")
-DISPOSITIONS = ("confirmed", "false_alarm", "handled")
 
 # violations v LEFT JOIN violation_handling h USING (violation_id)
 SELECT = f"""SELECT {COLUMNS}, coalesce(h.state, 'new') AS h_state, h.acked_by AS h_acked_by,

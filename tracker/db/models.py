@@ -31,6 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from streams.vocabulary import DISPOSITIONS
+
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -309,7 +311,7 @@ class ViolationHandling(Base):
     __tablename__ = "violation_handling"
     __table_args__ = (
         CheckConstraint("state IN ('acked', 'resolved')", name="state"),
-        CheckConstraint("disposition IS NULL OR disposition IN ('confirmed', 'false_alarm', 'handled')",
+        CheckConstraint(f"disposition IS NULL OR disposition IN {DISPOSITIONS!r}",
                         name="disposition"),
     )
     violation_id: Mapped[str] = mapped_column(Text, ForeignKey("violations.violation_id", ondelete="CASCADE"),

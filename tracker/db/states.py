@@ -7,8 +7,8 @@ from streams.rules.state import VehicleState
 
 
 def state_row(state: VehicleState) -> tuple:
-    status = "offline" if "offline" in state.open else "stopped" if state.stopped else "moving"
-    return (state.plate, state.snapshot(), state.last_ts, state.last_lat, state.last_lon, state.last_speed, status)
+    return (state.plate, state.snapshot(), state.last_ts, state.last_lat, state.last_lon, state.last_speed,
+            state.status)
 
 
 async def stored_states(pool: asyncpg.Pool) -> list[VehicleState]:

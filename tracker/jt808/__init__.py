@@ -1,9 +1,10 @@
-"""JT/T 808 (2011/2013/2019) codec: bytes in, messages out, and back; no I/O.
+"""The JT/T 808 entrance: terminals' TCP connections (server, sessions, handlers) around a
+pure codec (2011/2013/2019; bytes in, messages out, and back; no I/O).
 
-framing: stream splitting, escaping, checksum; header: the two header layouts; codec:
-one frame <-> Frame (with the device quirks it tolerates); messages, location:
-message bodies; subpackages: reassembly of split messages. The TCP gateway is the
-only I/O around it.
+Codec: framing (stream splitting, escaping, checksum), header (the two layouts), codec
+(one frame <-> Frame, with the device quirks it tolerates), messages and location
+(bodies), subpackages (reassembly). The gateway: server (connections, limits), sessions
+(what a connection may do next), handlers (each message's effect, through tracker.intake).
 """
 from tracker.jt808.codec import Frame, decode, encode, phone_key
 from tracker.jt808.errors import DecodeError

@@ -18,7 +18,6 @@ import asyncpg
 
 from streams.batch import Outcome, process, tick_all
 from streams.clock import PartitionClock, advance_all
-from streams.fix import MAX_AGE_MS
 from streams.kafka import Publisher, partition_for
 from streams.rules.engine import Context
 from streams.rules.replay import WITHDRAWABLE, due_checkpoints, late_fixes, reconcile
@@ -39,7 +38,6 @@ from tracker.workers.loop import PartitionedLoop, chunks, is_outage
 from tracker.workers.references import References
 from tracker.workers.writer import BackgroundWriter
 
-PRUNE_EVERY_S = 600  # checkpoints older than the late-fix window are dropped this often
 QUIET_SAVE_EVERY_S = 5  # quiet partitions' clocks are stored this often, for the window checks
 # The cyclic collector at its default threshold rescans the long-lived geofence index and
 # states ~30 times a batch (bench/RESULTS.md: ~15 % of the worker's CPU).
@@ -62,7 +60,6 @@ class Worker(PartitionedLoop):
         self.clocks: dict[int, PartitionClock] = {}
         self._fed_at: dict[int, float] = {}  # monotonic time each owned partition last brought records
         self._quiet_saved_at = 0.0
-        self._pruned_at = time.monotonic()
         self._days_made: set[date] = set()  # positions partitions known to exist (writer's thread)
         gc.set_threshold(*GC_THRESHOLD)
 
@@ -180,11 +177,6 @@ class Worker(PartitionedLoop):
         if not fed:
             await self.settle()
             await outbox.relay(self.pool, self.publisher)
-        if self.clocks and time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
-            newest = max((c.event_ms for c in self.clocks.values() if c.event_ms is not None), default=None)
-            if newest is not None:
-                await replays.prune_checkpoints(self.pool, newest - MAX_AGE_MS)
-            self._pruned_at = time.monotonic()
 
 
 @lru_cache(maxsize=65536)

@@ -7,8 +7,8 @@ and kept with it: a worker's start loads arrays instead of covering every geofen
 Revision ID: 0009
 Revises: 0008
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0009'
