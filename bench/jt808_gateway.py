@@ -158,6 +158,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each load phase")
     parser.add_argument("--pace-s", type=float, default=10.0, help="a terminal's report interval, paced phase")
     parser.add_argument("--ceiling-fixes", type=int, default=100_000)
+    parser.add_argument("--profile", metavar="FILE", help="run the gateway under py-spy, writing a speedscope "
+                        "profile to FILE (its memory and CPU figures are then py-spy's)")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"load average {open('/proc/loadavg').read().split()[0]} (shared with other sessions)")
@@ -167,7 +169,8 @@ def main() -> None:
         env = dict(os.environ, HAZMAT_DATABASE_URL=db, HAZMAT_KAFKA_BOOTSTRAP=broker.bootstrap,
                    HAZMAT_JT808_PORT=str(port), HAZMAT_METRICS_PORT=str(metrics_port),
                    HAZMAT_TOPIC_PREFIX=f"bench{uuid.uuid4().hex[:6]}.")
-        gateway = subprocess.Popen([sys.executable, "-m", "tracker.cli", "jt808"], env=env,
+        profiler = ["py-spy", "record", "-r", "200", "-f", "speedscope", "-o", args.profile, "--"] if args.profile else []
+        gateway = subprocess.Popen([*profiler, sys.executable, "-m", "tracker.cli", "jt808"], env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_for_port(port, 60, gateway)

@@ -42,12 +42,21 @@ class PartitionClock:
 
 
 def advance_all(clocks: dict[int, PartitionClock], fixes: list[dict], home) -> None:
-    """Feed a batch's fixes to their home partitions' clocks (`home(plate)` -> partition)."""
+    """Feed a batch's fixes to their home partitions' clocks (`home(plate)` -> partition):
+    each vehicle's newest bounded time first, so `home` is asked once a vehicle."""
+    newest: dict[str, tuple[int, int]] = {}
     for f in fixes:
-        clock = clocks.get(p := home(f["plate"]))
+        ts = f["ts"]
+        received = f.get("received_at", ts)
+        bounded = ts if ts < received else received
+        known = newest.get(f["plate"])
+        if known is None or bounded > known[0]:
+            newest[f["plate"]] = (bounded, received)
+    for plate, (bounded, received) in newest.items():
+        clock = clocks.get(p := home(plate))
         if clock is None:
             clock = clocks[p] = PartitionClock()
-        clock.advance(f["ts"], f.get("received_at", f["ts"]))
+        clock.advance(bounded, received)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,8 @@ class BatchResult:
     mutates its states) while this one is being written."""
 
     positions: list[tuple] = field(default_factory=list)  # positions.COLUMNS, times as epoch ms
-    states: list[tuple] = field(default_factory=list)  # states.state_row()
+    states: list[tuple] = field(default_factory=list)  # states.state_row(), of `touched`, taken at submission
+    touched: set[str] = field(default_factory=set)  # plates whose state the batch changed
     violations: list[tuple] = field(default_factory=list)  # violations.violation_row(), one per id
     outbox: list[tuple[str, str | None, str, bytes]] = field(default_factory=list)  # topic, key, event id, value
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)  # (topic, partition) -> next offset
@@ -46,7 +47,7 @@ class BatchResult:
             out.offsets.update(r.offsets)
             out.replayed.update(r.replayed)
             out.clocks.update(r.clocks)
-        out.states = list({row[0]: row for r in results for row in r.states}.values())
+        out.touched = set().union(*(r.touched for r in results))
         out.violations = list({row[0]: row for r in results for row in r.violations}.values())
         return out
 

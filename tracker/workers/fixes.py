@@ -80,7 +80,7 @@ class Worker(PartitionedLoop):
             (f["plate"], f["ts"], f["lat"], f["lon"], f["speed_kmh"], f["heading_deg"], f.get("alt_m"),
              f["h3_cell"], f["source"], f["received_at"])
             for f in outcome.positions]
-        result.states = [state_row(self.states[p]) for p in outcome.touched]
+        result.touched = set(outcome.touched)
         latest = {v["violation_id"]: v for _, v in outcome.events}
         for violation in latest.values():
             if violation["details"].get("withdrawn"):  # a false alarm the agencies were told of
@@ -122,6 +122,10 @@ class Worker(PartitionedLoop):
         return result
 
     async def _submit(self, result: BatchResult) -> None:
+        """The states are taken now, once per submitted batch (not per chunk: a vehicle in
+        every chunk of a 40 000-record poll was serialised five times, 15 % of the
+        worker's time), before the next batch changes them."""
+        result.states = [state_row(self.states[p]) for p in result.touched]
         await self.submit(lambda: self.writer.run(lambda pool: self._commit(pool, result)))
 
     async def _commit(self, pool: asyncpg.Pool, result: BatchResult) -> None:
