@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from streams.rules.config import RuleConfig
-from streams.times import LOCAL
+from streams.times import LOCAL, MAX_MS, MIN_MS, utc
 
 # The figures in the order bulletins print them, with their Chinese names (CSV headers and rows).
 NAMES = {
@@ -32,6 +32,7 @@ CSV_COLUMNS = ["周期", "日期", "承运企业", "指标", "指标名称", "�
 PERIODS = ("day", "month")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MONTH = re.compile(r"\d{4}-\d{2}")
+FIRST_DAY, END_DAY = utc(MIN_MS).date(), utc(MAX_MS).date()  # 2000-01-01, 2100-01-01 (exclusive)
 
 
 @dataclass(frozen=True)
@@ -61,24 +62,23 @@ class Period:
 
 
 def period(kind: str, label: str) -> Period:
-    """A local (Asia/Shanghai) day or month, as the bulletins count them."""
+    """A local (Asia/Shanghai) day or month, as the bulletins count them; within the dates of
+    the system's time range, so that the day or month after it is a date too (9999-12-31
+    has none)."""
     if kind not in PERIODS:
         raise PeriodError(f"period must be one of {', '.join(PERIODS)}")
     try:
-        if kind == "day":
-            if not _DAY.fullmatch(label):
-                raise ValueError
-            first = date.fromisoformat(label)
-            after = first + timedelta(days=1)
-        else:
-            if not _MONTH.fullmatch(label):
-                raise ValueError
-            first = date(int(label[:4]), int(label[5:]), 1)
-            after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        if not (_DAY if kind == "day" else _MONTH).fullmatch(label):
+            raise ValueError
+        first = date.fromisoformat(label if kind == "day" else f"{label}-01")
     except ValueError:
         raise PeriodError(f"date must be {'YYYY-MM-DD' if kind == 'day' else 'YYYY-MM'} for period={kind}") from None
-    if not 2000 <= first.year <= 2100:
-        raise PeriodError("date must be within 2000..2100")
+    if not FIRST_DAY <= first < END_DAY:
+        raise PeriodError(f"date must be within {FIRST_DAY}..{END_DAY - timedelta(days=1)}")
+    if kind == "day":
+        after = first + timedelta(days=1)
+    else:
+        after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     as_local = lambda d: datetime(d.year, d.month, d.day, tzinfo=LOCAL)  # noqa: E731
     return Period(kind, label, as_local(first), as_local(after))
 

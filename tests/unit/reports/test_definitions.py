@@ -23,11 +23,15 @@ def test_local_days_and_months():
     m = period("month", "2026-12")
     assert (m.start, m.end, m.days) == (datetime(2026, 12, 1, tzinfo=LOCAL), datetime(2027, 1, 1, tzinfo=LOCAL), 31)
     assert period("month", "2028-02").days == 29
+    assert period("month", "2099-12").end == datetime(2100, 1, 1, tzinfo=LOCAL)  # the last the time range holds
+    assert period("day", "2000-01-01").days == 1
 
 
 @pytest.mark.parametrize("kind, label", [("week", "2026-12"), ("day", "2026-12"), ("month", "2026-12-01"),
                                          ("day", "2026-02-30"), ("month", "2026-13"), ("day", "1999-12-31"),
-                                         ("day", "2026-1-01"), ("day", "")])
+                                         ("day", "2026-1-01"), ("day", ""), ("day", "9999-12-31"),
+                                         ("month", "9999-12"), ("day", "0001-01-01"), ("month", "0000-01"),
+                                         ("day", "2100-01-01"), ("month", "2100-01")])
 def test_periods_the_report_cannot_make(kind, label):
     with pytest.raises(PeriodError):
         period(kind, label)
