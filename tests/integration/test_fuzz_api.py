@@ -3,12 +3,16 @@ process on the real PostGIS and broker: no generated request may get a 5xx, a st
 content type the document does not list, or a body off its schema; after each role's
 run the process is alive and ready.
 
+The hooks in tests/fuzz_hooks.py add the values random generation seldom reaches: dates
+at the ends of the calendar, control characters in query and path values, the fleet's
+plates and carriers.
 The budget is HAZMAT_FUZZ_SECONDS per role (a few seconds in `make test`; `make fuzz`
 runs minutes with a random seed). A failure prints Schemathesis' reproduction: a curl
 command and its seed."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -30,6 +34,7 @@ SEED = os.environ.get("HAZMAT_FUZZ_SEED", "20261203")  # "random": Schemathesis 
 PHASES = os.environ.get("HAZMAT_FUZZ_PHASES", "examples,coverage,fuzzing")  # `make fuzz` adds stateful
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 ST = Path(sys.executable).with_name("st")
+HOOKS = Path(__file__).parents[1] / "fuzz_hooks.py"
 
 
 async def _ready(url: str, process: subprocess.Popen, log: Path, timeout_s: float = 60) -> None:
@@ -69,13 +74,17 @@ async def test_schemathesis_finds_nothing_for_any_role(settings, tmp_path):
                               (STATION, {"station_id": "S1"}), (AGENCY, {"agency": "police"})):
             roles[role] = token = new_token()
             await insert_token(pool, token, role, f"fuzz {role}", **binding)
+        known = {"plate": [p for plates in fleet.plates.values() for p in plates], "carrier_id": fleet.carriers,
+                 "period": ["day"], "date": ["2026-11-30"]}
+        st_env = dict(os.environ, SCHEMATHESIS_HOOKS=str(HOOKS), HAZMAT_FUZZ_KNOWN=json.dumps(known))
         failures = []
         for role, token in roles.items():
             command = [str(ST), "run", f"{url}/openapi.json", "-H", f"Authorization: Bearer {token}",
                        "--checks", CHECKS, "--max-time", str(SECONDS), "--max-examples", "500",
                        "--phases", PHASES, "--workers", "1", "--request-timeout", "20",
                        "--no-color"] + ([] if SEED == "random" else ["--seed", SEED])
-            run = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=SECONDS * 20)
+            run = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=SECONDS * 20,
+                                          env=st_env)
             if run.returncode != 0:
                 failures.append(f"--- {role} ---\n{run.stdout[-6000:]}\n{run.stderr[-2000:]}")
             await _ready(url, api, log, timeout_s=10)  # alive and ready after every role's run

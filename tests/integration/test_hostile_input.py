@@ -101,6 +101,44 @@ async def test_odd_track_times_are_400(api, fleet, query):
     await problem(await api.call("GET", f"/v1/vehicles/{plate}/track?{query}", api.admin_token), 400)
 
 
+@pytest.mark.parametrize("query, field", [  # issue 25: a day or month the calendar or the time range has no end for
+    ("period=day&date=9999-12-31", "date"), ("period=month&date=9999-12", "date"),
+    ("period=day&date=0001-01-01", "date"), ("period=month&date=0001-01", "date"),
+    ("period=day&date=0000-01-01", "date"), ("period=day&date=1999-12-31", "date"),
+    ("period=day&date=2100-01-01", "date"), ("period=month&date=2100-01", "date"),
+    ("period=day&date=2026-11-10&carrier_id=%00", "carrier_id"), ("period=day%00&date=2026-11-10", "period"),
+    ("period=day&date=2026-11-10%00", "date"), ("period=day&date=2026-11-10&carrier_id=C1%0A", "carrier_id"),
+])
+async def test_report_periods_off_the_calendar_and_nul_are_400_naming_the_parameter(api, query, field):
+    body = await problem(await api.call("GET", f"/v1/reports/kpis?{query}", api.admin_token), 400)
+    assert [e.get("field") for e in body["errors"]] == [field], body
+
+
+async def test_the_first_and_last_periods_of_the_time_range_are_reported(api):
+    for query in ("period=day&date=2000-01-01", "period=month&date=2099-12", "period=day&date=2028-02-29"):
+        await api.json("GET", f"/v1/reports/kpis?{query}", api.admin_token, expect=200)
+
+
+@pytest.mark.parametrize("which", ["stops", "trips"])
+@pytest.mark.parametrize("query", ["date=9999-12-31", "date=0001-01-01", "date=2100-01-01", "date=2026-11-10%00"])
+async def test_a_vehicles_day_off_the_calendar_is_400(api, fleet, which, query):
+    plate = fleet.plates[fleet.carriers[0]][0]
+    body = await problem(await api.call("GET", f"/v1/vehicles/{plate}/{which}?{query}", api.admin_token), 400)
+    assert [e.get("field") for e in body["errors"]] == ["date"], body
+
+
+@pytest.mark.parametrize("path, field", [  # a NUL is refused in any parameter, before anything meets SQL
+    ("/v1/vehicles/%E6%B5%99B12345%00/stops?date=2026-11-10", "plate"), ("/v1/vehicles/%00", "plate"),
+    ("/v1/violations?kind=speeding%00", "kind"), ("/v1/violations?cursor=%00", "cursor"),
+    ("/v1/vehicles?carrier_id=C1%00", "carrier_id"), ("/v1/geofences?kind=parking%00", "kind"),
+    ("/v1/violations/v%00", "id"), ("/v1/filling-records?station_id=S1%00", "station_id"),
+    ("/v1/terminals?connected=true%00", "connected"),
+])
+async def test_nul_in_any_parameter_is_400_naming_it(api, path, field):
+    body = await problem(await api.call("GET", path, api.admin_token), 400)
+    assert [e.get("field") for e in body["errors"]] == [field], body
+
+
 async def test_waybills_bounded_and_people_of_the_own_carrier_only(api, fleet, gateway):
     carrier, other = fleet.carriers
     plate = fleet.plates[carrier][0]

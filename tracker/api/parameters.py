@@ -5,10 +5,12 @@ The document is the one statement of what each parameter may be (an enum, a patt
 length, a range), so a value a handler could choke on (a 5 000-digit time, a control
 character in a path id, `limit=1e9`) is a 400 naming the parameter, whatever the
 handler. Unknown parameters are refused too: a misspelt filter must not silently
-return everything.
+return everything. Control characters are refused in every parameter, whatever its
+schema says: PostgreSQL text cannot hold a NUL, and logs must not take line breaks.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import jsonschema_rs
@@ -16,6 +18,8 @@ from aiohttp import web
 
 from schemas import BASE_URI, explain, load
 from tracker.api.problems import Problem, error
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,9 @@ def check(params: dict[str, Parameter], request: web.Request) -> None:
             if p.required:
                 raise Problem(400, f"{p.name} is required", [error("required", field=p.name)])
             continue
+        if _CONTROL.search(raw):
+            raise Problem(400, f"{p.name} must not contain control characters",
+                          [error("control characters", field=p.name)])
         try:
             p.check.validate(_value(p, raw))
         except jsonschema_rs.ValidationError as exc:

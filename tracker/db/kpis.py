@@ -16,11 +16,6 @@ import asyncpg
 
 from tracker.reports.definitions import KpiParams
 
-# The columns of alarm handling (报警处置, migration 0006) the figures need; a database
-# without them (older than 0006) reports the two figures as unavailable, not as zero.
-HANDLING_TABLE = "violation_handling"
-HANDLING_COLUMNS = {"violation_id", "acked_at", "resolved_at"}
-
 # Great-circle distances on ST_DistanceSphere's sphere (the WGS-84 mean radius), written
 # out: over a month of 668 vehicles (5.8 M rows) ~25 % faster than building two points a
 # row for ST_DistanceSphere, to the same metre (bench/RESULTS.md).
@@ -69,22 +64,15 @@ WHERE started_at >= $1 AND started_at < $2 AND ($3::text IS NULL OR carrier_id =
 GROUP BY kind, plate
 """
 
-HANDLING = f"""
+HANDLING = """
 SELECT count(*) AS alarms,
        count(*) FILTER (WHERE h.acked_at IS NOT NULL OR h.resolved_at IS NOT NULL) AS handled,
        count(h.acked_at) AS acked,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM h.acked_at - v.started_at)) AS median_ack_s
-FROM violations v LEFT JOIN {HANDLING_TABLE} h ON h.violation_id = v.violation_id
+FROM violations v LEFT JOIN violation_handling h ON h.violation_id = v.violation_id
 WHERE v.started_at >= $1 AND v.started_at < $2 AND ($3::text IS NULL OR v.carrier_id = $3)
   AND NOT coalesce((v.details->>'withdrawn')::boolean, false)
 """
-
-
-async def handling_recorded(conn) -> bool:
-    columns = await conn.fetch(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
-        HANDLING_TABLE)
-    return HANDLING_COLUMNS <= {r["column_name"] for r in columns}
 
 
 async def counts(pool: asyncpg.Pool, start: datetime, end: datetime, carrier_id: str | None,
@@ -114,11 +102,8 @@ async def counts(pool: asyncpg.Pool, start: datetime, end: datetime, carrier_id:
     }
 
 
-async def _handling(pool: asyncpg.Pool, start: datetime, end: datetime, carrier_id: str | None) -> dict | None:
-    async with pool.acquire() as conn:
-        if not await handling_recorded(conn):
-            return None
-        row = await conn.fetchrow(HANDLING, start, end, carrier_id)
+async def _handling(pool: asyncpg.Pool, start: datetime, end: datetime, carrier_id: str | None) -> dict:
+    row = await pool.fetchrow(HANDLING, start, end, carrier_id)
     median = row["median_ack_s"]
     return {"alarms": row["alarms"], "handled": row["handled"], "acked": row["acked"],
             "median_ack_s": round(median, 1) if median is not None else None}

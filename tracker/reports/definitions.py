@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from streams.rules.config import RuleConfig
-from streams.times import LOCAL
+from streams.times import LOCAL, MAX_MS, MIN_MS, utc
 
 # The figures in the order bulletins print them, with their Chinese names (CSV headers and rows).
 NAMES = {
@@ -30,10 +30,9 @@ NAMES = {
 }
 CSV_COLUMNS = ["周期", "日期", "承运企业", "指标", "指标名称", "报警类型", "数值", "分子", "分母", "定义"]
 PERIODS = ("day", "month")
-HANDLING_UNAVAILABLE = ("unavailable: alarm handling (acknowledge/resolve) is not recorded by this system yet, "
-                        "so there is nothing to count; reported as null, not as zero")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MONTH = re.compile(r"\d{4}-\d{2}")
+FIRST_DAY, END_DAY = utc(MIN_MS).date(), utc(MAX_MS).date()  # 2000-01-01, 2100-01-01 (exclusive)
 
 
 @dataclass(frozen=True)
@@ -63,24 +62,23 @@ class Period:
 
 
 def period(kind: str, label: str) -> Period:
-    """A local (Asia/Shanghai) day or month, as the bulletins count them."""
+    """A local (Asia/Shanghai) day or month, as the bulletins count them; within the dates of
+    the system's time range, so that the day or month after it is a date too (9999-12-31
+    has none)."""
     if kind not in PERIODS:
         raise PeriodError(f"period must be one of {', '.join(PERIODS)}")
     try:
-        if kind == "day":
-            if not _DAY.fullmatch(label):
-                raise ValueError
-            first = date.fromisoformat(label)
-            after = first + timedelta(days=1)
-        else:
-            if not _MONTH.fullmatch(label):
-                raise ValueError
-            first = date(int(label[:4]), int(label[5:]), 1)
-            after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        if not (_DAY if kind == "day" else _MONTH).fullmatch(label):
+            raise ValueError
+        first = date.fromisoformat(label if kind == "day" else f"{label}-01")
     except ValueError:
         raise PeriodError(f"date must be {'YYYY-MM-DD' if kind == 'day' else 'YYYY-MM'} for period={kind}") from None
-    if not 2000 <= first.year <= 2100:
-        raise PeriodError("date must be within 2000..2100")
+    if not FIRST_DAY <= first < END_DAY:
+        raise PeriodError(f"date must be within {FIRST_DAY}..{END_DAY - timedelta(days=1)}")
+    if kind == "day":
+        after = first + timedelta(days=1)
+    else:
+        after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     as_local = lambda d: datetime(d.year, d.month, d.day, tzinfo=LOCAL)  # noqa: E731
     return Period(kind, label, as_local(first), as_local(after))
 
@@ -109,8 +107,10 @@ def definitions(params: KpiParams, rules: RuleConfig) -> dict[str, str]:
         "alarms_per_100km": (
             "violations begun in the period (withdrawn ones excluded) / kilometres driven (track_completeness's "
             "denominator) x 100; by_kind gives the same per violation kind"),
-        "handling_rate": HANDLING_UNAVAILABLE,
-        "median_ack_s": HANDLING_UNAVAILABLE,
+        "handling_rate": "violations begun in the period (withdrawn ones excluded) that were acknowledged or "
+                         "resolved / violations begun in the period",
+        "median_ack_s": "median seconds from a violation's start to its acknowledgement, over the violations begun "
+                        "in the period that were acknowledged (denominator)",
     }
 
 
@@ -126,15 +126,15 @@ def _figure(value, numerator, denominator, definition: str) -> dict:
 
 def figures(counts: dict, params: KpiParams, rules: RuleConfig) -> dict[str, dict]:
     """The figures from raw counts (tracker.db.kpis.counts): rates as fractions 0..1 (null
-    when the denominator is 0), distances in km. `counts["handling"]` is None while alarm
-    handling is not recorded: then its two figures are null, not zero."""
+    when the denominator is 0), distances in km."""
     text = definitions(params, rules)
     km = round(counts["mileage_m"] / 1000, 3)
     continuous_km = round(counts["continuous_m"] / 1000, 3)
     received = counts["records"] + counts["dead_fixes"]
     alarms = counts["alarms_by_kind"]
     total_alarms = sum(alarms.values())
-    out = {
+    handling = counts["handling"]
+    return {
         "access_rate": _figure(_ratio(counts["connected"], counts["registered"]), counts["connected"],
                                counts["registered"], text["access_rate"]),
         "online_rate": _figure(_ratio(counts["online"], counts["connected"]), counts["online"], counts["connected"],
@@ -150,19 +150,10 @@ def figures(counts: dict, params: KpiParams, rules: RuleConfig) -> dict[str, dic
             _figure(_ratio(total_alarms, km, 100), total_alarms, km, text["alarms_per_100km"]),
             by_kind={kind: {"value": _ratio(n, km, 100), "numerator": n, "denominator": km}
                      for kind, n in sorted(alarms.items())}),
+        "handling_rate": _figure(_ratio(handling["handled"], handling["alarms"]), handling["handled"],
+                                 handling["alarms"], text["handling_rate"]),
+        "median_ack_s": _figure(handling["median_ack_s"], None, handling["acked"], text["median_ack_s"]),
     }
-    handling = counts.get("handling")
-    if handling is None:
-        out["handling_rate"] = _figure(None, None, None, text["handling_rate"])
-        out["median_ack_s"] = _figure(None, None, None, text["median_ack_s"])
-    else:
-        out["handling_rate"] = _figure(_ratio(handling["handled"], handling["alarms"]), handling["handled"],
-                                       handling["alarms"], "violations begun in the period that were acknowledged "
-                                       "or resolved / violations begun in the period")
-        out["median_ack_s"] = _figure(handling["median_ack_s"], None, handling["acked"],
-                                      "median seconds from a violation's start to its acknowledgement, over the "
-                                      "violations begun in the period that were acknowledged (denominator)")
-    return out
 
 
 def report(p: Period, carrier_id: str | None, figs: dict[str, dict]) -> dict:

@@ -13,7 +13,8 @@ from tracker.reports.definitions import (CSV_COLUMNS, NAMES, KpiParams, PeriodEr
 
 COUNTS = {"registered": 10, "connected": 8, "online": 5, "records": 90, "qualified": 85, "dead_fixes": 10,
           "mileage_m": 250_000.0, "continuous_m": 200_000.0, "drifting": 1, "offline_displacements": 2,
-          "alarms_by_kind": {"speeding": 4, "offline_displacement": 2, "gps_jump": 1}, "handling": None}
+          "alarms_by_kind": {"speeding": 4, "offline_displacement": 2, "gps_jump": 1},
+          "handling": {"alarms": 7, "handled": 5, "acked": 4, "median_ack_s": 42.0}}
 
 
 def test_local_days_and_months():
@@ -22,11 +23,15 @@ def test_local_days_and_months():
     m = period("month", "2026-12")
     assert (m.start, m.end, m.days) == (datetime(2026, 12, 1, tzinfo=LOCAL), datetime(2027, 1, 1, tzinfo=LOCAL), 31)
     assert period("month", "2028-02").days == 29
+    assert period("month", "2099-12").end == datetime(2100, 1, 1, tzinfo=LOCAL)  # the last the time range holds
+    assert period("day", "2000-01-01").days == 1
 
 
 @pytest.mark.parametrize("kind, label", [("week", "2026-12"), ("day", "2026-12"), ("month", "2026-12-01"),
                                          ("day", "2026-02-30"), ("month", "2026-13"), ("day", "1999-12-31"),
-                                         ("day", "2026-1-01"), ("day", "")])
+                                         ("day", "2026-1-01"), ("day", ""), ("day", "9999-12-31"),
+                                         ("month", "9999-12"), ("day", "0001-01-01"), ("month", "0000-01"),
+                                         ("day", "2100-01-01"), ("month", "2100-01")])
 def test_periods_the_report_cannot_make(kind, label):
     with pytest.raises(PeriodError):
         period(kind, label)
@@ -50,14 +55,15 @@ def test_figures_keep_numerator_denominator_and_definition():
         assert f["definition"]
 
 
-def test_handling_is_unavailable_not_zero_until_recorded():
+def test_handling_rate_over_alarms_and_median_ack_over_acknowledged_ones():
     figs = figures(COUNTS, KpiParams(), RuleConfig())
-    for name in ("handling_rate", "median_ack_s"):
-        assert (figs[name]["value"], figs[name]["numerator"], figs[name]["denominator"]) == (None, None, None)
-        assert figs[name]["definition"].startswith("unavailable")
-    figs = figures(dict(COUNTS, handling={"alarms": 7, "handled": 7, "acked": 6, "median_ack_s": 42.0}),
+    assert (figs["handling_rate"]["value"], figs["handling_rate"]["numerator"],
+            figs["handling_rate"]["denominator"]) == (0.714286, 5, 7)
+    assert (figs["median_ack_s"]["value"], figs["median_ack_s"]["numerator"],
+            figs["median_ack_s"]["denominator"]) == (42.0, None, 4)
+    none = figures(dict(COUNTS, handling={"alarms": 0, "handled": 0, "acked": 0, "median_ack_s": None}),
                    KpiParams(), RuleConfig())
-    assert figs["handling_rate"]["value"] == 1.0 and figs["median_ack_s"]["value"] == 42.0
+    assert none["handling_rate"]["value"] is None and none["median_ack_s"]["value"] is None
 
 
 def test_empty_denominators_give_null_not_a_division_error():
@@ -90,6 +96,7 @@ def test_csv_has_chinese_headers_and_parses_back_to_the_report():
        st.floats(0, 1e9), st.floats(0, 1), st.dictionaries(st.sampled_from(["speeding", "gps_jump", "offline"]),
                                                            st.integers(0, 1000)))
 def test_csv_round_trip_for_any_counts(ints, mileage, share, alarms):
-    counts = dict(ints, mileage_m=mileage, continuous_m=mileage * share, alarms_by_kind=alarms, handling=None)
+    counts = dict(ints, mileage_m=mileage, continuous_m=mileage * share, alarms_by_kind=alarms,
+                  handling=COUNTS["handling"])
     rep = report(period("day", "2026-12-01"), None, figures(counts, KpiParams(), RuleConfig()))
     assert from_csv(to_csv(rep)) == rep
