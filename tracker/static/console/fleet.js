@@ -19,10 +19,11 @@ const fleet = {
   queued: false, selected: null,
 };
 
-// A plate as typed or printed: NFC, without spaces or middle dots, Latin letters upper case
-// (浙b 12345, 浙B·12345 and 浙B12345 are one plate).
+// A plate as the API compares plates (README, "plates are normalised"): NFKC (full-width
+// letters become ASCII), without spaces, middle dots or invisible characters, upper case;
+// so 浙b 12345, 浙Ｂ·12345 and 浙B12345 are one plate.
 function normalisePlate(text) {
-  return text.normalize("NFC").replace(/[\s·‧・]/g, "").replace(/[a-z]+/g, (s) => s.toUpperCase());
+  return text.normalize("NFKC").replace(/[\s·・•\p{Cf}]/gu, "").toUpperCase();
 }
 
 function carrierName(id) {
@@ -69,9 +70,13 @@ function carrierGroup(id) {
 }
 
 function fillHead(group, id, tally, folded) {
+  // each count a dot for the eye and its word for a screen reader
   const counts = STATUS_ORDER.filter((s) => tally[s]).map((s) => el("span", { class: "n", title: nameOf("statuses", s) },
-                                                                       statusDot(s), tally[s]));
-  if (tally.alarmed) counts.push(el("span", { class: "alarm-n" }, t("alarmCount", tally.alarmed)));
+    statusDot(s), el("span", { class: "unseen" }, nameOf("statuses", s)), el("b", {}, tally[s])));
+  if (tally.alarmed) {  // vehicles with an open alarm, as the chips count them
+    counts.push(el("span", { class: "n alarmed", title: t("alarmed") }, el("span", { class: "dot ring", "aria-hidden": "true" }),
+                   el("span", { class: "unseen" }, t("alarmed")), el("b", {}, tally.alarmed)));
+  }
   group.head.setAttribute("aria-expanded", String(!folded));
   group.head.replaceChildren(el("span", { class: "name" }, carrierName(id)), el("span", { class: "tally" }, ...counts,
                              el("span", { class: "total" }, t("vehicles", tally.all))));
