@@ -191,7 +191,8 @@ function toggleChip(filter) {
   fleetSoon();
 }
 
-// Up and down arrows walk the visible rows and carriers; from the search box, down enters the list.
+// Up and down arrows walk the visible rows and carriers; from the search box, down enters
+// the list, and up from its top goes back there.
 function walkList(event) {
   if (!["ArrowDown", "ArrowUp", "Home", "End"].includes(event.key)) return;
   const buttons = [...$("fleet-list").querySelectorAll("button")].filter((b) => b.offsetParent !== null);
@@ -199,7 +200,7 @@ function walkList(event) {
   event.preventDefault();
   const at = buttons.indexOf(document.activeElement);
   const next = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: buttons.length - 1 }[event.key];
-  buttons[Math.max(0, Math.min(buttons.length - 1, next))].focus();
+  if (next < 0) $("fleet-search").focus(); else buttons[Math.min(buttons.length - 1, next)].focus();
 }
 
 function wireFleet() {
