@@ -61,10 +61,11 @@ function fillRow(row, plate, p, alarms) {
 }
 
 function carrierGroup(id) {
-  const head = el("button", { type: "button", class: "carrier-head", "aria-expanded": "true",
-                              on: { click: () => { fleet.collapsed[fleet.collapsed.has(id) ? "delete" : "add"](id); fleetSoon(); } } });
+  const fold = () => { fleet.collapsed[fleet.collapsed.has(id) ? "delete" : "add"](id); fleetSoon(); };
+  const head = el("button", { type: "button", class: "carrier-head", "aria-expanded": "true", on: { click: fold } });
   const list = el("ul", { class: "vehicles" });
-  const group = { node: el("li", { class: "carrier", "data-carrier": id }, head, list), head, list, key: null, order: "", hidden: false };
+  const group = { node: el("li", { class: "carrier", "data-carrier": id }, head, list), head, list,
+                  key: null, order: "", hidden: false };
   fleet.groups.set(id, group);
   return group;
 }
@@ -92,60 +93,79 @@ function setHidden(thing, hidden) {
   if (thing.hidden !== hidden) { thing.hidden = hidden; thing.node.hidden = hidden; }
 }
 
-function renderFleet() {
-  const alarms = openAlarmsByPlate();
-  const query = normalisePlate($("fleet-search").value);
+function newTally() {
+  return { moving: 0, stopped: 0, offline: 0, alarmed: 0, all: 0, shown: 0 };
+}
+
+function matches(plate, carrier, status, alarms, query) {
   const f = state.filters;
-  const totals = { moving: 0, stopped: 0, offline: 0, alarmed: 0 };
-  const members = new Map();  // carrier -> [[order, plate]]
-  const tallies = new Map();
-  let shown = 0;
+  return (!f.status || status === f.status) && (!f.carrier || carrier === f.carrier) && (!f.alarmed || alarms > 0)
+    && (!query || normalisePlate(plate).includes(query) || normalisePlate(carrierName(carrier)).includes(query)
+        || normalisePlate(carrier).includes(query));
+}
+
+// Each row filled again only when what it shows changed, hidden or shown as the filters
+// say; returns each carrier's plates (with their status' rank) and counts, and the fleet's.
+function updateRows(query) {
+  const alarms = openAlarmsByPlate();
+  const fleetTally = newTally(), members = new Map(), tallies = new Map();
   for (const [plate, v] of state.vehicles) {
     const p = v.props, carrier = p.carrier_id || "", n = alarms.get(plate) || 0;
     if (p.carrier_name) fleet.names.set(carrier, p.carrier_name);
-    totals[p.status] += 1;
-    if (n) totals.alarmed += 1;
     const row = fleet.rows.get(plate) || vehicleRow(plate);
     const key = `${p.status}|${Math.round(p.speed_kmh)}|${n}|${plate === state.selected}`;
     if (row.key !== key) { row.key = key; fillRow(row, plate, p, n); }
-    const visible = (!f.status || p.status === f.status) && (!f.carrier || carrier === f.carrier) && (!f.alarmed || n > 0)
-      && (!query || normalisePlate(plate).includes(query) || normalisePlate(carrierName(carrier)).includes(query)
-          || normalisePlate(carrier).includes(query));
+    const visible = matches(plate, carrier, p.status, n, query);
     setHidden(row, !visible);
-    if (visible) shown += 1;
-    if (!members.has(carrier)) { members.set(carrier, []); tallies.set(carrier, { moving: 0, stopped: 0, offline: 0, alarmed: 0, all: 0, shown: 0 }); }
+    if (!members.has(carrier)) { members.set(carrier, []); tallies.set(carrier, newTally()); }
     members.get(carrier).push([STATUS_ORDER.indexOf(p.status), plate]);
-    const tally = tallies.get(carrier);
-    tally[p.status] += 1; tally.all += 1; tally.alarmed += n ? 1 : 0; tally.shown += visible ? 1 : 0;
+    for (const tally of [tallies.get(carrier), fleetTally]) {
+      tally[p.status] += 1; tally.all += 1; tally.alarmed += n ? 1 : 0; tally.shown += visible ? 1 : 0;
+    }
   }
   for (const [plate, row] of fleet.rows) if (!state.vehicles.has(plate)) { row.node.remove(); fleet.rows.delete(plate); }
-  for (const [id, group] of fleet.groups) if (!members.has(id)) { group.node.remove(); fleet.groups.delete(id); }
+  return { fleetTally, members, tallies };
+}
 
-  // within a carrier: moving, stopped, offline, each by plate; nodes move only when the order changes
+// Carriers by name (an unregistered one last); within one moving, stopped, offline, each
+// by plate. Nodes move only when an order changed.
+function placeGroups(members, tallies, query) {
+  for (const [id, group] of fleet.groups) if (!members.has(id)) { group.node.remove(); fleet.groups.delete(id); }
   const list = $("fleet-list");
-  const ids = [...members.keys()].sort((a, b) => (a ? 0 : 1) - (b ? 0 : 1) || carrierName(a).localeCompare(carrierName(b), "zh-CN"));
+  const ids = [...members.keys()].sort((a, b) => (a ? 0 : 1) - (b ? 0 : 1)
+                                                 || carrierName(a).localeCompare(carrierName(b), "zh-CN"));
   let placed = list.firstElementChild;
   for (const id of ids) {
     const group = fleet.groups.get(id) || carrierGroup(id);
     const tally = tallies.get(id), folded = fleet.collapsed.has(id) && !query;
     const order = members.get(id).sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1])).map(([, plate]) => plate);
     const orderKey = order.join("\n");
-    if (group.order !== orderKey) { group.order = orderKey; group.list.append(...order.map((plate) => fleet.rows.get(plate).node)); }
+    if (group.order !== orderKey) {
+      group.order = orderKey;
+      group.list.append(...order.map((plate) => fleet.rows.get(plate).node));
+    }
     const key = `${JSON.stringify(tally)}|${folded}|${carrierName(id)}`;
     if (group.key !== key) { group.key = key; fillHead(group, id, tally, folded); group.list.hidden = folded; }
     setHidden(group, tally.shown === 0);
     if (group.node !== placed) list.insertBefore(group.node, placed); else placed = placed.nextElementSibling;
   }
-  $("fleet-empty").hidden = shown > 0 || state.vehicles.size === 0;
-  $("fleet-count").textContent = t("fleetCount", shown, state.vehicles.size);
+}
+
+function renderFleet() {
+  const query = normalisePlate($("fleet-search").value);
+  const { fleetTally, members, tallies } = updateRows(query);
+  placeGroups(members, tallies, query);
+  $("fleet-empty").hidden = fleetTally.shown > 0 || fleetTally.all === 0;
+  $("fleet-count").textContent = t("fleetCount", fleetTally.shown, fleetTally.all);
   for (const chip of $("fleet-chips").children) {
-    chip.querySelector("b").textContent = String(totals[chip.dataset.filter]);
-    chip.setAttribute("aria-pressed", String(chip.dataset.filter === "alarmed" ? Boolean(f.alarmed) : f.status === chip.dataset.filter));
+    const filter = chip.dataset.filter;
+    chip.querySelector("b").textContent = String(fleetTally[filter]);
+    chip.setAttribute("aria-pressed", String(filter === "alarmed" ? state.filters.alarmed : state.filters.status === filter));
   }
-  if (state.selected !== fleet.selected) {
+  if (state.selected !== fleet.selected) {  // chosen on the map or in the alarms: shown in the list too
     fleet.selected = state.selected;
     const row = fleet.rows.get(state.selected);
-    if (row && !list.contains(document.activeElement)) row.button.scrollIntoView({ block: "nearest" });
+    if (row && !$("fleet-list").contains(document.activeElement)) row.button.scrollIntoView({ block: "nearest" });
   }
   drawLabels();
   document.body.dataset.fleetRenders = String(Number(document.body.dataset.fleetRenders || 0) + 1);

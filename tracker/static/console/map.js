@@ -90,7 +90,8 @@ function vehiclePopup(plate) {
   const kinds = openKinds(plate);
   const link = el("a", { href: "#", on: { click: (e) => { e.preventDefault(); selectVehicle(plate); } } }, t("showTrack"));
   return el("div", { class: "popup" }, el("b", {}, p.plate), facts([
-    [t("carrier"), [p.carrier_name, p.carrier_id].filter(Boolean).join(" · ")], [t("status"), nameOf("statuses", p.status)], [t("speed"), `${p.speed_kmh} km/h`],
+    [t("carrier"), [p.carrier_name, p.carrier_id].filter(Boolean).join(" · ")],
+    [t("status"), nameOf("statuses", p.status)], [t("speed"), `${p.speed_kmh} km/h`],
     [t("heading"), p.heading_deg === null || p.heading_deg === undefined ? "—" : `${Math.round(p.heading_deg)}°`],
     [t("time"), when(p.ts)], [t("openViolations"), kinds.length ? kinds.map((k) => nameOf("kinds", k)).join("、") : t("none")],
   ]), link);
@@ -163,7 +164,9 @@ function placeVehicle(plate, lat, lon, props) {
 function refreshCarriers() {
   const select = $("f-carrier"), chosen = select.value;
   const names = new Map();  // carrier id -> its name, listed by name
-  for (const v of state.vehicles.values()) if (v.props.carrier_id) names.set(v.props.carrier_id, v.props.carrier_name || v.props.carrier_id);
+  for (const { props } of state.vehicles.values()) {
+    if (props.carrier_id) names.set(props.carrier_id, props.carrier_name || props.carrier_id);
+  }
   const carriers = [...names].sort((a, b) => a[1].localeCompare(b[1], "zh-CN"));
   if (select.options.length - 1 === carriers.length) return;
   select.replaceChildren(el("option", { value: "" }, t("all")), ...carriers.map(([id, name]) => el("option", { value: id }, name)));
