@@ -59,7 +59,8 @@ async def test_latest_positions_with_their_status_and_open_violations(api, store
     by_plate = {f["id"]: f for f in page["features"]}
     assert set(by_plate) == {mover, parked}
     assert by_plate[mover]["geometry"]["coordinates"] == [121.80, 29.90]
-    assert by_plate[mover]["properties"] == {"plate": mover, "carrier_id": carrier, "ts": rfc3339(t0 + 4 * MINUTE),
+    assert by_plate[mover]["properties"] == {"plate": mover, "carrier_id": carrier,
+                                             "carrier_name": f"Carrier {carrier}", "ts": rfc3339(t0 + 4 * MINUTE),
                                              "speed_kmh": 55.0, "heading_deg": 90.0, "status": "moving",
                                              "open_violations": ["speeding"]}
     assert by_plate[parked]["properties"]["status"] == "stopped"

@@ -33,7 +33,8 @@ async def _positions(pool, crs: str, carrier_id: str | None = None, status: str 
     rows = await vehicles.latest(pool, carrier_id, status, bbox, plate)
     points = points_in(crs, [r["lon"] for r in rows], [r["lat"] for r in rows])
     return [{"type": "Feature", "id": r["plate"], "geometry": {"type": "Point", "coordinates": point},
-             "properties": {"plate": r["plate"], "carrier_id": r["carrier_id"], "ts": rfc3339(epoch_ms(r["last_ts"])),
+             "properties": {"plate": r["plate"], "carrier_id": r["carrier_id"],
+                            "carrier_name": r["carrier_name"], "ts": rfc3339(epoch_ms(r["last_ts"])),
                             "speed_kmh": r["speed_kmh"], "heading_deg": r["heading_deg"], "status": r["status"],
                             "open_violations": r["open_violations"]}}
             for r, point in zip(rows, points)]

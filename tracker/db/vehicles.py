@@ -11,13 +11,15 @@ from tracker.db.handling import SELECT as VIOLATIONS
 
 async def latest(pool: asyncpg.Pool, carrier_id: str | None = None, status: str | None = None,
                  bbox: list[float] | None = None, plate: str | None = None) -> list[asyncpg.Record]:
-    """Latest positions with the kinds of violation open; headings from the newest stored
-    position beside it (the rules' state does not keep them)."""
+    """Latest positions with the kinds of violation open and the carrier's name (the
+    console groups its fleet list by carrier); headings from the newest stored position
+    beside it (the rules' state does not keep them)."""
     return await pool.fetch(
-        """SELECT s.plate, v.carrier_id, s.last_ts, s.lat, s.lon, s.speed_kmh, s.status, p.heading_deg,
+        """SELECT s.plate, v.carrier_id, c.name AS carrier_name, s.last_ts, s.lat, s.lon, s.speed_kmh, s.status, p.heading_deg,
                   ARRAY(SELECT DISTINCT o.value->>'kind' FROM jsonb_each(s.state->'open') AS o
                         ORDER BY 1) AS open_violations
            FROM vehicle_state s LEFT JOIN vehicles v ON v.plate = s.plate
+             LEFT JOIN carriers c ON c.id = v.carrier_id
              LEFT JOIN LATERAL (SELECT heading_deg FROM positions
                                 WHERE plate = s.plate AND ts = s.last_ts LIMIT 1) p ON true
            WHERE s.last_ts IS NOT NULL AND ($1::text IS NULL OR v.carrier_id = $1)

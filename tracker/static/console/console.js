@@ -13,7 +13,7 @@ const state = {
   crs: "wgs84", map: null, fences: null, roads: [], vehicleLayer: null, track: null, trackData: null,
   vehicles: new Map(),    // plate -> {marker, props, lat, lon, key (of the style drawn), shown}
   alarmed: new Set(),     // plates holding an open violation
-  filters: { status: "", carrier: "" },
+  filters: { status: "", carrier: "", alarmed: false },
   violations: new Map(),  // violation_id -> Violation (with handling)
   selected: null, selectedViolation: null, violationMarker: null, feed: null, muted: false, resolving: null,
   playTimer: null,
@@ -41,6 +41,7 @@ async function resync() {
   }
   refreshCarriers();
   listAlarms();
+  fleetSoon();
   document.body.dataset.synced = String(Number(document.body.dataset.synced || 0) + 1);
 }
 
@@ -60,8 +61,9 @@ function drawPositions() {
     const known = state.vehicles.get(m.plate);
     if (known && known.props.ts > m.ts) continue;  // older than what is shown
     newcomer ||= !known;
-    placeVehicle(m.plate, m.lat, m.lon, { plate: m.plate, carrier_id: m.carrier_id, ts: m.ts, speed_kmh: m.speed_kmh,
-                                          heading_deg: m.heading_deg, status: m.status, open_violations: [] });
+    placeVehicle(m.plate, m.lat, m.lon, { plate: m.plate, carrier_id: m.carrier_id, carrier_name: known?.props.carrier_name,
+                                          ts: m.ts, speed_kmh: m.speed_kmh, heading_deg: m.heading_deg, status: m.status,
+                                          open_violations: [] });
   }
   if (newcomer) refreshCarriers();
 }
@@ -136,7 +138,7 @@ function wireControls() {
   for (const id of ["f-kind", "f-handling", "f-severity"]) $(id).addEventListener("change", listAlarms);
   for (const id of ["f-status", "f-carrier"]) {
     $(id).addEventListener("change", () => {
-      state.filters = { status: $("f-status").value, carrier: $("f-carrier").value };
+      Object.assign(state.filters, { status: $("f-status").value, carrier: $("f-carrier").value });
       for (const plate of state.vehicles.keys()) drawVehicle(plate);
       listAlarms();
     });
@@ -144,7 +146,7 @@ function wireControls() {
   $("plate").addEventListener("input", listSoon);
   $("search").addEventListener("submit", (event) => {
     event.preventDefault();
-    const wanted = $("plate").value.replace(/[\s·]/g, "").toUpperCase();
+    const wanted = normalisePlate($("plate").value);
     if (!wanted) return;
     const plate = [...state.vehicles.keys()].find((p) => p.toUpperCase() === wanted)
       || [...state.vehicles.keys()].find((p) => p.toUpperCase().includes(wanted));
@@ -153,7 +155,13 @@ function wireControls() {
   $("mute").addEventListener("click", () => { state.muted = !state.muted; $("mute").textContent = t(state.muted ? "unmute" : "mute"); });
   $("logout").addEventListener("click", () => askToken());
   $("error-close").addEventListener("click", () => { $("error").hidden = true; });
-  $("d-close").addEventListener("click", () => { $("details").hidden = true; state.selected = null; clearTrack(); });
+  $("d-close").addEventListener("click", () => {
+    const was = state.selected;
+    $("details").hidden = true;
+    state.selected = null;
+    if (state.vehicles.has(was)) drawVehicle(was);
+    clearTrack();
+  });
   $("t-show").addEventListener("click", () => showTrack().catch(handleFailure));
   $("t-clear").addEventListener("click", clearTrack);
   $("t-slider").addEventListener("input", () => { clearInterval(state.playTimer); showTrackPoint(Number($("t-slider").value)); });
@@ -190,6 +198,7 @@ async function createMap() {
   state.fenceCentres = L.layerGroup().addTo(state.map);
   state.vehicleLayer = L.layerGroup().addTo(state.map);
   state.map.on("zoomend", sizeRoads);
+  watchLabels(state.map);
   legend();
 }
 
@@ -208,6 +217,7 @@ window.addEventListener("unhandledrejection", (event) => showError(event.reason)
 document.addEventListener("DOMContentLoaded", async () => {
   translatePage();
   wireControls();
+  wireFleet();
   if (typeof L === "undefined") { showError(t("noLeaflet")); return; }
   try {
     await createMap();

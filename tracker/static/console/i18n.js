@@ -25,6 +25,10 @@ const WORDS = {
     banWindows: "禁行时段", always: "全天", station: "充装站编号", fenceKind: "围栏类型",
     tokenRefused: "令牌无效或无权限，请重新输入。", failed: "操作失败：", noLeaflet: "地图库未安装（Leaflet）：请运行 make（npm ci）。",
     resolvedAlready: "该报警已处置。", pointOf: (i, n) => `第 ${i} / ${n} 点`, loading: "加载中…",
+    // the fleet list (fleet.js)
+    fleet: "车队", fleetSearch: "搜索车牌或企业…", alarmed: "报警", fleetCounts: "车辆状态统计（点击筛选）",
+    noCarrier: "未登记企业", noMatch: "无匹配车辆", alarmCount: (n) => `报警 ${n}`, vehicles: (n) => `${n} 辆`,
+    fleetCount: (shown, all) => shown === all ? `(${all})` : `(${shown} / ${all})`,
   },
   en: {
     title: "Beilun hazmat tanker supervision", searchPlate: "plate", search: "Find", kind: "Alarm kind", status: "Status",
@@ -46,6 +50,11 @@ const WORDS = {
     banWindows: "ban windows", always: "always", station: "station id", fenceKind: "Geofence kind",
     tokenRefused: "The token was refused; enter another.", failed: "Failed: ", noLeaflet: "The map library (Leaflet) is not installed: run make (npm ci).",
     resolvedAlready: "The alarm is resolved already.", pointOf: (i, n) => `point ${i} of ${n}`, loading: "loading…",
+    // the fleet list (fleet.js)
+    fleet: "Fleet", fleetSearch: "search plate or carrier…", alarmed: "alarmed", fleetCounts: "Vehicles by status (click to filter)",
+    noCarrier: "carrier not registered", noMatch: "no matching vehicle", alarmCount: (n) => `${n} alarm${n === 1 ? "" : "s"}`,
+    vehicles: (n) => `${n} vehicle${n === 1 ? "" : "s"}`,
+    fleetCount: (shown, all) => shown === all ? `(${all})` : `(${shown} of ${all})`,
   },
 };
 

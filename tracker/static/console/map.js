@@ -90,7 +90,8 @@ function vehiclePopup(plate) {
   const kinds = openKinds(plate);
   const link = el("a", { href: "#", on: { click: (e) => { e.preventDefault(); selectVehicle(plate); } } }, t("showTrack"));
   return el("div", { class: "popup" }, el("b", {}, p.plate), facts([
-    [t("carrier"), p.carrier_id], [t("status"), nameOf("statuses", p.status)], [t("speed"), `${p.speed_kmh} km/h`],
+    [t("carrier"), [p.carrier_name, p.carrier_id].filter(Boolean).join(" · ")],
+    [t("status"), nameOf("statuses", p.status)], [t("speed"), `${p.speed_kmh} km/h`],
     [t("heading"), p.heading_deg === null || p.heading_deg === undefined ? "—" : `${Math.round(p.heading_deg)}°`],
     [t("time"), when(p.ts)], [t("openViolations"), kinds.length ? kinds.map((k) => nameOf("kinds", k)).join("、") : t("none")],
   ]), link);
@@ -145,11 +146,12 @@ function drawVehicle(plate) {
   }
   v.marker.setLatLng([v.lat, v.lon]);
   const shown = (!state.filters.status || p.status === state.filters.status)
-    && (!state.filters.carrier || p.carrier_id === state.filters.carrier);
+    && (!state.filters.carrier || p.carrier_id === state.filters.carrier) && (!state.filters.alarmed || alarmed);
   if (shown !== v.shown) {
     v.shown = shown;
     if (shown) v.marker.addTo(state.vehicleLayer); else v.marker.remove();
   }
+  fleetSoon();
 }
 
 function placeVehicle(plate, lat, lon, props) {
@@ -161,8 +163,12 @@ function placeVehicle(plate, lat, lon, props) {
 
 function refreshCarriers() {
   const select = $("f-carrier"), chosen = select.value;
-  const carriers = [...new Set([...state.vehicles.values()].map((v) => v.props.carrier_id).filter(Boolean))].sort();
+  const names = new Map();  // carrier id -> its name, listed by name
+  for (const { props } of state.vehicles.values()) {
+    if (props.carrier_id) names.set(props.carrier_id, props.carrier_name || props.carrier_id);
+  }
+  const carriers = [...names].sort((a, b) => a[1].localeCompare(b[1], "zh-CN"));
   if (select.options.length - 1 === carriers.length) return;
-  select.replaceChildren(el("option", { value: "" }, t("all")), ...carriers.map((c) => el("option", { value: c }, c)));
+  select.replaceChildren(el("option", { value: "" }, t("all")), ...carriers.map(([id, name]) => el("option", { value: id }, name)));
   select.value = chosen;
 }
