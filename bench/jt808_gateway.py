@@ -158,8 +158,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each load phase")
     parser.add_argument("--pace-s", type=float, default=10.0, help="a terminal's report interval, paced phase")
     parser.add_argument("--ceiling-fixes", type=int, default=100_000)
-    parser.add_argument("--profile", metavar="FILE", help="run the gateway under py-spy, writing a speedscope "
-                        "profile to FILE (its memory and CPU figures are then py-spy's)")
+    parser.add_argument("--profile", metavar="FILE", help="profile the gateway with py-spy during the flat-out "
+                        "phase, writing a speedscope profile to FILE")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"load average {open('/proc/loadavg').read().split()[0]} (shared with other sessions)")
@@ -169,8 +169,7 @@ def main() -> None:
         env = dict(os.environ, HAZMAT_DATABASE_URL=db, HAZMAT_KAFKA_BOOTSTRAP=broker.bootstrap,
                    HAZMAT_JT808_PORT=str(port), HAZMAT_METRICS_PORT=str(metrics_port),
                    HAZMAT_TOPIC_PREFIX=f"bench{uuid.uuid4().hex[:6]}.")
-        profiler = ["py-spy", "record", "-r", "200", "-f", "speedscope", "-o", args.profile, "--"] if args.profile else []
-        gateway = subprocess.Popen([*profiler, sys.executable, "-m", "tracker.cli", "jt808"], env=env,
+        gateway = subprocess.Popen([sys.executable, "-m", "tracker.cli", "jt808"], env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_for_port(port, 60, gateway)
@@ -196,8 +195,13 @@ async def _measure(args, port: int, metrics_port: int, pid: int) -> None:
     print(f"gateway RSS {before / 1024:.1f} MiB idle -> {after / 1024:.1f} MiB with {args.terminals} connections: "
           f"{(after - before) / args.terminals:.1f} KiB a connection")
     cpu = cpu_seconds(pid)
+    profiler = subprocess.Popen(["py-spy", "record", "-r", "200", "-f", "speedscope", "-o", args.profile, "-p",
+                                 str(pid), "-d", str(int(args.seconds))], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL) if args.profile else None
     accepted = await flat_out(terminals, args.seconds)
     cpu = cpu_seconds(pid) - cpu
+    if profiler is not None:
+        profiler.wait(60)
     print(f"flat out: {accepted} fixes accepted in {args.seconds:.0f} s = {accepted / args.seconds:,.0f} fixes/s; "
           f"gateway CPU {cpu / accepted * 1e6:.0f} us a fix (= {accepted / cpu:,.0f} fixes/s per fully used core); "
           f"RSS {rss_kib(pid) / 1024:.1f} MiB")

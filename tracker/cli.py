@@ -111,6 +111,15 @@ async def _api(settings: Settings) -> None:
     await serve(settings, api=True, worker=False)
 
 
+def use_event_loop(name: str) -> None:
+    """uvloop (libuv) where chosen: the gateways' many small socket reads and writes cost
+    less there (bench/RESULTS.md); asyncio's own loop otherwise."""
+    if name == "uvloop":
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
 def serve_metrics(settings: Settings) -> None:
     """/metrics of a role that has no API. An explicit HAZMAT_METRICS_PORT must be free
     (else one clear line and exit status 2); by default 9108, or any free port when another
@@ -205,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = Settings.from_env()
+        use_event_loop(settings.event_loop)
         if args.command == "up":
             asyncio.run(_up(settings, args.simulate, args.protocol))
         elif args.command == "simulate":

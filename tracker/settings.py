@@ -172,6 +172,7 @@ class Settings:
     # How long an HTTP intake waits for the broker's acknowledgement before a 503.
     broker_timeout_s: float = 10.0
     worker_group: str = "hazmat-workers"
+    event_loop: str = "asyncio"  # or "uvloop"
     # `hazmat worker` / `jt808` / `maintain --daily` serve /metrics here (the API serves its own);
     # None: DEFAULT_METRICS_PORT, or any free port when another process holds it.
     metrics_port: int | None = None
@@ -220,6 +221,7 @@ class Settings:
             topic_partitions=_int(env, "HAZMAT_TOPIC_PARTITIONS", 8, 1, 1024),
             worker_group=env.get("HAZMAT_WORKER_GROUP") or "hazmat-workers",
             metrics_port=_int(env, "HAZMAT_METRICS_PORT", 0, 0, 65535) if env.get("HAZMAT_METRICS_PORT") else None,
+            event_loop=_choice(env, "HAZMAT_EVENT_LOOP", ("asyncio", "uvloop")),
             max_body_bytes=_int(env, "HAZMAT_MAX_BODY_BYTES", 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
             basemap_url=_basemap_url(env.get("HAZMAT_BASEMAP_URL") or None),
             basemap_crs=_choice(env, "HAZMAT_BASEMAP_CRS", ("gcj02", "wgs84")),
