@@ -62,18 +62,20 @@ async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> No
         api_url = f"http://{host}:{settings.http_port}"
         jt808_host = "127.0.0.1" if settings.jt808_host in ("0.0.0.0", "::") else settings.jt808_host
         jt808_address = (jt808_host, settings.jt808_port)
+        jt809_host = "127.0.0.1" if settings.jt809_host in ("0.0.0.0", "::") else settings.jt809_host
 
         def announce() -> None:
-            lines = ["hazmat is up (API, stream worker and JT/T 808 gateway)"] + [f"  started: {s}" for s in started]
+            lines = ["hazmat is up (API, stream worker, JT/T 808 gateway and JT/T 809 platform links)"] + [f"  started: {s}" for s in started]
             lines.append(f"  map: {api_url}/  API: {api_url}/v1")
             lines.append(f"  JT/T 808 gateway: {jt808_host}:{settings.jt808_port} (TCP)")
+            lines.append(f"  JT/T 809 platform links: {jt809_host}:{settings.jt809_port} (TCP)")
             lines.append(f"  admin token: {shown_token(token, settings)}")
             if simulated:
                 lines.append(f"  simulated fleet: {simulated} vehicles ({protocol}) reporting every 10 s")
             lines.append("  stop with Ctrl-C")
             print("\n".join(lines), flush=True)
 
-        await serve(settings, api=True, worker=True, jt808=True, maintenance=True, started=announce,
+        await serve(settings, api=True, worker=True, jt808=True, jt809=True, maintenance=True, started=announce,
                     alongside=(lambda: simulate(api_url, token, vehicles=simulated, protocol=protocol,
                                                 jt808=jt808_address, scene=True)) if simulated else None)
     finally:
@@ -123,6 +125,13 @@ async def _jt808(settings: Settings) -> None:
     await serve(settings, api=False, worker=False, jt808=True)
 
 
+async def _jt809(settings: Settings) -> None:
+    _require_urls(settings)
+    await create_topics(settings)  # migrations are `hazmat migrate`'s
+    start_http_server(settings.metrics_port)
+    await serve(settings, api=False, worker=False, jt809=True)
+
+
 async def _migrate(settings: Settings, revision: str, down: bool) -> None:
     if not settings.database_url:
         raise SettingsError("set HAZMAT_DATABASE_URL")
@@ -157,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("api", help="the HTTP API alone (needs HAZMAT_DATABASE_URL and HAZMAT_KAFKA_BOOTSTRAP)")
     commands.add_parser("worker", help="one stream worker of the consumer group (needs both URLs)")
     commands.add_parser("jt808", help="the JT/T 808 terminal gateway alone, on HAZMAT_JT808_PORT (needs both URLs)")
+    commands.add_parser("jt809", help="the JT/T 809 server for carriers' platforms alone, on HAZMAT_JT809_PORT, and "
+                        "the client toward the provincial platform when HAZMAT_JT809_UPSTREAM is set (needs both URLs)")
     mig = commands.add_parser("migrate", help="bring the database to the latest schema (Alembic)")
     mig.add_argument("revision", nargs="?", default=None, help="target revision (default: head; base with --down)")
     mig.add_argument("--down", action="store_true", help="downgrade instead of upgrade")
@@ -197,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_worker(settings))
         elif args.command == "jt808":
             asyncio.run(_jt808(settings))
+        elif args.command == "jt809":
+            asyncio.run(_jt809(settings))
         elif args.command == "maintain":
             return asyncio.run(_maintain(settings, args.daily))
         elif args.command == "migrate":

@@ -83,11 +83,12 @@ async def by_user(pool: asyncpg.Pool, user_id: int) -> asyncpg.Record | None:
            FROM platforms WHERE user_id = $1""", user_id)
 
 
-async def keys_of(pool: asyncpg.Pool, access_code: int) -> list[list[int]]:
-    """The cipher keys of the platforms with this access code (to read an encrypted login)."""
-    rows = await pool.fetch("SELECT encrypt_keys FROM platforms WHERE access_code = $1 AND encrypt_keys IS NOT NULL",
-                            access_code)
-    return [list(r["encrypt_keys"]) for r in rows]
+async def keys_of(pool: asyncpg.Pool, access_code: int) -> list[tuple[int, list[int]]]:
+    """(user id, cipher keys) of the platforms with this access code: an encrypted login is
+    read with the keys that turn it into that platform's user id."""
+    rows = await pool.fetch(
+        "SELECT user_id, encrypt_keys FROM platforms WHERE access_code = $1 AND encrypt_keys IS NOT NULL", access_code)
+    return [(r["user_id"], list(r["encrypt_keys"])) for r in rows]
 
 
 async def linked(pool: asyncpg.Pool, pid: str, connection_id: str, remote: str, version: str) -> None:
