@@ -69,6 +69,9 @@ async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> No
             lines.append(f"  map: {api_url}/  API: {api_url}/v1")
             lines.append(f"  JT/T 808 gateway: {jt808_host}:{settings.jt808_port} (TCP)")
             lines.append(f"  JT/T 809 platform links: {jt809_host}:{settings.jt809_port} (TCP)")
+            if settings.jt809_upstream is not None:
+                up = settings.jt809_upstream
+                lines.append(f"  JT/T 809 upstream: forwarding to {up.host}:{up.port} ({up.version})")
             lines.append(f"  admin token: {shown_token(token, settings)}")
             if simulated:
                 lines.append(f"  simulated fleet: {simulated} vehicles ({protocol}) reporting every 10 s")

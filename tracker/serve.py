@@ -118,6 +118,20 @@ async def jt809_running(settings: Settings):
         await pool.close()
 
 
+@asynccontextmanager
+async def upstream_running(settings: Settings):
+    """The sub-platform client toward the province (HAZMAT_JT809_UPSTREAM); yields its task."""
+    from tracker.jt809.upstream import UpstreamClient
+
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(UpstreamClient(settings).run(stop))
+    try:
+        yield task
+    finally:
+        stop.set()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 async def _cancelled(task: asyncio.Future) -> None:
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
@@ -151,6 +165,8 @@ async def serve(settings: Settings, *, api: bool, worker: bool, jt808: bool = Fa
             await stack.enter_async_context(gateway_running(settings))
         if jt809:
             await stack.enter_async_context(jt809_running(settings))
+            if settings.jt809_upstream is not None:
+                tasks.append(await stack.enter_async_context(upstream_running(settings)))
         if worker:
             tasks.append(await stack.enter_async_context(worker_running(settings)))
         if maintenance:

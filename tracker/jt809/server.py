@@ -197,8 +197,8 @@ class Connection:
     async def _act(self, items: list) -> str | None:
         for item in items:
             if isinstance(item, Close):
-                if item.raw:  # the start of an over-long frame: kept as a dead letter
-                    await handlers.refused(self, item.raw, item.reason, "frame over the size limit")
+                if item.raw:  # the start of what passed the limit: kept as a dead letter
+                    await handlers.refused(self, item.raw, item.reason, f"{item.reason} limit passed")
                 else:
                     JT809_REFUSALS.labels(item.reason).inc()
                 return item.reason
