@@ -63,6 +63,7 @@ async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> No
         jt808_host = "127.0.0.1" if settings.jt808_host in ("0.0.0.0", "::") else settings.jt808_host
         jt808_address = (jt808_host, settings.jt808_port)
         jt809_host = "127.0.0.1" if settings.jt809_host in ("0.0.0.0", "::") else settings.jt809_host
+        jt809_address = (jt809_host, settings.jt809_port)
 
         def announce() -> None:
             lines = ["hazmat is up (API, stream worker, JT/T 808 gateway and JT/T 809 platform links)"] + [f"  started: {s}" for s in started]
@@ -80,7 +81,8 @@ async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> No
 
         await serve(settings, api=True, worker=True, jt808=True, jt809=True, maintenance=True, started=announce,
                     alongside=(lambda: simulate(api_url, token, vehicles=simulated, protocol=protocol,
-                                                jt808=jt808_address, scene=True)) if simulated else None)
+                                                jt808=jt808_address, jt809=jt809_address, scene=True))
+                    if simulated else None)
     finally:
         if broker is not None:
             broker.stop()
@@ -92,11 +94,17 @@ async def _simulate(settings: Settings, args: argparse.Namespace) -> None:
     token = args.admin_token or settings.admin_token
     if not token:
         raise SettingsError("give --admin-token or set HAZMAT_ADMIN_TOKEN")
-    host, _, port = args.jt808.rpartition(":")
     counts = await simulate(args.api, token, vehicles=args.vehicles, carriers=args.carriers,
                             interval_s=args.interval, rounds=args.rounds, protocol=args.protocol,
-                            jt808=(host or "127.0.0.1", int(port)), scene=args.geofences)
+                            jt808=_address(args.jt808), jt809=_address(args.jt809), scene=args.geofences)
     print(", ".join(f"{what} {n}" for what, n in counts.items()), flush=True)
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not port.isdigit():
+        raise SettingsError(f"{text!r}: HOST:PORT")
+    return host or "127.0.0.1", int(port)
 
 
 def _require_urls(settings: Settings) -> None:
@@ -163,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="the whole system on embedded defaults (or HAZMAT_* URLs)")
     up.add_argument("--simulate", type=int, default=0, metavar="N",
                     help="also run a simulated fleet of N vehicles, half of them through JT/T 808 terminals "
-                         "(default: none)")
+                         "and a fifth of the carriers through JT/T 809 platforms (default: none)")
     up.add_argument("--protocol", choices=PROTOCOLS, default="mixed",
                     help="how the simulated fleet reports (default: %(default)s)")
     commands.add_parser("api", help="the HTTP API alone (needs HAZMAT_DATABASE_URL and HAZMAT_KAFKA_BOOTSTRAP)")
@@ -188,9 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--rounds", type=int, default=None, help="stop after this many rounds (default: run until Ctrl-C)")
     sim.add_argument("--protocol", choices=PROTOCOLS, default="http",
                      help="http: every vehicle posts to the API; jt808: every vehicle is a JT/T 808 terminal; "
-                          "mixed: half and half (default: %(default)s)")
+                          "jt809: every carrier reports through a JT/T 809 platform; mixed: a fifth of the carriers "
+                          "through platforms, the other vehicles half and half (default: %(default)s)")
     sim.add_argument("--jt808", default="127.0.0.1:7808", metavar="HOST:PORT",
                      help="the JT/T 808 gateway (default: %(default)s)")
+    sim.add_argument("--jt809", default="127.0.0.1:7809", metavar="HOST:PORT",
+                     help="the JT/T 809 server for carriers' platforms (default: %(default)s)")
     sim.add_argument("--geofences", action="store_true",
                      help="also load the sample Beilun geofences, add vehicles that break the rules, post filling records")
     return parser

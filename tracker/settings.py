@@ -177,7 +177,10 @@ def _upstream(env: dict[str, str]) -> Upstream | None:
     host, _, port = raw.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise SettingsError(f"HAZMAT_JT809_UPSTREAM={raw!r}: host:port")
-    password = env.get("HAZMAT_JT809_UPSTREAM_PASSWORD") or ""
+    missing = [n for n in ("USER", "PASSWORD", "ACCESS_CODE") if not env.get(f"HAZMAT_JT809_UPSTREAM_{n}")]
+    if missing:
+        raise SettingsError(f"HAZMAT_JT809_UPSTREAM needs {', '.join('HAZMAT_JT809_UPSTREAM_' + n for n in missing)}")
+    password = env["HAZMAT_JT809_UPSTREAM_PASSWORD"]
     try:
         if len(password.encode("gbk")) > 8:
             raise SettingsError("HAZMAT_JT809_UPSTREAM_PASSWORD: at most 8 bytes")

@@ -19,7 +19,7 @@ from tests.waiting import until
 from tracker.api.context import POOL
 from tracker.dev.platform import position
 from tracker.jt809.framing import escape, unescape
-from tracker.jt809.messages import DYNAMIC, HEARTBEAT, HEARTBEAT_RESPONSE
+from tracker.jt809.messages import DYNAMIC, HEARTBEAT, HEARTBEAT_RESPONSE, LOGIN, Login, encode_login
 from tracker.jt809.positions import encode_real_time
 
 pytestmark = pytest.mark.integration
@@ -161,15 +161,18 @@ async def test_hostile_input_never_stops_the_server(api, fleet, settings, topics
         account = await register_platform(api, pid(), [fleet.carriers[0]])
         p = await connected(server, account)
         await p.send(HEARTBEAT, b"")  # before a login: dead-lettered, not answered
+        login = encode_login(Login(p.user_id, p.password, "127.0.0.1", 0), "2011")
+        await p.send_raw(bad_crc(p.frame(LOGIN, login)))  # dead-lettered without the password
         assert await p.login() == 0
         good = p.frame(HEARTBEAT, b"")
         corrupt = bad_crc(p.frame(HEARTBEAT, b""))
         await p.send_raw(b"garbage\x5d\x5b\x00\x01" + corrupt + good[:7])  # junk, a cut frame, a bad CRC
         await p.send_raw(good[7:])  # the rest of a frame split over two writes
         assert (await p.expect(HEARTBEAT_RESPONSE)).msg_id == HEARTBEAT_RESPONSE  # the link stays
-        dead = await read_topic(settings.kafka_bootstrap, topics.deadletter, 3)
+        dead = await read_topic(settings.kafka_bootstrap, topics.deadletter, 4)
         errors = sorted(record["error"].split(":")[0] for _, record in dead)
-        assert errors == ["bad_crc", "not_logged_in", "unframed"], errors
+        assert errors == ["bad_crc", "bad_crc", "not_logged_in", "unframed"], errors
+        assert not any(p.password.encode().hex() in record["frame_hex"] for _, record in dead)
         assert all(record["source"] == "jt809" and record["frame_hex"] for _, record in dead)
         # A frame claiming 4 GB: the length field is believed by nobody, the size limit closes the link.
         huge = await connected(server, account)

@@ -64,3 +64,19 @@ def test_jt808_limits_default_to_the_contract_and_come_from_the_environment():
         Settings.from_env({"HAZMAT_JT808_MAX_BUFFER_BYTES": "10"})
     with pytest.raises(SettingsError, match="HAZMAT_JT808_QUIRKS"):
         Settings.from_env({"HAZMAT_JT808_QUIRKS": "maybe"})
+
+
+def test_jt809_upstream_settings():
+    assert Settings.from_env({}).jt809_upstream is None
+    env = {"HAZMAT_JT809_UPSTREAM": "10.1.2.3:9000", "HAZMAT_JT809_UPSTREAM_USER": "70001",
+           "HAZMAT_JT809_UPSTREAM_PASSWORD": "secret", "HAZMAT_JT809_UPSTREAM_ACCESS_CODE": "33010001",
+           "HAZMAT_JT809_UPSTREAM_KEYS": "1000,2000,3000"}
+    up = Settings.from_env(env).jt809_upstream
+    assert (up.host, up.port, up.user_id, up.access_code, up.version, up.keys) == (
+        "10.1.2.3", 9000, 70001, 33010001, "2011", (1000, 2000, 3000))
+    assert "secret" not in repr(up)
+    for bad in ({"HAZMAT_JT809_UPSTREAM": "nohost"}, {"HAZMAT_JT809_UPSTREAM_PASSWORD": "123456789"},
+                {"HAZMAT_JT809_UPSTREAM_KEYS": "0,1,2"}, {"HAZMAT_JT809_UPSTREAM_VERSION": "2013"},
+                {"HAZMAT_JT809_UPSTREAM_USER": ""}):
+        with pytest.raises(SettingsError):
+            Settings.from_env({**env, **bad})

@@ -13,8 +13,17 @@ import struct
 from tracker.jt808.codec import Frame, decode, encode
 from tracker.jt808.framing import FrameReader
 from tracker.jt808.location import MILEAGE, POSITIONED, SATELLITES, Location, encode_batch, encode_location
-from tracker.jt808.messages import (AUTHENTICATE, BATCH, HEARTBEAT, LOCATION, LOGOUT, PLATFORM_RESPONSE, REGISTER,
-                                    REGISTER_RESPONSE, decode_general_response)
+from tracker.jt808.messages import (
+    AUTHENTICATE,
+    BATCH,
+    HEARTBEAT,
+    LOCATION,
+    LOGOUT,
+    PLATFORM_RESPONSE,
+    REGISTER,
+    REGISTER_RESPONSE,
+    decode_general_response,
+)
 
 WIDTHS = {"2013": (5, 20, 7), "2019": (11, 30, 30)}
 BLUE = 1  # plate colour of an ordinary plate; 0 means "no plate" (then the VIN is sent)

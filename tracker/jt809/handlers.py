@@ -24,6 +24,7 @@ import logging
 import secrets
 from functools import lru_cache
 
+import asyncpg
 import orjson
 
 from schemas import validator
@@ -37,6 +38,7 @@ from tracker.jt809.codec import Frame, decode, login_version
 from tracker.jt809.crypto import Keys
 from tracker.jt809.errors import CodecError
 from tracker.jt809.fixes import SOURCE, extras, fix_item
+from tracker.jt809.header import SIZES
 from tracker.jt809.links import Platform
 from tracker.jt809.positions import BACKFILL, REAL_TIME, Position, decode_positions
 from tracker.jt809.vehicle import REGISTRATION, decode_envelope, decode_registration
@@ -58,6 +60,16 @@ def frames_counter(msg_id: int):
 
 
 async def handle(conn, wire: bytes) -> None:
+    try:
+        await _handle(conn, wire)
+    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        JT809_REFUSALS.labels("database_unavailable").inc()
+        log.warning("platform link %s: frame not handled, database unavailable: %r", conn.id, exc)
+        if conn.link.platform is None:  # a login not checked: the platform logs in again later
+            conn.close("database_unavailable")
+
+
+async def _handle(conn, wire: bytes) -> None:
     link = conn.link
     if link.platform is None:
         await login(conn, wire)
@@ -92,6 +104,9 @@ async def refused(conn, wire: bytes, reason: str, detail: str, header=None, plat
     described = None if header is None else {
         "msg_id": f"0x{header.msg_id:04X}", "serial": header.serial, "access_code": header.access_code,
         "version": header.version}
+    if header is not None and header.msg_id == messages.LOGIN:  # its body holds the password: kept out
+        wire = wire[:1 + SIZES[header.version]]
+        detail += " (login body withheld)"
     record = {"input": described, "error": f"{reason}: {detail}", "source": SOURCE, "received_at": now_ms(),
               "frame_hex": wire.hex()}
     log.debug("platform link %s: refused frame (%s: %s)", conn.id, reason, detail)  # counted, not a line each
@@ -165,6 +180,7 @@ async def login(conn, wire: bytes) -> None:
     conn.link.version = frame.version
     conn.link.platform = Platform(row["id"], frozenset(row["carrier_ids"]), access_code, keys)
     conn.link.failures = 0
+    await conn.server.fleet.reload()  # vehicles registered just before the login are known at once
     await conn.server.linked(conn)
     log.info("platform %s (user %d) logged in from %s (%s)", row["id"], request.user_id, conn.remote, frame.version)
     conn.send(messages.LOGIN_RESPONSE, messages.encode_login_response(messages.OK, secrets.randbits(32)))
