@@ -32,7 +32,7 @@ from streams.fix import ItemError, normalise_fix
 from streams.kafka import BrokerUnavailable
 from streams.times import now_ms
 from tracker.db import platforms as db
-from tracker.intake.items import known_plates, sort_items
+from tracker.intake.items import Sorted, known_plates, sort_items
 from tracker.jt809 import messages
 from tracker.jt809.codec import Frame, decode, login_version
 from tracker.jt809.crypto import Keys
@@ -79,6 +79,8 @@ async def _handle(conn, wire: bytes) -> None:
         frame = link.decode(wire)
         frames_counter(frame.msg_id).inc()
         conn.counted(frames=1)
+        if frame.msg_id != messages.DYNAMIC:
+            await flush(conn)
         if frame.msg_id == messages.HEARTBEAT:
             messages.decode_empty(frame)
             conn.send(messages.HEARTBEAT_RESPONSE, b"")
@@ -233,6 +235,7 @@ def acceptor(items: list[dict], found: list[Position], carrier_of, carriers: fro
 
 
 async def positions(conn, found: list[Position], wire: bytes) -> None:
+    """Sorted now, handed to the broker with the other positions of the same read (`flush`)."""
     server, platform = conn.server, conn.link.platform
     items = [fix_item(position) for position in found]
     await server.fleet.reload_if_unknown(known_plates(items))
@@ -240,20 +243,33 @@ async def positions(conn, found: list[Position], wire: bytes) -> None:
     batch = sort_items(items, validator(FIX_SCHEMA),
                        acceptor(items, found, server.fleet.carrier_of, platform.carrier_ids, platform.id, received_at),
                        SOURCE, received_at, dead_extra={"frame_hex": wire.hex()})
+    conn.pending.good += batch.good
+    conn.pending.dead += batch.dead
+    JT809_FIXES.labels("rejected").inc(len(batch.rejected))
+    conn.counted(refused=len(batch.rejected))
+    for rejection in batch.rejected:
+        log.info("platform %s: position refused: %s", platform.id, rejection["error"])
+
+
+async def flush(conn) -> None:
+    """The positions of the frames read so far, to the broker in one hand-over; done before
+    the link answers or reads anything else, so an answered heartbeat means every position
+    before it is acknowledged."""
+    pending = conn.pending
+    if not pending.good and not pending.dead:
+        return
+    conn.pending = Sorted()
     while True:
         try:
-            await server.outlet.send(batch.good, batch.dead)
+            await conn.server.outlet.send(pending.good, pending.dead)
             break
         except BrokerUnavailable as exc:
             JT809_REFUSALS.labels("broker_unavailable").inc()
             if conn.closing is not None:
-                log.error("platform %s: %d position(s) lost, broker unavailable and the link closed: %s %r",
-                          platform.id, len(items), wire.hex(), exc)
+                log.error("platform link %s: %d position(s) lost, broker unavailable and the link closed: %s %r",
+                          conn.id, len(pending.good), [value for _, value in pending.good], exc)
                 return
-            log.warning("platform %s: broker unavailable, the link waits: %r", platform.id, exc)
+            log.warning("platform link %s: broker unavailable, the link waits: %r", conn.id, exc)
             await asyncio.sleep(BROKER_RETRY_S)
-    JT809_FIXES.labels("published").inc(len(batch.good))
-    JT809_FIXES.labels("rejected").inc(len(batch.rejected))
-    conn.counted(fixes=len(batch.good), refused=len(batch.rejected))
-    for rejection in batch.rejected:
-        log.info("platform %s: position refused: %s", platform.id, rejection["error"])
+    JT809_FIXES.labels("published").inc(len(pending.good))
+    conn.counted(fixes=len(pending.good))

@@ -26,6 +26,7 @@ from streams.times import now_ms
 from streams.topics import Topics
 from tracker.db import platforms as db
 from tracker.intake.fleet import Fleet
+from tracker.intake.items import Sorted
 from tracker.intake.publish import Outlet
 from tracker.jt809 import handlers
 from tracker.jt809.links import Close, Link
@@ -150,6 +151,7 @@ class Connection:
         self.task: asyncio.Task | None = None
         self.closing: str | None = None
         self.last_heard = time.monotonic()
+        self.pending = Sorted()  # positions of this read not yet handed to the broker
 
     def close(self, reason: str) -> None:
         """Ends the connection (from its handlers, or from outside: takeover, shutdown, idle)."""
@@ -195,18 +197,24 @@ class Connection:
             await self._end(self.closing or reason)
 
     async def _act(self, items: list) -> str | None:
+        """The frames of one read in order; their positions go to the broker together."""
+        closed = None
         for item in items:
             if isinstance(item, Close):
                 if item.raw:  # the start of what passed the limit: kept as a dead letter
                     await handlers.refused(self, item.raw, item.reason, f"{item.reason} limit passed")
                 else:
                     JT809_REFUSALS.labels(item.reason).inc()
-                return item.reason
+                closed = item.reason
+                break
             await handlers.handle(self, item)
             if self.closing is not None:
-                return self.closing
-        await self.writer.drain()
-        return None
+                closed = self.closing
+                break
+        await handlers.flush(self)
+        if closed is None:
+            await self.writer.drain()
+        return closed
 
     def tick(self, now: float) -> None:
         if self.closing is None and now - self.last_heard >= self.server.limits.idle_s:
