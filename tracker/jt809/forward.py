@@ -3,15 +3,24 @@ an accepted fix as a 0x1202 real-time position, an opened `high` violation as a 
 alarm. Pure: records in, bodies out (None for a record that is not forwarded).
 
 Positions go up in WGS-84 with ENCRYPT 0 (no map offset), as stored. Plates are sent in
-yellow, the colour of every hazmat tanker's plate. Alarm types are the 2011 table's
+yellow, the colour of every hazmat tanker's plate. Alarms are raised by this (supervision)
+platform: WARN_SRC 3, government platform. Alarm types are the 2011 table's
 (tracker.jt809.alarms); 2019 renumbers some, and the same numbers are sent there, which a
 province on 2019 may read as other alarms (docs/jt809.md).
 """
 from __future__ import annotations
 
 from streams.times import parse_time_ms
-from tracker.jt809.alarms import (AREA_ENTRY, FATIGUE, OTHER_ALARM, OVERSPEED, ROUTE_DEVIATION, AlarmReport,
-                                  encode_alarm)
+from tracker.jt809.alarms import (
+    AREA_ENTRY,
+    FATIGUE,
+    GOVERNMENT,
+    OTHER_ALARM,
+    OVERSPEED,
+    ROUTE_DEVIATION,
+    AlarmReport,
+    encode_alarm,
+)
 from tracker.jt809.positions import Position, encode_real_time
 
 YELLOW = 2
@@ -41,5 +50,5 @@ def alarm_body(event: dict, version: str, platform_id: str = "") -> bytes | None
     started_s = parse_time_ms(data["started_at"], "started_at") // 1000
     info = f"{data['kind']} {data.get('violation_id', '')} ({data.get('lat')}, {data.get('lon')})"[:MAX_INFO_CHARS]
     report = AlarmReport(data["plate"], YELLOW, WARN_TYPES.get(data["kind"], OTHER_ALARM), started_s, info,
-                         source_platform=platform_id, start_s=started_s)
+                         GOVERNMENT, source_platform=platform_id, start_s=started_s)
     return encode_alarm(report, version)
