@@ -21,6 +21,7 @@ from tracker.dev.platform import position
 from tracker.jt809.framing import escape, unescape
 from tracker.jt809.messages import DYNAMIC, HEARTBEAT, HEARTBEAT_RESPONSE, LOGIN, Login, encode_login
 from tracker.jt809.positions import encode_real_time
+from tracker.jt809.vehicle import Registration, encode_registration
 
 pytestmark = pytest.mark.integration
 
@@ -78,6 +79,12 @@ async def test_login_results(api, fleet, server, version, keys):
     assert await wrong.closed()
     for p in (wrong, stranger, unknown):
         await p.close()
+
+    async def down():
+        link = await link_of(api, platform)
+        return link if not link["connected"] and link["disconnected_at"] else None
+
+    await until(down, 10)
 
 
 async def test_an_address_not_allowed_and_a_configured_version_are_enforced(api, fleet, server):
@@ -222,15 +229,26 @@ async def test_a_thousand_wrong_passwords_are_each_refused(api, fleet, settings)
         await stop()
 
 
-async def test_metrics_count_links_frames_and_logins(api, fleet, server):
+async def test_metrics_count_links_frames_logins_and_registrations(api, fleet, server):
     account = await register_platform(api, pid(), [fleet.carriers[0]])
     links = counter("hazmat_jt809_links")
     logins = counter("hazmat_jt809_logins_total", result="0")
-    p = await connected(server, account)
+    registrations = counter("hazmat_jt809_registrations_total")
+    p = await connected(server, account, "2019")
     assert await p.login() == 0
+    reg = Registration(fleet.plates[fleet.carriers[0]][0], 2, "P1", "M1", "HZ-100", "T1", "13900000000", "8600")
+    await p.send(DYNAMIC, encode_registration(reg, "2019"))
     await p.heartbeat()
     assert counter("hazmat_jt809_links") == links + 1
     assert counter("hazmat_jt809_logins_total", result="0") == logins + 1
+    assert counter("hazmat_jt809_registrations_total") == registrations + 1
     assert counter("hazmat_jt809_frames_total", msg_id="0x1005") >= 1
-    await p.close()
+    # The same platform logging in on another connection takes the link over.
+    again = await connected(server, account, "2019")
+    assert await again.login() == 0
+    assert await p.closed()
+    assert counter("hazmat_jt809_links") == links + 1
+    await again.heartbeat()
+    for c in (p, again):
+        await c.close()
     await until(lambda: asyncio.sleep(0.05, counter("hazmat_jt809_links") == links), 5)

@@ -179,6 +179,9 @@ async def login(conn, wire: bytes) -> None:
         await _refuse_login(conn, frame, result, request.user_id)
         return
     keys = Keys(*row["encrypt_keys"]) if row["encrypt_keys"] else None
+    if conn.link.platform is not None and conn.link.platform.id != row["id"]:  # the link changes hands
+        await flush(conn)
+        await conn.server.unlinked(conn)
     conn.link.version = frame.version
     conn.link.platform = Platform(row["id"], frozenset(row["carrier_ids"]), access_code, keys)
     conn.link.failures = 0
