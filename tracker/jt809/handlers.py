@@ -99,7 +99,7 @@ async def _handle(conn, wire: bytes) -> None:
         await refused(conn, wire, exc.reason, exc.detail, exc.header or frame)
 
 
-async def refused(conn, wire: bytes, reason: str, detail: str, header=None, plate: str | None = None) -> None:
+async def refused(conn, wire: bytes, reason: str, detail: str, header=None) -> None:
     """A frame that cannot be taken is dead-lettered in hex and counted; the link goes on."""
     JT809_REFUSALS.labels(reason).inc()
     conn.counted(refused=1)
@@ -113,7 +113,7 @@ async def refused(conn, wire: bytes, reason: str, detail: str, header=None, plat
               "frame_hex": wire.hex()}
     log.debug("platform link %s: refused frame (%s: %s)", conn.id, reason, detail)  # counted, not a line each
     try:
-        await conn.server.outlet.send([], [(plate.encode() if plate else None, orjson.dumps(record))])
+        await conn.server.outlet.send([], [(None, orjson.dumps(record))])  # the plate is inside, if anywhere
     except BrokerUnavailable as exc:
         log.error("a refused JT/T 809 frame could not be dead-lettered (broker unavailable): %s %r", wire.hex(), exc)
 
