@@ -46,6 +46,8 @@ async def test_a_platform_is_registered_replaced_and_listed_without_its_secrets(
     ({"password": None}, 422),
     ({"user_id": 2**32}, 422),
     ({"version": "2013"}, 422),
+    ({"password": "pass "}, 422),
+    ({"allowed_ips": ["10.0.0.300"]}, 422),
     ({"encrypt": {"m1": 0, "ia1": 1, "ic1": 1}}, 422),
 ])
 async def test_refused_accounts(api, fleet, changes, status):

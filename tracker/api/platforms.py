@@ -8,6 +8,7 @@ every `hazmat jt809` process records which connection holds each platform.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 
 import asyncpg
 from aiohttp import web
@@ -33,6 +34,11 @@ async def put_platform(request: web.Request, principal: Principal) -> web.Respon
     known = await registry.carrier_ids(pool)
     problems = [error(f"unknown carrier {c!r}", index=i, field="carrier_ids")
                 for i, c in enumerate(body["carrier_ids"]) if c not in known]
+    for i, address in enumerate(body.get("allowed_ips") or ()):
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            problems.append(error(f"{address!r} is not an IP address", index=i, field="allowed_ips"))
     password = body.get("password")
     if password is not None:
         try:

@@ -20,6 +20,7 @@ read (TCP holds the platform back) instead of answering a failure.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import secrets
 from functools import lru_cache
@@ -140,6 +141,18 @@ async def _login_frame(conn, wire: bytes) -> Frame:
                                                 f"which no platform with keys has", exc.header) from None
 
 
+def address_allowed(remote: str, allowed: list[str]) -> bool:
+    """`remote` ('host:port') is one of `allowed`, compared as addresses (an IPv4 peer of a
+    dual-stack listener arrives as ::ffff:a.b.c.d)."""
+    try:
+        host = ipaddress.ip_address(remote.rpartition(":")[0].strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(host, ipaddress.IPv6Address) and host.ipv4_mapped is not None:
+        host = host.ipv4_mapped
+    return any(host == ipaddress.ip_address(a) for a in allowed)
+
+
 def _user_of(frame: Frame) -> int | None:
     try:
         return messages.decode_login(frame).user_id
@@ -161,12 +174,11 @@ async def login(conn, wire: bytes) -> None:
     frames_counter(frame.msg_id).inc()
     access_code = request.access_code if request.access_code is not None else frame.access_code
     row = await db.by_user(conn.server.pool, request.user_id)
-    host = conn.remote.rpartition(":")[0].strip("[]")
     if row is None:
         result = messages.NOT_REGISTERED
     elif row["access_code"] != access_code:
         result = messages.BAD_ACCESS_CODE
-    elif row["allowed_ips"] and host not in row["allowed_ips"]:
+    elif row["allowed_ips"] and not address_allowed(conn.remote, row["allowed_ips"]):
         result = messages.IP_NOT_ALLOWED
     elif row["version"] and row["version"] != frame.version:
         result = messages.OTHER

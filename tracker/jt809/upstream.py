@@ -26,8 +26,18 @@ from tracker.jt809.crypto import Keys
 from tracker.jt809.errors import CodecError
 from tracker.jt809.forward import alarm_body, fix_body
 from tracker.jt809.framing import FrameReader
-from tracker.jt809.messages import (ALARM, DYNAMIC, HEARTBEAT, HEARTBEAT_RESPONSE, LOGIN, LOGIN_RESPONSE, OK, Login,
-                                    decode_login_response, encode_login)
+from tracker.jt809.messages import (
+    ALARM,
+    DYNAMIC,
+    HEARTBEAT,
+    HEARTBEAT_RESPONSE,
+    LOGIN,
+    LOGIN_RESPONSE,
+    OK,
+    Login,
+    decode_login_response,
+    encode_login,
+)
 from tracker.metrics import JT809_UPSTREAM, JT809_UPSTREAM_LINKED
 from tracker.settings import Settings, Upstream
 

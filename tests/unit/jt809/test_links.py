@@ -6,12 +6,13 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.unit.jt809.support import FUZZ
 from streams.times import now_ms, rfc3339
+from tests.unit.jt809.support import FUZZ
 from tracker.jt809.alarms import OVERSPEED, decode_alarm
 from tracker.jt809.codec import decode, encode
 from tracker.jt809.crypto import Keys
 from tracker.jt809.forward import alarm_body, fix_body
+from tracker.jt809.handlers import address_allowed
 from tracker.jt809.links import Close, Link, Platform
 from tracker.jt809.messages import ALARM, DYNAMIC, HEARTBEAT
 from tracker.jt809.positions import decode_positions
@@ -67,3 +68,11 @@ def test_only_opened_high_violations_go_up_as_alarms():
     assert (alarm.plate, alarm.warn_type, alarm.warn_time_s) == ("浙B12345", OVERSPEED, started_s)
     assert alarm_body({**event, "type": "hazmat.violation.closed"}, "2011") is None
     assert alarm_body({**event, "data": {**data, "severity": "medium"}}, "2019") is None
+
+
+def test_addresses_are_compared_as_addresses():
+    assert address_allowed("127.0.0.1:5000", ["127.0.0.1"])
+    assert address_allowed("[::ffff:127.0.0.1]:5000", ["127.0.0.1"])
+    assert address_allowed("::1:5000", ["0:0::1"])
+    assert not address_allowed("127.0.0.2:5000", ["127.0.0.1"])
+    assert not address_allowed("garbage", ["127.0.0.1"])
