@@ -67,6 +67,7 @@ bench: $(STAMP) postgis
 	$(PY) -m bench.presence
 	$(PY) -m bench.writes
 	$(PY) -m bench.jt808_gateway --terminals 1000
+	$(PY) -m bench.jt809_links --links 50
 
 clean:
 	rm -rf $(VENV) node_modules .hazmat .pytest_cache .hypothesis

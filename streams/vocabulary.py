@@ -34,7 +34,7 @@ DEFAULT_ROUTING: dict[str, tuple[str, ...]] = {
     "emergency": ("offline_displacement",),
 }
 
-FIX_SOURCES = ("http", "jt808")
+FIX_SOURCES = ("http", "jt808", "jt809")
 GEOFENCE_KINDS = ("chem_park", "parking", "filling_station", "restricted_road", "no_stopping", "speed_zone")
 
 

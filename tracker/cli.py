@@ -64,20 +64,27 @@ async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> No
         api_url = f"http://{host}:{settings.http_port}"
         jt808_host = "127.0.0.1" if settings.jt808_host in ("0.0.0.0", "::") else settings.jt808_host
         jt808_address = (jt808_host, settings.jt808_port)
+        jt809_host = "127.0.0.1" if settings.jt809_host in ("0.0.0.0", "::") else settings.jt809_host
+        jt809_address = (jt809_host, settings.jt809_port)
 
         def announce() -> None:
-            lines = ["hazmat is up (API, stream worker and JT/T 808 gateway)"] + [f"  started: {s}" for s in started]
+            lines = ["hazmat is up (API, stream worker, JT/T 808 gateway and JT/T 809 platform links)"] + [f"  started: {s}" for s in started]
             lines.append(f"  map: {api_url}/  API: {api_url}/v1")
             lines.append(f"  JT/T 808 gateway: {jt808_host}:{settings.jt808_port} (TCP)")
+            lines.append(f"  JT/T 809 platform links: {jt809_host}:{settings.jt809_port} (TCP)")
+            if settings.jt809_upstream is not None:
+                up = settings.jt809_upstream
+                lines.append(f"  JT/T 809 upstream: forwarding to {up.host}:{up.port} ({up.version})")
             lines.append(f"  admin token: {shown_token(token, settings)}")
             if simulated:
                 lines.append(f"  simulated fleet: {simulated} vehicles ({protocol}) reporting every 10 s")
             lines.append("  stop with Ctrl-C")
             print("\n".join(lines), flush=True)
 
-        await serve(settings, api=True, worker=True, jt808=True, maintenance=True, started=announce,
+        await serve(settings, api=True, worker=True, jt808=True, jt809=True, maintenance=True, started=announce,
                     alongside=(lambda: simulate(api_url, token, vehicles=simulated, protocol=protocol,
-                                                jt808=jt808_address, scene=True)) if simulated else None)
+                                                jt808=jt808_address, jt809=jt809_address, scene=True))
+                    if simulated else None)
     finally:
         if broker is not None:
             broker.stop()
@@ -89,11 +96,17 @@ async def _simulate(settings: Settings, args: argparse.Namespace) -> None:
     token = args.admin_token or settings.admin_token
     if not token:
         raise SettingsError("give --admin-token or set HAZMAT_ADMIN_TOKEN")
-    host, _, port = args.jt808.rpartition(":")
     counts = await simulate(args.api, token, vehicles=args.vehicles, carriers=args.carriers,
                             interval_s=args.interval, rounds=args.rounds, protocol=args.protocol,
-                            jt808=(host or "127.0.0.1", int(port)), scene=args.geofences)
+                            jt808=_address(args.jt808), jt809=_address(args.jt809), scene=args.geofences)
     print(", ".join(f"{what} {n}" for what, n in counts.items()), flush=True)
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not port.isdigit():
+        raise SettingsError(f"{text!r}: HOST:PORT")
+    return host or "127.0.0.1", int(port)
 
 
 def _require_urls(settings: Settings) -> None:
@@ -150,6 +163,13 @@ async def _jt808(settings: Settings) -> None:
     await serve(settings, api=False, worker=False, jt808=True)
 
 
+async def _jt809(settings: Settings) -> None:
+    _require_urls(settings)
+    await create_topics(settings)  # migrations are `hazmat migrate`'s
+    start_http_server(settings.metrics_port)
+    await serve(settings, api=False, worker=False, jt809=True)
+
+
 async def _migrate(settings: Settings, revision: str, down: bool) -> None:
     if not settings.database_url:
         raise SettingsError("set HAZMAT_DATABASE_URL")
@@ -178,12 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="the whole system on embedded defaults (or HAZMAT_* URLs)")
     up.add_argument("--simulate", type=int, default=0, metavar="N",
                     help="also run a simulated fleet of N vehicles, half of them through JT/T 808 terminals "
-                         "(default: none)")
+                         "and a fifth of the carriers through JT/T 809 platforms (default: none)")
     up.add_argument("--protocol", choices=PROTOCOLS, default="mixed",
                     help="how the simulated fleet reports (default: %(default)s)")
     commands.add_parser("api", help="the HTTP API alone (needs HAZMAT_DATABASE_URL and HAZMAT_KAFKA_BOOTSTRAP)")
     commands.add_parser("worker", help="one stream worker of the consumer group (needs both URLs)")
     commands.add_parser("jt808", help="the JT/T 808 terminal gateway alone, on HAZMAT_JT808_PORT (needs both URLs)")
+    commands.add_parser("jt809", help="the JT/T 809 server for carriers' platforms alone, on HAZMAT_JT809_PORT, and "
+                        "the client toward the provincial platform when HAZMAT_JT809_UPSTREAM is set (needs both URLs)")
     mig = commands.add_parser("migrate", help="bring the database to the latest schema (Alembic)")
     mig.add_argument("revision", nargs="?", default=None, help="target revision (default: head; base with --down)")
     mig.add_argument("--down", action="store_true", help="downgrade instead of upgrade")
@@ -201,9 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--rounds", type=int, default=None, help="stop after this many rounds (default: run until Ctrl-C)")
     sim.add_argument("--protocol", choices=PROTOCOLS, default="http",
                      help="http: every vehicle posts to the API; jt808: every vehicle is a JT/T 808 terminal; "
-                          "mixed: half and half (default: %(default)s)")
+                          "jt809: every carrier reports through a JT/T 809 platform; mixed: a fifth of the carriers "
+                          "through platforms, the other vehicles half and half (default: %(default)s)")
     sim.add_argument("--jt808", default="127.0.0.1:7808", metavar="HOST:PORT",
                      help="the JT/T 808 gateway (default: %(default)s)")
+    sim.add_argument("--jt809", default="127.0.0.1:7809", metavar="HOST:PORT",
+                     help="the JT/T 809 server for carriers' platforms (default: %(default)s)")
     sim.add_argument("--geofences", action="store_true",
                      help="also load the sample Beilun geofences, add vehicles that break the rules, post filling records")
     return parser
@@ -225,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_worker(settings))
         elif args.command == "jt808":
             asyncio.run(_jt808(settings))
+        elif args.command == "jt809":
+            asyncio.run(_jt809(settings))
         elif args.command == "maintain":
             return asyncio.run(_maintain(settings, args.daily))
         elif args.command == "migrate":

@@ -60,3 +60,22 @@ JT808_ACK_SECONDS = Histogram(
     "hazmat_jt808_report_seconds", "From a location report's frame received to its positions acknowledged by the broker",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
 )
+
+# JT/T 809 platform links (`hazmat jt809`). Message ids and sub-types are labelled only for
+# those the server handles ("other" for the rest), so a platform cannot grow the label set.
+JT809_FRAMES = Counter("hazmat_jt809_frames_total", "JT/T 809 frames decoded on platform links, by message id",
+                       ["msg_id"])
+JT809_REFUSALS = Counter("hazmat_jt809_refusals_total",
+                         "Frames, logins, positions and links refused, by reason (a closed link counts under its "
+                         "limit: rate, frame_size, buffer, idle, login_failures)", ["reason"])
+JT809_LOGINS = Counter("hazmat_jt809_logins_total", "0x1002 login answers, by result", ["result"])
+JT809_FIXES = Counter("hazmat_jt809_fixes_total", "Positions of 0x1202/0x1203: published or dead-lettered",
+                      ["outcome"])
+JT809_REGISTRATIONS = Counter("hazmat_jt809_registrations_total", "0x1201 vehicle registrations recorded")
+JT809_CLOSED = Counter("hazmat_jt809_links_closed_total", "Platform connections ended, by reason", ["reason"])
+JT809_CONNECTIONS = Gauge("hazmat_jt809_connections", "Open TCP connections to the JT/T 809 server")
+JT809_LINKS = Gauge("hazmat_jt809_links", "Platforms logged in on an open connection")
+JT809_UPSTREAM = Counter("hazmat_jt809_upstream_total",
+                         "What the sub-platform client sent the provincial platform: fix, alarm, or skipped "
+                         "(not representable), and its reconnects", ["what"])
+JT809_UPSTREAM_LINKED = Gauge("hazmat_jt809_upstream_linked", "1 while logged in to the provincial platform")

@@ -107,6 +107,37 @@ async def gateway_running(settings: Settings):
         await pool.close()
 
 
+@asynccontextmanager
+async def jt809_running(settings: Settings):
+    """The JT/T 809 server with a pool and a producer of its own; yields it (its port)."""
+    from tracker.jt809.server import Server  # the codec is imported only by processes that serve platforms
+
+    pool = await create_pool(settings.asyncpg_dsn)
+    publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s)
+    server = Server(settings, pool, publisher)
+    try:
+        await server.start()
+        yield server
+    finally:
+        await server.stop()
+        await publisher.close()
+        await pool.close()
+
+
+@asynccontextmanager
+async def upstream_running(settings: Settings):
+    """The sub-platform client toward the province (HAZMAT_JT809_UPSTREAM); yields its task."""
+    from tracker.jt809.upstream import UpstreamClient
+
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(UpstreamClient(settings).run(stop))
+    try:
+        yield task
+    finally:
+        stop.set()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 async def _cancelled(task: asyncio.Future) -> None:
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
@@ -125,7 +156,7 @@ async def maintenance_running(settings: Settings):
 
 
 async def serve(settings: Settings, *, api: bool, worker: bool, jt808: bool = False,
-                maintenance: bool = False,
+                jt809: bool = False, maintenance: bool = False,
                 started: Callable[[], None] | None = None,
                 alongside: Callable[[], Awaitable[object]] | None = None) -> None:
     """Run the roles until Ctrl-C/SIGTERM; a worker that dies takes the process down with its
@@ -138,6 +169,10 @@ async def serve(settings: Settings, *, api: bool, worker: bool, jt808: bool = Fa
             await stack.enter_async_context(api_running(settings))
         if jt808:
             await stack.enter_async_context(gateway_running(settings))
+        if jt809:
+            await stack.enter_async_context(jt809_running(settings))
+            if settings.jt809_upstream is not None:
+                tasks.append(await stack.enter_async_context(upstream_running(settings)))
         if worker:
             tasks.append(await stack.enter_async_context(worker_running(settings)))
         if maintenance:

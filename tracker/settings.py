@@ -154,6 +154,69 @@ DEFAULT_METRICS_PORT = 9108
 
 
 @dataclass(frozen=True)
+class Jt809Limits:
+    """Limits of each JT/T 809 link (docs/jt809.md); past frame size, buffer, idle or rate
+    the link is closed with the reason logged and counted. One link carries a whole
+    carrier's fleet, hence a higher frame rate than a terminal's."""
+
+    max_frame_bytes: int = 8192  # one frame on the wire, flags and escapes included
+    max_buffer_bytes: int = 64 * 1024
+    idle_s: float = 180.0
+    frames_per_s: int = 2000
+    # A wrong login is answered after this delay, and the link closed after this many:
+    # guessing an 8-byte password costs a connection per few tries and a second per try.
+    login_failure_delay_s: float = 1.0
+    max_login_failures: int = 5
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """The provincial platform this system reports to as a sub-platform (docs/jt809.md)."""
+
+    host: str
+    port: int
+    user_id: int
+    password: str = field(repr=False)
+    access_code: int
+    version: str = "2011"
+    keys: tuple[int, int, int] | None = field(default=None, repr=False)
+    group: str = "hazmat-jt809-upstream"
+    max_per_s: int = 500  # frames sent per second at most
+    heartbeat_s: float = 60.0
+
+
+def _upstream(env: dict[str, str]) -> Upstream | None:
+    raw = env.get("HAZMAT_JT809_UPSTREAM") or ""
+    if not raw:
+        return None
+    host, _, port = raw.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(f"HAZMAT_JT809_UPSTREAM={raw!r}: host:port")
+    missing = [n for n in ("USER", "PASSWORD", "ACCESS_CODE") if not env.get(f"HAZMAT_JT809_UPSTREAM_{n}")]
+    if missing:
+        raise SettingsError(f"HAZMAT_JT809_UPSTREAM needs {', '.join('HAZMAT_JT809_UPSTREAM_' + n for n in missing)}")
+    password = env["HAZMAT_JT809_UPSTREAM_PASSWORD"]
+    try:
+        if len(password.encode("gbk")) > 8:
+            raise SettingsError("HAZMAT_JT809_UPSTREAM_PASSWORD: at most 8 bytes")
+    except UnicodeEncodeError:
+        raise SettingsError("HAZMAT_JT809_UPSTREAM_PASSWORD: GBK text") from None
+    keys = None
+    if env.get("HAZMAT_JT809_UPSTREAM_KEYS"):
+        parts = env["HAZMAT_JT809_UPSTREAM_KEYS"].split(",")
+        if len(parts) != 3 or not all(p.strip().isdigit() for p in parts):
+            raise SettingsError("HAZMAT_JT809_UPSTREAM_KEYS: three integers m1,ia1,ic1")
+        keys = tuple(int(p) for p in parts)
+        if not (0 < keys[0] < 1 << 32 and keys[1] < 1 << 32 and keys[2] < 1 << 32):
+            raise SettingsError("HAZMAT_JT809_UPSTREAM_KEYS: M1 1..2**32-1, IA1 and IC1 0..2**32-1")
+    return Upstream(host.strip("[]"), int(port), _int(env, "HAZMAT_JT809_UPSTREAM_USER", 0, 0, 2**32 - 1), password,
+                    _int(env, "HAZMAT_JT809_UPSTREAM_ACCESS_CODE", 0, 0, 2**32 - 1),
+                    _choice(env, "HAZMAT_JT809_UPSTREAM_VERSION", ("2011", "2019")), keys,
+                    env.get("HAZMAT_JT809_UPSTREAM_GROUP") or "hazmat-jt809-upstream",
+                    _int(env, "HAZMAT_JT809_UPSTREAM_MAX_PER_S", 500, 1, 100_000))
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
     kafka_bootstrap: str | None = None
@@ -162,6 +225,10 @@ class Settings:
     jt808_host: str = "0.0.0.0"
     jt808_port: int = 7808
     jt808: Jt808Limits = Jt808Limits()
+    jt809_host: str = "0.0.0.0"
+    jt809_port: int = 7809
+    jt809: Jt809Limits = Jt809Limits()
+    jt809_upstream: Upstream | None = None
     admin_token: str | None = field(default=None, repr=False)
     topic_prefix: str = "hazmat."
     data_dir: Path = Path(".hazmat")
@@ -215,6 +282,16 @@ class Settings:
                 subpackage_timeout_s=_int(env, "HAZMAT_JT808_SUBPACKAGE_TIMEOUT_S", 30, 1, 3600),
                 quirks_allowed=_flag(env, "HAZMAT_JT808_QUIRKS", False),
             ),
+            jt809_host=env.get("HAZMAT_JT809_HOST") or "0.0.0.0",
+            jt809_port=_int(env, "HAZMAT_JT809_PORT", 7809, 0, 65535),
+            jt809=Jt809Limits(
+                max_frame_bytes=_int(env, "HAZMAT_JT809_MAX_FRAME_BYTES", 8192, 64, 1 << 20),
+                max_buffer_bytes=_int(env, "HAZMAT_JT809_MAX_BUFFER_BYTES", 64 * 1024, 4096, 16 << 20),
+                idle_s=_int(env, "HAZMAT_JT809_IDLE_S", 180, 1, 86_400),
+                frames_per_s=_int(env, "HAZMAT_JT809_FRAMES_PER_S", 2000, 1, 1_000_000),
+                max_login_failures=_int(env, "HAZMAT_JT809_MAX_LOGIN_FAILURES", 5, 1, 1000),
+            ),
+            jt809_upstream=_upstream(env),
             admin_token=env.get("HAZMAT_ADMIN_TOKEN") or None,
             topic_prefix=prefix,
             data_dir=Path(env.get("HAZMAT_DATA_DIR") or ".hazmat"),

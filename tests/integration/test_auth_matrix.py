@@ -24,6 +24,8 @@ ENDPOINTS = [
     ("GET", "/v1/vehicles/P1", {"admin", "operator"}),
     ("GET", "/v1/vehicles/P1/track", {"admin", "operator"}),
     ("GET", "/v1/terminals", {"admin", "operator"}),
+    ("PUT", "/v1/platforms/p1", {"admin"}),
+    ("GET", "/v1/platforms", {"admin", "operator"}),
     ("GET", "/v1/violations", {"admin", "operator", "agency"}),
     ("GET", "/v1/violations/v-x", {"admin", "operator", "agency"}),
     ("POST", "/v1/violations/v-x/ack", {"admin", "operator"}),  # agencies read handling, never change it

@@ -89,3 +89,29 @@ async def test_the_scene_loads_geofences_misbehaves_and_fills(api, settings, top
     records = [r for _, r in await read_topic(settings.kafka_bootstrap, topics.filling, 2)]
     assert sorted(r["quantity_kg"] for r in records) == [20000, 38000]  # one plain, one above the 30 t tank
     assert {r["station_id"] for r in records} <= {f["properties"].get("station_id") for f in sample_geofences()}
+
+
+async def test_a_mixed_fleet_also_reports_through_carriers_platforms(api, settings, topics, gateway):
+    """With five carriers or more, a fifth of them report through JT/T 809 platforms the
+    simulator registers (PUT /v1/platforms); `--protocol jt809` sends every carrier so."""
+    from tests.platforms import start_server
+
+    server, stop = await start_server(settings)
+    try:
+        vehicles, rounds = 10, 3
+        counts = await simulate(str(api.client.make_url("/")), api.admin_token, vehicles=vehicles, carriers=5,
+                                interval_s=0.3, rounds=rounds, protocol="mixed",
+                                jt808=("127.0.0.1", gateway.port), jt809=("127.0.0.1", server.port), seed=3)
+        assert counts == {"accepted": vehicles * rounds, "rejected": 0, "unavailable": 0}
+        fixes = [f for _, f in await read_topic(settings.kafka_bootstrap, topics.fixes, vehicles * rounds)]
+        sources = {f["plate"]: f["source"] for f in fixes}
+        assert sorted(sources.values()) == ["http"] * 4 + ["jt808"] * 4 + ["jt809"] * 2
+        counts = await simulate(str(api.client.make_url("/")), api.admin_token, vehicles=6, carriers=3,
+                                interval_s=0.3, rounds=2, protocol="jt809", jt809=("127.0.0.1", server.port))
+        assert counts == {"accepted": 12, "rejected": 0, "unavailable": 0}
+        _, listed = await api.json("GET", "/v1/platforms", api.admin_token, expect=200)
+        simulated = {item["id"]: item for item in listed["items"] if item["id"].startswith("sim-")}
+        assert len(simulated) == 4 and {item["version"] for item in simulated.values()} == {"2011", "2019"}
+        assert any(item["encrypted"] for item in simulated.values())
+    finally:
+        await stop()

@@ -26,14 +26,15 @@ def test_small_partitions_share_a_chunk():
     assert list(chunks({0: [1, 2], 1: [3], 2: [4, 5, 6]}, 4)) == [{0: [1, 2], 1: [3]}, {2: [4, 5, 6]}]
 
 
-def test_merged_results_keep_every_row_and_the_last_state_and_record_of_each():
-    first = BatchResult(positions=[("A", 1)], states=[("A", "s1"), ("B", "s1")], violations=[("v1", "open")],
+def test_merged_results_keep_every_row_and_every_vehicle_touched_and_the_last_record_of_each():
+    """States are taken once, at submission, for every vehicle any merged chunk touched."""
+    first = BatchResult(positions=[("A", 1)], touched={"A", "B"}, violations=[("v1", "open")],
                         outbox=[("t", "A", "e1", b"")], offsets={("f", 0): 10}, checkpoints=[("A", 1, b"")])
-    second = BatchResult(positions=[("A", 2)], states=[("A", "s2")], violations=[("v1", "closed"), ("v2", "open")],
+    second = BatchResult(positions=[("A", 2)], touched={"A"}, violations=[("v1", "closed"), ("v2", "open")],
                          outbox=[("t", "A", "e2", b"")], offsets={("f", 0): 20, ("f", 1): 5}, replayed={"A": 0})
     merged = BatchResult.merged([first, second])
     assert merged.positions == [("A", 1), ("A", 2)]
-    assert merged.states == [("A", "s2"), ("B", "s1")]
+    assert merged.touched == {"A", "B"} and merged.states == []
     assert merged.violations == [("v1", "closed"), ("v2", "open")]
     assert [row[2] for row in merged.outbox] == ["e1", "e2"]
     assert merged.offsets == {("f", 0): 20, ("f", 1): 5}

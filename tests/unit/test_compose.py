@@ -95,3 +95,11 @@ def test_kafka_runs_kraft_with_scram_for_the_agencies(compose):
     assert "AGENCY:SASL_PLAINTEXT" in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]
     assert env["KAFKA_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
     assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+
+
+def test_the_jt809_server_is_published_and_may_report_upstream(compose):
+    jt809 = compose["services"]["jt809"]
+    assert jt809["command"] == ["jt809"] and jt809["ports"] == ["7809:7809"]
+    env = jt809["environment"]
+    assert env["HAZMAT_KAFKA_BOOTSTRAP"] == "kafka:9092"  # the shared environment, merged
+    assert {"HAZMAT_JT809_UPSTREAM", "HAZMAT_JT809_UPSTREAM_PASSWORD", "HAZMAT_JT809_UPSTREAM_KEYS"} <= set(env)

@@ -70,3 +70,19 @@ def test_a_heartbeat_slower_than_a_third_of_the_session_is_refused():
     with pytest.raises(SettingsError, match="HAZMAT_WORKER_HEARTBEAT_MS=3000"):
         Settings.from_env({"HAZMAT_WORKER_HEARTBEAT_MS": "3000", "HAZMAT_WORKER_SESSION_TIMEOUT_MS": "6000"})
     assert Settings.from_env({"HAZMAT_WORKER_SESSION_TIMEOUT_MS": "30000"}).worker.session_timeout_ms == 30_000
+
+
+def test_jt809_upstream_settings():
+    assert Settings.from_env({}).jt809_upstream is None
+    env = {"HAZMAT_JT809_UPSTREAM": "10.1.2.3:9000", "HAZMAT_JT809_UPSTREAM_USER": "70001",
+           "HAZMAT_JT809_UPSTREAM_PASSWORD": "secret", "HAZMAT_JT809_UPSTREAM_ACCESS_CODE": "33010001",
+           "HAZMAT_JT809_UPSTREAM_KEYS": "1000,2000,3000"}
+    up = Settings.from_env(env).jt809_upstream
+    assert (up.host, up.port, up.user_id, up.access_code, up.version, up.keys) == (
+        "10.1.2.3", 9000, 70001, 33010001, "2011", (1000, 2000, 3000))
+    assert "secret" not in repr(up)
+    for bad in ({"HAZMAT_JT809_UPSTREAM": "nohost"}, {"HAZMAT_JT809_UPSTREAM_PASSWORD": "123456789"},
+                {"HAZMAT_JT809_UPSTREAM_KEYS": "0,1,2"}, {"HAZMAT_JT809_UPSTREAM_VERSION": "2013"},
+                {"HAZMAT_JT809_UPSTREAM_USER": ""}):
+        with pytest.raises(SettingsError):
+            Settings.from_env({**env, **bad})

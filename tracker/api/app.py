@@ -18,6 +18,7 @@ from tracker.api.health import setup_health
 from tracker.api.live import setup_live
 from tracker.api.page import setup_page
 from tracker.api.parameters import setup_parameters
+from tracker.api.platforms import setup_platforms
 from tracker.api.problems import Problem
 from tracker.api.registry import setup_registry
 from tracker.api.reports import setup_reports
@@ -124,6 +125,7 @@ def create_app(settings: Settings) -> web.Application:
     setup_trips(app)
     setup_reports(app)
     setup_terminals(app)
+    setup_platforms(app)
     setup_live(app)
     setup_page(app)
     setup_parameters(app)

@@ -96,6 +96,34 @@ class Terminal(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class Platform(Base):
+    """A carrier's monitoring platform allowed to log in over JT/T 809 (migration 0009): the
+    carriers it reports for, a salted PBKDF2 hash of its password (never the password), its
+    access code, addresses, version and body-cipher keys (m1, ia1, ic1), and its link's state
+    as the server connection holding it records it."""
+
+    __tablename__ = "platforms"
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    carrier_ids: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    access_code: Mapped[int] = mapped_column(BigInteger)
+    allowed_ips: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    version: Mapped[str | None] = mapped_column(Text)  # '2011', '2019', or None: as it logs in
+    encrypt_keys: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
+    updated_at: Mapped[datetime] = _now()
+    connection_id: Mapped[str | None] = mapped_column(Text, index=True)
+    remote_addr: Mapped[str | None] = mapped_column(Text)
+    link_version: Mapped[str | None] = mapped_column(Text)
+    connected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disconnected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    frames: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    fixes: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    refused: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
 class Driver(Base):
     __tablename__ = "drivers"
     id: Mapped[str] = mapped_column(Text, primary_key=True)

@@ -10,7 +10,9 @@ interval, stamped with the wall clock. A rejected fix is logged with the API's r
 With `protocol` "jt808" every vehicle is a JT/T 808 terminal of its own instead (one TCP
 connection to the gateway: register, authenticate, a 0x0200 location report every
 interval, half the terminals in 2013 framing and half in 2019); "mixed" splits the fleet
-in two. Now and then a terminal drives into a tunnel: it keeps its positions while it
+in two. With "jt809" every carrier reports through a monitoring platform of its own (one
+JT/T 809 link per carrier, tracker.dev.fleet_platform); "mixed" also sends a fifth of the
+carriers (when there are five or more) through platforms. Now and then a terminal drives into a tunnel: it keeps its positions while it
 has no signal and, out again, sends them as a blind-area batch (0x0704 type 1), as real
 terminals do.
 """
@@ -27,11 +29,12 @@ import aiohttp
 
 from geofence.metric import LocalPlane
 from streams.times import now_ms
+from tracker.dev.fleet_platform import FleetPlatform
 from tracker.dev.scene import Scene
 from tracker.dev.terminal import Terminal, TerminalError, location
 
 log = logging.getLogger(__name__)
-PROTOCOLS = ("http", "jt808", "mixed")
+PROTOCOLS = ("http", "jt808", "jt809", "mixed")
 BLIND_AREA = 1  # 0x0704 type: back-fill of positions kept while the terminal had no signal
 # Beilun district and its surroundings (WGS-84): minLon, minLat, maxLon, maxLat.
 AREA = (121.70, 29.80, 122.00, 30.00)
@@ -188,7 +191,8 @@ class SimulatedTerminal:
 
 async def simulate(api_url: str, admin_token: str, *, vehicles: int = 668, carriers: int = 25,
                    interval_s: float = 10.0, rounds: int | None = None, seed: int = 1, protocol: str = "http",
-                   jt808: tuple[str, int] = ("127.0.0.1", 7808), tunnel_p: float = 1 / 60,
+                   jt808: tuple[str, int] = ("127.0.0.1", 7808), jt809: tuple[str, int] = ("127.0.0.1", 7809),
+                   tunnel_p: float = 1 / 60,
                    tunnel_rounds: tuple[int, int] = (3, 12), scene: bool = False) -> dict[str, int]:
     """Run `rounds` rounds (None: until cancelled); the counts of fixes accepted, rejected
     and not accepted while the broker was unavailable (503: the next round tries again;
@@ -201,12 +205,16 @@ async def simulate(api_url: str, admin_token: str, *, vehicles: int = 668, carri
         raise ValueError(f"protocol {protocol!r}: one of {', '.join(PROTOCOLS)}")
     rng = random.Random(seed)
     tankers = fleet(vehicles, carriers, rng)
-    by_terminal = {"http": set(), "jt808": set(range(len(tankers))),
-                   "mixed": set(range(1, len(tankers), 2))}[protocol]
+    carrier_ids = sorted({t.carrier_id for t in tankers})
+    by_platform = set(carrier_ids) if protocol == "jt809" else set(carrier_ids[4::5]) if protocol == "mixed" else set()
+    platforms = [FleetPlatform(c, [t for t in tankers if t.carrier_id == c], n, jt809)
+                 for n, c in enumerate(carrier_ids) if c in by_platform]
+    others = [n for n, t in enumerate(tankers) if t.carrier_id not in by_platform]
+    by_terminal = {"http": set(), "jt808": set(others), "jt809": set(), "mixed": set(others[1::2])}[protocol]
     counts = {"accepted": 0, "rejected": 0, "unavailable": 0}
     terminals = [SimulatedTerminal(t, "2019" if n % 4 == 3 else "2013", jt808)
                  for n, t in enumerate(tankers) if n in by_terminal]
-    posting = [t for n, t in enumerate(tankers) if n not in by_terminal]
+    posting = [tankers[n] for n in others if n not in by_terminal]
     async with aiohttp.ClientSession(base_url=api_url.rstrip("/") + "/") as session:
         await _call(session, "PUT", "v1/registry", admin_token, registry(tankers))
         tokens = {}
@@ -221,10 +229,14 @@ async def simulate(api_url: str, admin_token: str, *, vehicles: int = 668, carri
                 await terminal.connect()
 
         await asyncio.gather(*(connect(t) for t in terminals))
+        for platform in platforms:
+            await _call(session, "PUT", f"v1/platforms/{platform.id}", admin_token, platform.account())
+        await asyncio.gather(*(p.connect() for p in platforms))
         staged = await Scene.set_up(session, admin_token, tankers[0].carrier_id,
                                     [t.plate for t in tankers]) if scene else None
-        log.info("simulating %d vehicles of %d carriers (%d through JT/T 808 terminals at %s:%d), a fix each every "
-                 "%s s", len(tankers), len({t.carrier_id for t in tankers}), len(terminals), *jt808, interval_s)
+        log.info("simulating %d vehicles of %d carriers (%d through JT/T 808 terminals at %s:%d, %d carriers through "
+                 "JT/T 809 platforms at %s:%d), a fix each every %s s", len(tankers), len(carrier_ids), len(terminals),
+                 *jt808, len(platforms), *jt809, interval_s)
         done = 0
         try:
             while rounds is None or done < rounds:
@@ -237,14 +249,15 @@ async def simulate(api_url: str, admin_token: str, *, vehicles: int = 668, carri
                     by_carrier.setdefault(staged.carrier_id, []).extend(staged.fixes(now, interval_s))
                 reports = [t.round(now, t.tanker.advance(interval_s, rng), rng, tunnel_p, tunnel_rounds, counts)
                            for t in terminals]
-                await asyncio.gather(_post_all(session, tokens, by_carrier, counts), *reports)
+                linked = [p.round(now, [t.advance(interval_s, rng) for t in p.tankers], counts) for p in platforms]
+                await asyncio.gather(_post_all(session, tokens, by_carrier, counts), *reports, *linked)
                 done += 1
                 if staged is not None:
                     await staged.after_round(session, done)
                 await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - started)))
             await asyncio.gather(*(t.send(None, counts) for t in terminals if t.kept))
         finally:
-            await asyncio.gather(*(t.terminal.close() for t in terminals))
+            await asyncio.gather(*(t.terminal.close() for t in terminals), *(p.close() for p in platforms))
     return counts
 
 

@@ -151,3 +151,19 @@ class FrameReader:
             out.append(FramingProblem("too_long", b"\x7e" + run))
         elif run_len:
             out.append(b"\x7e" + run + b"\x7e")
+
+
+@dataclass
+class RateWindow:
+    """At most `limit` frames in any one-second window that starts with a frame (each
+    gateway's per-connection frame rate: JT/T 808 and JT/T 809 alike)."""
+
+    limit: int
+    started_ms: int = -(10**15)
+    count: int = 0
+
+    def allow(self, now_ms: int) -> bool:
+        if now_ms - self.started_ms >= 1000:
+            self.started_ms, self.count = now_ms, 0
+        self.count += 1
+        return self.count <= self.limit

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from tracker.jt808.codec import Frame, decode, encode, phone_key
 from tracker.jt808.errors import DecodeError
-from tracker.jt808.framing import FrameReader, FramingProblem
+from tracker.jt808.framing import FrameReader, FramingProblem, RateWindow
 from tracker.jt808.messages import (
     AUTHENTICATE,
     BATCH,
@@ -91,21 +91,6 @@ class Terminal:
     phone: str  # phone key (leading zeros stripped)
     plate: str
     carrier_id: str
-
-
-@dataclass
-class RateWindow:
-    """At most `limit` frames in any one-second window that starts with a frame."""
-
-    limit: int
-    started_ms: int = -(10**15)
-    count: int = 0
-
-    def allow(self, now_ms: int) -> bool:
-        if now_ms - self.started_ms >= 1000:
-            self.started_ms, self.count = now_ms, 0
-        self.count += 1
-        return self.count <= self.limit
 
 
 @dataclass

@@ -20,7 +20,7 @@ from tracker.db.offsets import save_offsets
 from tracker.settings import Settings
 from tracker.workers.loop import PartitionedLoop
 
-FIX_SOURCES = ("http/fixes", "jt808")
+FIX_SOURCES = ("http/fixes", "jt808", "jt809")
 
 
 def _plate(key: bytes | None, item) -> str | None:

@@ -13,7 +13,7 @@ const STATUS_ORDER = ["moving", "stopped", "offline"];
 const fleet = {
   rows: new Map(),      // plate -> {node, button, key, carrier, hidden}
   groups: new Map(),    // carrier id ("" if none) -> {node, head, list, key, order, hidden}
-  names: new Map(),     // carrier id -> name (GET /v1/vehicles; live positions carry no name)
+  names: new Map(),     // carrier id -> name, from GET /v1/vehicles (live positions carry no name)
   labels: new Map(),    // plate -> Leaflet tooltip on the map
   collapsed: new Set(), // carrier ids folded by the operator
   queued: false, selected: null,
