@@ -184,6 +184,8 @@ async def test_the_console_in_a_browser(api, fleet, worker, browser, topics):
     # an alarm another operator handles: the page learns it from the live feed (the
     # CloudEvent the outbox relay publishes), a high one flashing as it comes
     other_alarm = open_violation("no_stopping", parked, carrier, now - 60_000, 29.875, 121.80)
+    # the feed is live (a reconnection in between would read the alarm by its resync: no flash)
+    await until_true(page, "document.body.dataset.live === 'live'")
     async with api.client.app[POOL].acquire() as conn:
         await upsert_violations(conn, [violation_row(other_alarm)])
     publisher = Publisher(api.client.app[SETTINGS].kafka_bootstrap)
