@@ -21,6 +21,7 @@ from tracker.api.parameters import setup_parameters
 from tracker.api.problems import Problem
 from tracker.api.registry import setup_registry
 from tracker.api.reports import setup_reports
+from tracker.api.sites import setup_sites
 from tracker.api.terminals import setup_terminals
 from tracker.api.tokens import setup_tokens
 from tracker.api.trips import setup_trips
@@ -124,6 +125,7 @@ def create_app(settings: Settings) -> web.Application:
     setup_trips(app)
     setup_reports(app)
     setup_terminals(app)
+    setup_sites(app)
     setup_live(app)
     setup_page(app)
     setup_parameters(app)
