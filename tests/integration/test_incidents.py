@@ -51,3 +51,23 @@ async def test_sites_are_put_listed_by_kind_and_box_and_deleted(api):
 ])
 async def test_bad_sites_are_refused(api, body, status):
     await api.json("PUT", f"/v1/sites/bad-{_tag()}", api.admin_token, expect=status, json=body)
+
+
+async def test_hazards_are_read_and_the_bureau_overrides_them(api):
+    status, chlorine = await api.json("GET", "/v1/hazards/UN1017", api.admin_token, expect=200)
+    assert chlorine["name_en"] == "Chlorine" and chlorine["tih"] and chlorine["protective_m"]["large"]["night"] == 6400
+    await api.json("GET", "/v1/hazards/9999", api.admin_token, expect=404)
+    agency = await api.token("agency", agency="police")
+    await api.json("GET", "/v1/hazards/1017", agency, expect=200)
+    own = {**chlorine, "un_number": "1791", "name_zh": "次氯酸钠溶液", "name_en": "Hypochlorite solution",
+           "class": "8", "guide": "154", "tih": False, "isolation_m": 50, "bleve": False,
+           "protective_m": {"small": {"day": 50, "night": 50}, "large": {"day": 100, "night": 100}},
+           "fire_isolation_m": 800, "source": "北仑区应急管理局 (test)"}
+    _, stored = await api.json("PUT", "/v1/hazards/1791", api.admin_token, expect=200, json=own)
+    assert stored == own
+    _, read = await api.json("GET", "/v1/hazards/1791", api.admin_token, expect=200)
+    assert read["source"] == "北仑区应急管理局 (test)"
+    await api.json("PUT", "/v1/hazards/1792", api.admin_token, expect=422, json=own)  # path and body differ
+    await api.json("PUT", "/v1/hazards/1791", api.admin_token, expect=422, json={**own, "isolation_m": 0})
+    operator = await api.token("operator")
+    await api.json("PUT", "/v1/hazards/1791", operator, expect=403, json=own)

@@ -14,6 +14,7 @@ from tracker.api.filling import setup_filling
 from tracker.api.fixes import setup_fixes
 from tracker.api.geofences import setup_geofences
 from tracker.api.handling import setup_handling
+from tracker.api.hazards import setup_hazards
 from tracker.api.health import setup_health
 from tracker.api.live import setup_live
 from tracker.api.page import setup_page
@@ -126,6 +127,7 @@ def create_app(settings: Settings) -> web.Application:
     setup_reports(app)
     setup_terminals(app)
     setup_sites(app)
+    setup_hazards(app)
     setup_live(app)
     setup_page(app)
     setup_parameters(app)
