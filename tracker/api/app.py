@@ -16,6 +16,7 @@ from tracker.api.geofences import setup_geofences
 from tracker.api.handling import setup_handling
 from tracker.api.hazards import setup_hazards
 from tracker.api.health import setup_health
+from tracker.api.incidents import setup_incidents
 from tracker.api.live import setup_live
 from tracker.api.page import setup_page
 from tracker.api.parameters import setup_parameters
@@ -128,6 +129,7 @@ def create_app(settings: Settings) -> web.Application:
     setup_terminals(app)
     setup_sites(app)
     setup_hazards(app)
+    setup_incidents(app)
     setup_live(app)
     setup_page(app)
     setup_parameters(app)

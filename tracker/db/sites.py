@@ -38,8 +38,8 @@ async def within_box(pool: asyncpg.Pool, bbox: list[float]) -> list[asyncpg.Reco
     """Sites whose box meets `bbox` (the zones' bounds): the candidates the incident desk
     classifies exactly; geometries as WKB."""
     return await pool.fetch(
-        """SELECT id, kind, name, ST_AsBinary(geom) AS wkb FROM sites
-           WHERE geom && ST_MakeEnvelope($1[1], $1[2], $1[3], $1[4], 4326)""", bbox)
+        """SELECT id, kind, name, ST_AsBinary(geom) AS wkb FROM sites, (SELECT $1::float8[] AS b) AS box
+           WHERE geom && ST_MakeEnvelope(b[1], b[2], b[3], b[4], 4326)""", bbox)
 
 
 async def of_kinds(pool: asyncpg.Pool, kinds: tuple[str, ...]) -> list[asyncpg.Record]:
