@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from geofence.model import incident_zone_id
 from incidents.catalogue import UNKNOWN, Catalogue, cargo_basis
 from incidents.classify import geometry_hits, nearest, point_hits
 from incidents.zones import IncidentZones, incident_zones
@@ -91,7 +92,7 @@ def zone_geofences(incident: dict, zones: IncidentZones) -> list[dict]:
     the WGS-84 geometry as GeoJSON."""
     cargo = incident["cargo"] or {}
     drawn = incident["zones"]
-    return [{"id": f"incident:{incident['incident_id']}:{z.name}",
+    return [{"id": incident_zone_id(incident["incident_id"], z.name),
              "name": f"事故 {incident['incident_id']} {z.name}",
              "properties": {"incident_id": incident["incident_id"], "zone": z.name, "rank": rank,
                             "un_number": cargo.get("un_number"), "plate": incident["plate"],

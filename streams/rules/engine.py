@@ -11,19 +11,20 @@ from dataclasses import dataclass
 
 from geofence.index import GeofenceIndex
 from geofence.metric import haversine_m, surely_within_m
-from geofence.model import Geofence
-from streams.rules.windows import banned, window_in_force
-from streams.times import in_minutes, local_midnight, rfc3339
+from geofence.model import Geofence, incident_zone_id
 from streams.rules.config import RuleConfig
 from streams.rules.motion import CREEPS, LEAVES, MOVES_ON, STAYS, STOPS, transition
 from streams.rules.state import VehicleState
 from streams.rules.violations import CLOSED, OPENED, close_violation, open_violation, withdraw_violation
 from streams.rules.waybills import ActiveWaybill
+from streams.rules.windows import banned, window_in_force
+from streams.times import in_minutes, local_midnight, rfc3339
 
 Event = tuple[str, dict]  # (event type, violation)
 STOP_ALLOWED = ("parking", "chem_park", "filling_station")
 NO_ZONES: list[Geofence] = []
 JUDGED_NO_STOPPING, JUDGED_PARKING = 1, 2  # VehicleState.stop_judged bits
+INCIDENT_ZONES = ("isolation", "protective", "fire")
 NEAREST_REPORTED_M = 1000.0  # an illegal stop's details name the nearest allowed zone this close
 
 
@@ -96,6 +97,7 @@ class Step:
         self.no_stopping()
         self.illegal_parking()
         self.restricted_roads()
+        self.incident_zones()
         self.speeding()
         self.night()
         self.fatigue()
@@ -234,6 +236,43 @@ class Step:
                 del s.restricted[gid]
             else:
                 s.restricted[gid] = [first, 0, count_out + 1]
+
+    def incident_zones(self) -> None:
+        """An open incident's zones (geofences of kind incident_zone): two consecutive fixes
+        of another vehicle inside any of them open incident_zone_entry, naming the innermost
+        zone it was first seen in; two fixes outside, or the incident closed (its zones gone
+        from the geofences), close it."""
+        s = self.s
+        if not self.zones and not s.incidents:
+            return
+        inside: dict[str, Geofence] = {}
+        for g in self.zones:
+            ref = g.incident
+            if ref is not None and ref.plate != s.plate:
+                if ref.incident_id not in inside or ref.rank < inside[ref.incident_id].incident.rank:
+                    inside[ref.incident_id] = g
+        for iid, zone in inside.items():
+            first, count_in, _ = s.incidents.get(iid, [self.t, 0, 0])
+            s.incidents[iid] = [first, count_in + 1, 0]
+            ref = zone.incident
+            if count_in + 1 >= 2:
+                self.open(f"incident_zone_entry:{iid}", "incident_zone_entry", first, self.lat, self.lon,
+                          geofence_id=zone.id,
+                          details={"incident_id": iid, "zone": ref.zone, "un_number": ref.un_number,
+                                   "distance_m": round(haversine_m(self.lat, self.lon, ref.lat, ref.lon), 1)})
+        for iid in [i for i in s.incidents if i not in inside]:
+            key = f"incident_zone_entry:{iid}"
+            first, _, count_out = s.incidents[iid]
+            if key not in s.open:
+                del s.incidents[iid]
+            elif not any(incident_zone_id(iid, z) in self.ctx.geofences for z in INCIDENT_ZONES):
+                self.close(key, self.t, closed_because="incident_closed")
+                del s.incidents[iid]
+            elif count_out + 1 >= 2:
+                self.close(key, self.t, closed_because="left")
+                del s.incidents[iid]
+            else:
+                s.incidents[iid] = [first, 0, count_out + 1]
 
     def speed_limit(self) -> tuple[float, str | None]:
         if not self.zones:

@@ -10,9 +10,15 @@ import pytest
 from geofence.metric import haversine_m
 from streams.rules.state import VehicleState
 from streams.times import now_ms, rfc3339
+from tests.client import Api, ApiTestServer, fleet_body
 from tests.contracts import validate
+from tests.topic import read_topic
+from tests.waiting import until
+from tracker.api.app import create_app
 from tracker.api.context import POOL
+from tracker.auth import ADMIN, insert_token, new_token
 from tracker.db.states import state_row, upsert_states
+from tracker.serve import create_topics, worker_running
 
 pytestmark = pytest.mark.integration
 DAY_MS, LOCAL_MS = 86_400_000, 8 * 3_600_000
@@ -228,6 +234,12 @@ async def test_closing_lists_and_who_may_act(api):
     _, incident = await api.json("POST", "/v1/incidents", api.admin_token, expect=201,
                                  json={"lat": 29.83, "lon": 121.78, "kind": "collision"})
     iid = incident["incident_id"]
+    _, listed = await api.json("GET", "/v1/geofences", api.admin_token, expect=200)
+    assert not any(f["id"].startswith(f"incident:{iid}") for f in listed["features"])  # the desk's own rows
+    square = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[
+        [121.7, 29.8], [121.71, 29.8], [121.71, 29.81], [121.7, 29.8]]]}, "properties": {"kind": "parking", "name": "x"}}
+    await api.json("PUT", f"/v1/geofences/incident:{iid}:isolation", api.admin_token, expect=409, json=square)
+    await api.json("DELETE", f"/v1/geofences/incident:{iid}:isolation", api.admin_token, expect=404)
     police, emergency = await api.token("agency", agency="police"), await api.token("agency", agency="emergency")
     await api.json("PATCH", f"/v1/incidents/{iid}", police, expect=403, json={"note": "x"})
     await api.json("GET", f"/v1/incidents/{iid}", police, expect=200)
@@ -249,3 +261,69 @@ async def test_closing_lists_and_who_may_act(api):
     _, listed = await api.json("GET", "/v1/incidents?status=open", api.admin_token, expect=200)
     assert opened["incident_id"] in {i["incident_id"] for i in listed["items"]}
     await api.json("POST", "/v1/incidents", police, expect=403, json={"lat": 29.83, "lon": 121.78, "kind": "other"})
+
+
+@pytest.fixture
+async def desk(aiohttp_client, database_alone, settings):
+    """An API on a database of its own, with its topics, and the settings of a worker for
+    it: the worker's relay publishes every pending outbox row of its database."""
+    settings = settings.with_(database_url=database_alone, worker_group=f"g-{settings.topic_prefix}")
+    await create_topics(settings)
+    client = await aiohttp_client(ApiTestServer(create_app(settings)))
+    token = new_token()
+    await insert_token(client.app[POOL], token, ADMIN, "test admin")
+    return Api(client, token), settings
+
+
+async def test_a_tanker_driving_into_the_zone_is_flagged_until_the_incident_closes(desk, topics):
+    """The live rule end to end: the incident's zones reach the worker's rules within
+    seconds, another tanker's two fixes inside open incident_zone_entry, closing the
+    incident closes it; the incident's events are on hazmat.incidents.v1 in order."""
+    api, settings = desk
+    fleet, body = fleet_body()
+    await api.json("PUT", "/v1/registry", api.admin_token, expect=200, json=body)
+    carrier = fleet.carriers[0]
+    plate = fleet.plates[carrier][0]
+    gateway = await api.token("gateway", carrier_id=carrier)
+    lat, lon = 29.87, 121.75
+    _, incident = await api.json("POST", "/v1/incidents", api.admin_token, expect=201, json={
+        "lat": lat, "lon": lon, "kind": "leak", "un_number": "1017", "spill": "small", "wind_from_deg": 0,
+        "wind_speed_ms": 2})
+    iid = incident["incident_id"]
+    t0 = now_ms() - 120_000
+
+    async def drive(*north_m: float, start: int) -> None:
+        fixes = [{"plate": plate, "ts": t0 + (start + n) * 10_000, "lat": lat + m * M_LAT, "lon": lon,
+                  "speed_kmh": 20, "heading_deg": 180} for n, m in enumerate(north_m)]
+        _, answer = await api.json("POST", "/v1/fixes", gateway, expect=202, json=fixes)
+        assert not answer["rejected"], answer
+
+    async def entries() -> list[dict]:
+        _, page = await api.json("GET", f"/v1/violations?plate={plate}&kind=incident_zone_entry", api.admin_token,
+                                 expect=200)
+        return page["items"]
+
+    async with worker_running(settings):
+        await drive(800, 500, start=0)  # upwind, outside
+        await drive(-100, -150, start=2)  # in the square downwind
+        opened = await until(entries, timeout_s=20, what="incident_zone_entry opened")
+        assert opened[0]["status"] == "open" and opened[0]["severity"] == "high"
+        assert opened[0]["details"]["incident_id"] == iid and opened[0]["details"]["zone"] == "protective"
+        assert opened[0]["details"]["un_number"] == "1017" and set(opened[0]["agencies"]) == {"police", "emergency"}
+        await api.json("PATCH", f"/v1/incidents/{iid}", api.admin_token, expect=200, json={"status": "closed"})
+
+        standing = iter(range(4, 40))
+
+        async def closed() -> list[dict] | None:
+            await drive(-150, start=next(standing))  # still there: a fix after the change sees the zones gone
+            found = await entries()
+            return found if found[0]["status"] == "closed" else None
+        done = await until(closed, timeout_s=20, what="incident_zone_entry closed with the incident")
+        assert done[0]["details"]["closed_because"] == "incident_closed"
+        events = await read_topic(settings.kafka_bootstrap, topics.incidents, 2, wanted=lambda e: e["subject"] == iid)
+    for key, event in events:
+        validate("incident_event.schema.json", event)
+        assert key == iid and event["source"] == "hazmat/incidents"
+    assert [(e["id"], e["type"]) for _, e in events] == [
+        (f"{iid}.1", "hazmat.incident.opened"), (f"{iid}.2", "hazmat.incident.closed")]
+    assert events[1][1]["data"]["status"] == "closed"

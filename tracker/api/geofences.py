@@ -45,6 +45,8 @@ async def put_geofence(request: web.Request, principal: Principal) -> web.Respon
     extra = {k: v for k, v in props.items() if k not in ("kind", "name", "active", "version")}
     row = await geofences.put(request.app[POOL], gid, props["kind"], props["name"], props["active"], extra,
                               orjson.dumps(clean["geometry"]).decode())
+    if row is None:
+        raise Problem(409, f"{gid!r} is an open incident's zone: the incident desk keeps it")
     return json_bytes_response(_feature(row), status=200 if row["existed"] else 201)
 
 
