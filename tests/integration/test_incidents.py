@@ -39,6 +39,17 @@ def last_noon_ms() -> int:
 
 
 @pytest.fixture
+async def api(api):
+    """The conftest's API; every incident a test leaves open is closed after it, so that its
+    zones do not stay live geofences for later tests' workers on the session's database."""
+    yield api
+    _, page = await api.json("GET", "/v1/incidents?status=open&limit=1000", api.admin_token, expect=200)
+    for incident in page["items"]:
+        await api.json("PATCH", f"/v1/incidents/{incident['incident_id']}", api.admin_token, expect=200,
+                       json={"status": "closed"})
+
+
+@pytest.fixture
 def at_night(monkeypatch):
     monkeypatch.setattr("tracker.api.incidents.now_ms", last_night_ms)
 
