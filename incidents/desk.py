@@ -7,8 +7,7 @@ answer with its live geofences (`zone_geofences`) and its event (`cloud_event`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from geofence.model import incident_zone_id
 from incidents.catalogue import UNKNOWN, Catalogue, cargo_basis
@@ -20,16 +19,14 @@ SOURCE = "hazmat/incidents"
 RESPONDERS = 5  # the nearest fire stations and enterprise fire teams listed
 
 
-@dataclass(frozen=True)
-class Site:
+class Site(NamedTuple):  # a tuple: thousands are made for a large zone
     id: str
     kind: str
     name: str
     geometry: object  # shapely, WGS-84
 
 
-@dataclass(frozen=True)
-class Vehicle:
+class Vehicle(NamedTuple):
     plate: str
     carrier_id: str | None
     un_number: str | None  # of its waybill active now

@@ -16,7 +16,8 @@ from tracker.db import hazards
 
 async def catalogue(conn) -> Catalogue:
     """The shipped catalogue with the bureau's figures over it, as stored now."""
-    return load_catalogue().with_overrides(await hazards.overrides(conn))
+    rows = await hazards.overrides(conn)
+    return load_catalogue().with_overrides(rows) if rows else load_catalogue()
 
 
 @requires(ADMIN, OPERATOR, AGENCY)

@@ -12,7 +12,7 @@ import asyncpg
 import orjson
 
 from streams.vocabulary import INCIDENT_ZONE
-from tracker.db.outbox import insert_outbox
+from tracker.db import outbox
 
 COLUMNS = "id, status, kind, plate, carrier_id, lat, lon, opened_at, closed_at, inputs, incident, n"
 
@@ -70,7 +70,7 @@ async def remove_zones(conn: asyncpg.Connection, incident_id: str) -> None:
 
 
 async def announce(conn: asyncpg.Connection, topic: str, event: dict) -> None:
-    await insert_outbox(conn, [(topic, event["subject"], event["id"], orjson.dumps(event))])
+    await outbox.insert_one(conn, topic, event["subject"], event["id"], orjson.dumps(event))
 
 
 async def plate_now(pool: asyncpg.Pool, plate: str) -> asyncpg.Record | None:
@@ -83,14 +83,16 @@ async def plate_now(pool: asyncpg.Pool, plate: str) -> asyncpg.Record | None:
            FROM vehicles v LEFT JOIN vehicle_state s ON s.plate = v.plate WHERE v.plate = $1""", plate)
 
 
-async def vehicles_in_box(pool: asyncpg.Pool, bbox: list[float]) -> list[asyncpg.Record]:
-    """Vehicles whose last position is inside `bbox` (the zones' bounds), with carrier,
-    status, last time and the UN number of the waybill active now."""
+async def vehicles_within(pool: asyncpg.Pool, area_wkb: bytes) -> list[asyncpg.Record]:
+    """Vehicles whose last position is in `area` (WKB, WGS-84: an incident's zones), with
+    carrier, status, last time and the UN number of the waybill active now."""
     return await pool.fetch(
         """SELECT s.plate, v.carrier_id, s.lat, s.lon, s.status, s.last_ts,
                   (SELECT w.un_number FROM waybills w WHERE w.plate = s.plate AND w.valid_from <= now()
                      AND now() < w.valid_to ORDER BY w.valid_from DESC LIMIT 1) AS un_number
-           FROM vehicle_state s LEFT JOIN vehicles v ON v.plate = s.plate
-           WHERE s.last_ts IS NOT NULL AND s.lon BETWEEN ($1::float8[])[1] AND ($1::float8[])[3]
-             AND s.lat BETWEEN ($1::float8[])[2] AND ($1::float8[])[4]""",
-        bbox)
+           FROM vehicle_state s LEFT JOIN vehicles v ON v.plate = s.plate,
+                (SELECT ST_GeomFromWKB($1, 4326) AS a) AS area
+           WHERE s.last_ts IS NOT NULL AND s.lon BETWEEN ST_XMin(area.a) AND ST_XMax(area.a)
+             AND s.lat BETWEEN ST_YMin(area.a) AND ST_YMax(area.a)
+             AND ST_Intersects(ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), area.a)""",
+        area_wkb)

@@ -34,12 +34,13 @@ async def listed(pool: asyncpg.Pool, kind: str | None, bbox: list[float] | None)
         kind, bbox)
 
 
-async def within_box(pool: asyncpg.Pool, bbox: list[float]) -> list[asyncpg.Record]:
-    """Sites whose box meets `bbox` (the zones' bounds): the candidates the incident desk
+async def within(pool: asyncpg.Pool, area_wkb: bytes) -> list[asyncpg.Record]:
+    """Sites meeting `area` (WKB, WGS-84: an incident's zones, drawn circumscribed, so
+    nothing within their distances is left out): the candidates the incident desk then
     classifies exactly; geometries as WKB."""
     return await pool.fetch(
-        """SELECT id, kind, name, ST_AsBinary(geom) AS wkb FROM sites, (SELECT $1::float8[] AS b) AS box
-           WHERE geom && ST_MakeEnvelope(b[1], b[2], b[3], b[4], 4326)""", bbox)
+        """SELECT id, kind, name, ST_AsBinary(geom) AS wkb FROM sites, (SELECT ST_GeomFromWKB($1, 4326) AS a) AS area
+           WHERE geom && area.a AND ST_Intersects(geom, area.a)""", area_wkb)
 
 
 async def of_kinds(pool: asyncpg.Pool, kinds: tuple[str, ...]) -> list[asyncpg.Record]:
