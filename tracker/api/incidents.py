@@ -125,6 +125,7 @@ async def open_incident(request: web.Request, principal: Principal) -> web.Respo
               "carrier_id": carrier_id, "lat": lat, "lon": lon, "opened_at": rfc3339(at), "closed_at": None,
               "notes": [_note(principal, body["note"], at)] if "note" in body else []}
     async with pool.acquire() as conn, conn.transaction():
+        await incidents.without_jit(conn)
         incident, zones = await _computed(conn, record, inputs, at)
         await incidents.insert(conn, incident, inputs, at, 1)
         await incidents.put_zones(conn, zone_geofences(incident, zones))
@@ -138,6 +139,7 @@ async def patch_incident(request: web.Request, principal: Principal) -> web.Resp
     body = check("incident_patch.schema.json", await read_json_object(request), "incident change")
     iid, at = request.match_info["id"], now_ms()
     async with request.app[POOL].acquire() as conn, conn.transaction():
+        await incidents.without_jit(conn)
         row = await incidents.locked(conn, iid)
         if row is None:
             raise Problem(404, f"no incident {iid!r}")
@@ -171,7 +173,9 @@ async def get_incident(request: web.Request, principal: Principal) -> web.Respon
     incident = row["incident"]
     if incident["status"] == "open":
         zones = rebuild(incident["lon"], incident["lat"], incident["night"], incident["zones"])
-        vehicles = _vehicles(await incidents.vehicles_within(pool, _area(zones)))
+        async with pool.acquire() as conn, conn.transaction(readonly=True):
+            await incidents.without_jit(conn)
+            vehicles = _vehicles(await incidents.vehicles_within(conn, _area(zones)))
         incident["vehicles"] = vehicle_list(zones, vehicles, incident["plate"])
     return json_bytes_response(incident)
 

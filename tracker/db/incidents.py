@@ -17,6 +17,13 @@ from tracker.db import outbox
 COLUMNS = "id, status, kind, plate, carrier_id, lat, lon, opened_at, closed_at, inputs, incident, n"
 
 
+async def without_jit(conn: asyncpg.Connection) -> None:
+    """For the rest of this transaction, no JIT compilation: the planner's cost of the
+    spatial filters over a few thousand rows passes its JIT threshold, and compiling
+    took 5-10 ms of a 2 ms query (bench/RESULTS.md, the incident desk)."""
+    await conn.execute("SET LOCAL jit = off")
+
+
 async def insert(conn: asyncpg.Connection, incident: dict, inputs: dict, opened_at, n: int) -> None:
     await conn.execute(
         """INSERT INTO incidents (id, status, kind, plate, carrier_id, lat, lon, opened_at, inputs, incident, n)
