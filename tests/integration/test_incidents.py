@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from geofence.gcj02 import wgs84_to_gcj02
 from geofence.metric import haversine_m
 from streams.rules.state import VehicleState
 from streams.times import now_ms, rfc3339
@@ -199,6 +200,12 @@ async def test_an_lpg_tanker_fire_by_day(api, monkeypatch):
     assert incident["zones"]["fire"]["radius_m"] == 1600
     assert incident["zones"]["isolation"]["radius_m"] == 100 and incident["zones"]["protective"]["distance_m"] == 800
     assert incident["zones"]["protective"]["downwind_deg"] is None  # no wind: a circle
+    _, moved = await api.json("GET", f"/v1/incidents/{incident['incident_id']}?crs=gcj02", api.admin_token, expect=200)
+    lon, lat = wgs84_to_gcj02(121.95, 29.80)
+    assert (moved["lon"], moved["lat"]) == (pytest.approx(float(lon)), pytest.approx(float(lat)))
+    assert haversine_m(29.80, 121.95, moved["lat"], moved["lon"]) > 300  # for Chinese basemaps
+    ring, shifted = (i["zones"]["fire"]["geometry"]["coordinates"][0][0] for i in (incident, moved))
+    assert shifted == [pytest.approx(float(c), abs=1e-6) for c in wgs84_to_gcj02(*ring)]
 
 
 async def test_an_unknown_cargo_takes_the_largest_distances(api):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from geofence.gcj02 import gcj02_to_wgs84
 from tests.integration.test_console_browser import ARGS, CHROMIUM, until_true
 from tests.integration.test_console_browser import ARTIFACTS as CONSOLE_ARTIFACTS
 from tests.integration.test_incidents import M_LAT, place_vehicle, site
@@ -94,6 +95,12 @@ async def test_incidents_in_the_console(api, fleet, browser):
     assert await page.evaluate("desk.current.zones.protective.distance_m") == 800  # the form starts afresh: large
     await until_true(page, "document.querySelectorAll('#i-list li').length === 2")
     await shot(page, "02-lpg-fire-from-a-point-zh")
+
+    # a point picked on a GCJ-02 basemap goes to the API in WGS-84, as geofence/gcj02.py inverts it
+    picked = await page.evaluate("(() => { const kept = state.crs; state.crs = 'gcj02';"
+                                 " const found = toWgs84(29.9, 121.85); state.crs = kept; return found; })()")
+    lon, lat = gcj02_to_wgs84(121.85, 29.9)
+    assert picked == [pytest.approx(float(lat), abs=1e-8), pytest.approx(float(lon), abs=1e-8)]
 
     await page.click("#i-close")
     await until_true(page, "desk.current.status === 'closed'")

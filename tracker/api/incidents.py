@@ -15,6 +15,7 @@ import orjson
 import shapely
 from aiohttp import web
 
+from geofence.gcj02 import geometry_to_gcj02, points_in
 from geofence.metric import buffer_m
 from incidents.desk import (
     CLOSED,
@@ -37,7 +38,7 @@ from tracker.api.context import POOL, TOPICS, requires
 from tracker.api.hazards import catalogue
 from tracker.api.page import STATIC
 from tracker.api.problems import Problem, error
-from tracker.api.query import next_cursor, query_choice, query_cursor, query_limit, query_time
+from tracker.api.query import next_cursor, parse_crs, query_choice, query_cursor, query_limit, query_time
 from tracker.api.respond import json_bytes_response, read_json_object
 from tracker.api.validate import check
 from tracker.auth import ADMIN, AGENCY, OPERATOR, Principal, acting
@@ -107,6 +108,18 @@ async def _place(pool, body: dict) -> tuple[float, float, str | None, str | None
     return found["lat"], found["lon"], plate, found["carrier_id"], found["un_number"]
 
 
+def _in_crs(incident: dict, crs: str) -> dict:
+    """The Incident as answered in `crs`: for gcj02 its point and zones moved for Chinese
+    basemaps (stored and announced in WGS-84 always)."""
+    if crs != "gcj02":
+        return incident
+    (lon, lat), = points_in(crs, [incident["lon"]], [incident["lat"]])
+    zones = {name: dict(zone, geometry=orjson.loads(shapely.to_geojson(
+                 geometry_to_gcj02(shapely.from_geojson(orjson.dumps(zone["geometry"]))))))
+             for name, zone in incident["zones"].items()}
+    return dict(incident, lon=lon, lat=lat, zones=zones)
+
+
 def _note(principal: Principal, text: str, at_ms: int) -> dict:
     return {"by": acting(principal), "at": rfc3339(at_ms), "text": text}
 
@@ -114,6 +127,7 @@ def _note(principal: Principal, text: str, at_ms: int) -> dict:
 @requires(ADMIN, OPERATOR, AGENCY)
 async def open_incident(request: web.Request, principal: Principal) -> web.Response:
     _may_act(principal)
+    crs = parse_crs(request.rel_url.query.get("crs"))
     body = check("incident_request.schema.json", await read_json_object(request), "incident")
     pool, at = request.app[POOL], now_ms()
     lat, lon, plate, carrier_id, waybill_un = await _place(pool, body)
@@ -130,12 +144,13 @@ async def open_incident(request: web.Request, principal: Principal) -> web.Respo
         await incidents.insert(conn, incident, inputs, at, 1)
         await incidents.put_zones(conn, zone_geofences(incident, zones))
         await incidents.announce(conn, request.app[TOPICS].incidents, cloud_event(OPENED, 1, incident, rfc3339(at)))
-    return json_bytes_response(incident, status=201)
+    return json_bytes_response(_in_crs(incident, crs), status=201)
 
 
 @requires(ADMIN, OPERATOR, AGENCY)
 async def patch_incident(request: web.Request, principal: Principal) -> web.Response:
     _may_act(principal)
+    crs = parse_crs(request.rel_url.query.get("crs"))
     body = check("incident_patch.schema.json", await read_json_object(request), "incident change")
     iid, at = request.match_info["id"], now_ms()
     async with request.app[POOL].acquire() as conn, conn.transaction():
@@ -160,7 +175,7 @@ async def patch_incident(request: web.Request, principal: Principal) -> web.Resp
             await incidents.put_zones(conn, zone_geofences(incident, zones))
         event = cloud_event(CLOSED if closing else UPDATED, row["n"] + 1, incident, rfc3339(at))
         await incidents.announce(conn, request.app[TOPICS].incidents, event)
-    return json_bytes_response(incident)
+    return json_bytes_response(_in_crs(incident, crs))
 
 
 @requires(ADMIN, OPERATOR, AGENCY)
@@ -177,7 +192,7 @@ async def get_incident(request: web.Request, principal: Principal) -> web.Respon
             await incidents.without_jit(conn)
             vehicles = _vehicles(await incidents.vehicles_within(conn, _area(zones)))
         incident["vehicles"] = vehicle_list(zones, vehicles, incident["plate"])
-    return json_bytes_response(incident)
+    return json_bytes_response(_in_crs(incident, parse_crs(request.rel_url.query.get("crs"))))
 
 
 @requires(ADMIN, OPERATOR, AGENCY)
@@ -187,7 +202,8 @@ async def list_incidents(request: web.Request, principal: Principal) -> web.Resp
     rows = await incidents.page(request.app[POOL], query_choice(q, "status", ("open", "closed")),
                                 query_time(q, "since"), query_cursor(q), limit + 1)
     following = next_cursor(rows[limit - 1]["opened_at"], rows[limit - 1]["id"]) if len(rows) > limit else None
-    return json_bytes_response({"items": [r["incident"] for r in rows[:limit]], "next": following})
+    crs = parse_crs(q.get("crs"))
+    return json_bytes_response({"items": [_in_crs(r["incident"], crs) for r in rows[:limit]], "next": following})
 
 
 def setup_incidents(app: web.Application) -> None:

@@ -1,7 +1,8 @@
 // The incident desk (事故处置): open an incident from a vehicle's panel or a point on the
 // map, draw its zones (isolation, protective downwind, fire), list the sites, vehicles and
-// responders around it, and keep the list of incidents. Zones come from the API in WGS-84
-// and are drawn as they are (the console's map is WGS-84 unless a GCJ-02 basemap is set).
+// responders around it, and keep the list of incidents. Answers come in the map's crs
+// (`crs=gcj02` with a Chinese basemap); a point picked on a GCJ-02 map is sent in WGS-84,
+// as the API takes coordinates, by the inverse below.
 "use strict";
 
 const ZONE_STYLES = {
@@ -10,6 +11,36 @@ const ZONE_STYLES = {
   isolation: { color: "#c0392b", weight: 2, fillOpacity: 0.3 },
 };
 const desk = { layer: null, current: null, picking: false, where: null };
+
+// GCJ-02 -> WGS-84, as geofence/gcj02.py does it: the forward offset, inverted by iterating
+// to under 1e-9 degrees (a tenth of a millimetre). Outside China the offset is zero.
+function gcjOffset(lon, lat) {
+  if (!(lon > 73.66 && lon < 135.05 && lat > 3.86 && lat < 53.55)) return [0, 0];
+  const a = 6378245.0, ee = 0.00669342162296594323, pi = Math.PI, x = lon - 105.0, y = lat - 35.0;
+  let dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+  dlat += (20.0 * Math.sin(6.0 * x * pi) + 20.0 * Math.sin(2.0 * x * pi)) * 2.0 / 3.0;
+  dlat += (20.0 * Math.sin(y * pi) + 40.0 * Math.sin(y / 3.0 * pi)) * 2.0 / 3.0;
+  dlat += (160.0 * Math.sin(y / 12.0 * pi) + 320.0 * Math.sin(y * pi / 30.0)) * 2.0 / 3.0;
+  let dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+  dlon += (20.0 * Math.sin(6.0 * x * pi) + 20.0 * Math.sin(2.0 * x * pi)) * 2.0 / 3.0;
+  dlon += (20.0 * Math.sin(x * pi) + 40.0 * Math.sin(x / 3.0 * pi)) * 2.0 / 3.0;
+  dlon += (150.0 * Math.sin(x / 12.0 * pi) + 300.0 * Math.sin(x / 30.0 * pi)) * 2.0 / 3.0;
+  const radlat = lat / 180.0 * pi, magic = 1 - ee * Math.sin(radlat) ** 2, sqrtmagic = Math.sqrt(magic);
+  return [(dlon * 180.0) / (a / sqrtmagic * Math.cos(radlat) * pi),
+          (dlat * 180.0) / ((a * (1 - ee)) / (magic * sqrtmagic) * pi)];
+}
+
+function toWgs84(lat, lon) {
+  if (state.crs !== "gcj02") return [lat, lon];
+  let [wlon, wlat] = [lon, lat];
+  for (let i = 0; i < 10; i++) {
+    const [dlon, dlat] = gcjOffset(wlon, wlat);
+    const [elon, elat] = [wlon + dlon - lon, wlat + dlat - lat];
+    [wlon, wlat] = [wlon - elon, wlat - elat];
+    if (Math.abs(elon) < 1e-9 && Math.abs(elat) < 1e-9) break;
+  }
+  return [wlat, wlon];
+}
 
 function wireIncidents() {
   $("i-kind").replaceChildren(...Object.keys(NAMES.zh.incidentKinds).map((c) => el("option", { value: c }, nameOf("incidentKinds", c))));
@@ -28,7 +59,8 @@ function wireIncidents() {
     desk.picking = false;
     $("i-hint").hidden = true;
     $("map").style.cursor = "";
-    askIncident({ lat: Number(event.latlng.lat.toFixed(6)), lon: Number(event.latlng.lng.toFixed(6)) });
+    const [lat, lon] = toWgs84(event.latlng.lat, event.latlng.lng);
+    askIncident({ lat: Number(lat.toFixed(6)), lon: Number(lon.toFixed(6)) });
   });
   $("d-incident").addEventListener("click", () => { if (state.selected) askIncident({ plate: state.selected }); });
   $("incident-form").addEventListener("submit", (event) => openIncident(event).catch(handleFailure));
@@ -56,7 +88,7 @@ function incidentBody() {
 
 async function openIncident(event) {
   event.preventDefault();
-  const incident = await api("/v1/incidents", { method: "POST", body: incidentBody() });
+  const incident = await api(`/v1/incidents?crs=${state.crs}`, { method: "POST", body: incidentBody() });
   $("incident-dialog").close();
   $("incident-panel").hidden = false;
   showIncident(incident);
@@ -116,17 +148,18 @@ function showIncident(incident) {
 }
 
 async function closeIncident() {
-  const incident = await api(`/v1/incidents/${encodeURIComponent(desk.current.incident_id)}`,
+  const incident = await api(`/v1/incidents/${encodeURIComponent(desk.current.incident_id)}?crs=${state.crs}`,
                              { method: "PATCH", body: { status: "closed" } });
   showIncident(incident);
   await loadIncidents();
 }
 
 async function loadIncidents() {
-  const page = await api("/v1/incidents?limit=50");
+  const page = await api(`/v1/incidents?limit=50&crs=${state.crs}`);
   $("i-list").replaceChildren(...(page.items.length ? page.items.map((incident) => el("li", {
     class: "alarm" + (incident.status === "open" ? " high" : ""),
-    on: { click: () => api(`/v1/incidents/${encodeURIComponent(incident.incident_id)}`).then(showIncident).catch(handleFailure) },
+    on: { click: () => api(`/v1/incidents/${encodeURIComponent(incident.incident_id)}?crs=${state.crs}`)
+      .then(showIncident).catch(handleFailure) },
   }, el("span", { class: "kind" }, `${nameOf("incidentKinds", incident.kind)} · ${incident.plate || incident.incident_id}`),
      el("div", { class: "meta" }, `${when(incident.opened_at)} · ${t(incident.status === "open" ? "incidentOpen" : "incidentClosed")}`)))
     : [el("li", { class: "alarm" }, t("noIncidents"))]));
