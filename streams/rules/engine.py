@@ -265,7 +265,7 @@ class Step:
             first, _, count_out = s.incidents[iid]
             if key not in s.open:
                 del s.incidents[iid]
-            elif not any(incident_zone_id(iid, z) in self.ctx.geofences for z in INCIDENT_ZONES):
+            elif incident_gone(iid, self.ctx):
                 self.close(key, self.t, closed_because="incident_closed")
                 del s.incidents[iid]
             elif count_out + 1 >= 2:
@@ -450,22 +450,40 @@ def displacement(state: VehicleState, fix: dict, cfg: RuleConfig) -> list[Event]
     return [(OPENED, violation), (CLOSED, close_violation(violation, fix["ts"]))]
 
 
+def incident_gone(incident_id: str, ctx: Context) -> bool:
+    """Has the incident closed? Its zones are no longer among the geofences."""
+    return not any(incident_zone_id(incident_id, z) in ctx.geofences for z in INCIDENT_ZONES)
+
+
+def incidents_closed(state: VehicleState, now_ms: int, ctx: Context) -> list[Event]:
+    """incident_zone_entry of a vehicle gone silent inside: closed when the incident closes."""
+    events = []
+    for iid in [i for i in state.incidents if incident_gone(i, ctx)]:
+        del state.incidents[iid]
+        violation = state.open.pop(f"incident_zone_entry:{iid}", None)
+        if violation is not None:
+            events.append((CLOSED, close_violation(violation, max(now_ms, state.last_ts or now_ms),
+                                                   closed_because="incident_closed")))
+    return events
+
+
 def tick(state: VehicleState, now_ms: int, ctx: Context) -> list[Event]:
     """Timers without a fix: `offline` once the silence reaches offline_s, if at that moment
     a waybill is active or the last fix was moving (a parked vehicle whose trip has ended
-    may be switched off)."""
+    may be switched off); incident_zone_entry once its incident has closed."""
+    closed = incidents_closed(state, now_ms, ctx) if state.incidents else []
     cfg = ctx.config
     if state.last_ts is None or "offline" in state.open or now_ms - state.last_ts < cfg.offline_s * 1000:
-        return []
+        return closed
     reached = state.last_ts + cfg.offline_s * 1000
     waybill = ctx.waybill_at(state.plate, reached)
     moving = state.last_speed >= cfg.stop_speed_kmh
     if waybill is None and not moving:
-        return []
+        return closed
     violation = open_violation("offline", state.plate, state.carrier_id, state.last_ts, state.last_lat, state.last_lon,
                                waybill_id=waybill.id if waybill else None,
                                details={"last_speed_kmh": state.last_speed, "silence_reached_at": rfc3339(reached),
                                         "because": "waybill_active" if waybill else "last_fix_moving",
                                         "waybill": waybill_details(waybill, reached) if waybill else None})
     state.open["offline"] = violation
-    return [(OPENED, violation)]
+    return closed + [(OPENED, violation)]

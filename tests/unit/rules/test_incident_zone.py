@@ -64,3 +64,15 @@ def test_upwind_of_the_square_is_outside():
     run = Run(chlorine_zones())
     run.feed(*(fix(MONDAY_10 + n * S, north_m=100) for n in range(5)))  # north of a north wind's square
     assert run.kinds("incident_zone_entry") == []
+
+
+def test_a_vehicle_gone_silent_inside_is_closed_by_the_clock_when_the_incident_closes():
+    run = Run(chlorine_zones())
+    run.feed(fix(MONDAY_10, north_m=-100), fix(MONDAY_10 + S, north_m=-100))
+    assert run.tick(MONDAY_10 + 2 * S) == []  # the incident still open: nothing to do
+    for g in list(run.geofences):
+        run.ctx.index.remove(g)
+    closed = run.tick(MONDAY_10 + 3 * S)
+    assert [(t.rsplit(".", 1)[1], v["kind"]) for t, v in closed] == [("closed", "incident_zone_entry")]
+    assert closed[0][1]["ended_at"] == rfc3339(MONDAY_10 + 3 * S)
+    assert closed[0][1]["details"]["closed_because"] == "incident_closed" and run.state.incidents == {}
