@@ -135,13 +135,9 @@ def _flat(coordinates):
     return [_flat(c) for c in coordinates]
 
 
-def check_feature(feature: dict) -> dict:
-    """The Feature's geometry (positions as [lon, lat]) and properties with defaults
-    applied, or GeofenceError.
-
-    `feature` has passed geofence_feature.schema.json.
-    """
-    geometry, props = feature["geometry"], dict(feature["properties"])
+def shape_problems(geometry: dict) -> tuple[dict, list[Problem]]:
+    """The geometry with positions as [lon, lat], and what makes it unusable: positions
+    out of range, open or short rings, an invalid or empty shape (shared with sites)."""
     geometry = {"type": geometry["type"], "coordinates": _flat(geometry["coordinates"])}
     problems = _coordinate_problems(geometry)
     if not problems:
@@ -152,6 +148,17 @@ def check_feature(feature: dict) -> dict:
             problems.append(Problem("geometry", f"invalid polygon: {explain_validity(geom)}"))
         elif geometry["type"] == "LineString" and geom.length == 0:
             problems.append(Problem("geometry", "the line has no length (all positions equal)"))
+    return geometry, problems
+
+
+def check_feature(feature: dict) -> dict:
+    """The Feature's geometry (positions as [lon, lat]) and properties with defaults
+    applied, or GeofenceError.
+
+    `feature` has passed geofence_feature.schema.json.
+    """
+    props = dict(feature["properties"])
+    geometry, problems = shape_problems(feature["geometry"])
     problems += _property_problems(props["kind"], geometry["type"], props)
     if not problems:
         problems += _size_problems(geometry, props)

@@ -22,6 +22,23 @@ class BanWindow:
 
 
 @dataclass(frozen=True)
+class IncidentZoneRef:
+    """What the live rule needs of an incident's zone (written by the incident desk)."""
+    incident_id: str
+    zone: str  # isolation, protective or fire
+    rank: int  # 0 for the incident's innermost (smallest) zone
+    un_number: str | None
+    plate: str | None  # the incident's own vehicle, which the rule leaves alone
+    lat: float
+    lon: float
+
+
+def incident_zone_id(incident_id: str, zone: str) -> str:
+    """The geofence id of an open incident's zone."""
+    return f"incident:{incident_id}:{zone}"
+
+
+@dataclass(frozen=True)
 class Geofence:
     id: str
     kind: str
@@ -31,6 +48,7 @@ class Geofence:
     speed_limit_kmh: float | None = None
     ban_windows: tuple[BanWindow, ...] | None = None  # None = always banned
     station_id: str | None = None
+    incident: IncidentZoneRef | None = None  # the zone of an open incident (kind incident_zone)
 
     @property
     def is_expressway(self) -> bool:
@@ -57,4 +75,9 @@ def compile_geofence(gid: str, version: int, geometry: dict, properties: dict) -
         ban_windows=None if windows is None else tuple(
             BanWindow(tuple(w.get("days", range(1, 8))), _minutes(w["from"]), _minutes(w["to"])) for w in windows),
         station_id=properties.get("station_id"),
+        incident=_incident(properties) if properties["kind"] == "incident_zone" else None,
     )
+
+
+def _incident(p: dict) -> IncidentZoneRef:
+    return IncidentZoneRef(p["incident_id"], p["zone"], p["rank"], p.get("un_number"), p.get("plate"), p["lat"], p["lon"])

@@ -114,3 +114,20 @@ def incident_zones(lon: float, lat: float, hazard: Hazard, *, spill: str, kind: 
         zones.append(_zone(plane, FIRE, chosen.fire_m))
     zones.sort(key=lambda z: z.area_m2)  # stable: on a tie isolation, protective, fire
     return IncidentZones(lon, lat, night, chosen, plane, tuple(zones))
+
+
+def rebuild(lon: float, lat: float, night: bool, zones_json: dict) -> IncidentZones:
+    """The zones of a stored Incident (its `zones` object) drawn again exactly as they were,
+    for classifying what has moved since (the vehicles of `GET /v1/incidents/{id}`)
+    without asking the catalogue, whose figures may have changed meanwhile."""
+    plane = LocalPlane(lon, lat)
+    zones = []
+    for name in (ISOLATION, PROTECTIVE, FIRE):
+        found = zones_json.get(name)
+        if found is not None:
+            metres = found["distance_m" if name == PROTECTIVE else "radius_m"]
+            zones.append(_zone(plane, name, metres, found.get("downwind_deg")))
+    zones.sort(key=lambda z: z.area_m2)
+    fire = zones_json.get(FIRE, {}).get("radius_m", 0)
+    chosen = Distances(zones_json[ISOLATION]["radius_m"], zones_json[PROTECTIVE]["distance_m"], fire, "stored")
+    return IncidentZones(lon, lat, night, chosen, plane, tuple(zones))

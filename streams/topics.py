@@ -26,8 +26,12 @@ class Topics:
     def deadletter(self) -> str:
         return f"{self.prefix}deadletter.v1"
 
+    @property
+    def incidents(self) -> str:
+        return f"{self.prefix}incidents.v1"
+
     def agency(self, agency: str) -> str:
         return f"{self.prefix}violations.{agency}.v1"
 
     def all(self) -> list[str]:
-        return [self.fixes, self.filling, self.violations, self.deadletter] + [self.agency(a) for a in AGENCIES]
+        return [self.fixes, self.filling, self.violations, self.deadletter, self.incidents] + [self.agency(a) for a in AGENCIES]

@@ -16,6 +16,7 @@ VIOLATION_KINDS = (
     "filling_overload",
     "filling_unqualified",
     "filling_no_waybill",
+    "incident_zone_entry",
 )
 # The kinds the per-vehicle rules decide from fixes (the rest come from filling records).
 FIX_RULE_KINDS = tuple(k for k in VIOLATION_KINDS if not k.startswith("filling_"))
@@ -27,15 +28,24 @@ AGENCIES = ("police", "transport", "market", "emergency")
 
 # docs/topics.md "Routing to agencies"; `emergency` also gets every `high`.
 DEFAULT_ROUTING: dict[str, tuple[str, ...]] = {
-    "police": ("illegal_parking", "no_stopping", "restricted_road", "speeding", "night_driving"),
+    "police": ("illegal_parking", "no_stopping", "restricted_road", "speeding", "night_driving",
+               "incident_zone_entry"),
     "transport": ("route_deviation", "fatigue_driving", "offline", "offline_displacement", "gps_jump",
                   "filling_no_waybill"),
     "market": ("filling_overload", "filling_unqualified", "filling_vehicle_absent"),
-    "emergency": ("offline_displacement",),
+    "emergency": ("offline_displacement", "incident_zone_entry"),
 }
 
 FIX_SOURCES = ("http", "jt808", "jt809")
 GEOFENCE_KINDS = ("chem_park", "parking", "filling_station", "restricted_road", "no_stopping", "speed_zone")
+# An open incident's zones as geofences of the live rule: written and removed with the
+# incident itself, never through PUT /v1/geofences, and not listed by GET /v1/geofences.
+INCIDENT_ZONE = "incident_zone"
+
+# CONTRACTS.md "Incidents": the places an incident's zones are checked against.
+SITE_KINDS = ("school", "kindergarten", "hospital", "elderly_home", "residential", "crowded_place", "water_source",
+              "fire_station", "enterprise_fire_team", "supply_depot")
+RESPONDER_KINDS = ("fire_station", "enterprise_fire_team")  # an Incident's `responders`: the nearest of these
 
 
 def agencies_for(kind: str, severity: str) -> list[str]:

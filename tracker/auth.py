@@ -27,6 +27,11 @@ class Principal:
     label: str | None = None  # who acts, in the alarm-handling history
 
 
+def acting(principal: Principal) -> str:
+    """Who acts, as histories record it: the token's label, else its number."""
+    return principal.label or f"token {principal.token_id}"
+
+
 def hash_token(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 

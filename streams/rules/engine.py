@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from geofence.index import GeofenceIndex
 from geofence.metric import haversine_m, surely_within_m
-from geofence.model import Geofence
+from geofence.model import Geofence, incident_zone_id
 from streams.rules.config import RuleConfig
 from streams.rules.motion import CREEPS, LEAVES, MOVES_ON, STAYS, STOPS, transition
 from streams.rules.state import VehicleState
@@ -24,6 +24,7 @@ Event = tuple[str, dict]  # (event type, violation)
 STOP_ALLOWED = ("parking", "chem_park", "filling_station")
 NO_ZONES: list[Geofence] = []
 JUDGED_NO_STOPPING, JUDGED_PARKING = 1, 2  # VehicleState.stop_judged bits
+INCIDENT_ZONES = ("isolation", "protective", "fire")
 NEAREST_REPORTED_M = 1000.0  # an illegal stop's details name the nearest allowed zone this close
 
 
@@ -96,6 +97,7 @@ class Step:
         self.no_stopping()
         self.illegal_parking()
         self.restricted_roads()
+        self.incident_zones()
         self.speeding()
         self.night()
         self.fatigue()
@@ -234,6 +236,43 @@ class Step:
                 del s.restricted[gid]
             else:
                 s.restricted[gid] = [first, 0, count_out + 1]
+
+    def incident_zones(self) -> None:
+        """An open incident's zones (geofences of kind incident_zone): two consecutive fixes
+        of another vehicle inside any of them open incident_zone_entry, naming the innermost
+        zone it was first seen in; two fixes outside, or the incident closed (its zones gone
+        from the geofences), close it."""
+        s = self.s
+        if not self.zones and not s.incidents:
+            return
+        inside: dict[str, Geofence] = {}
+        for g in self.zones:
+            ref = g.incident
+            if ref is not None and ref.plate != s.plate:
+                if ref.incident_id not in inside or ref.rank < inside[ref.incident_id].incident.rank:
+                    inside[ref.incident_id] = g
+        for iid, zone in inside.items():
+            first, count_in, _ = s.incidents.get(iid, [self.t, 0, 0])
+            s.incidents[iid] = [first, count_in + 1, 0]
+            ref = zone.incident
+            if count_in + 1 >= 2:
+                self.open(f"incident_zone_entry:{iid}", "incident_zone_entry", first, self.lat, self.lon,
+                          geofence_id=zone.id,
+                          details={"incident_id": iid, "zone": ref.zone, "un_number": ref.un_number,
+                                   "distance_m": round(haversine_m(self.lat, self.lon, ref.lat, ref.lon), 1)})
+        for iid in [i for i in s.incidents if i not in inside]:
+            key = f"incident_zone_entry:{iid}"
+            first, _, count_out = s.incidents[iid]
+            if key not in s.open:
+                del s.incidents[iid]
+            elif incident_gone(iid, self.ctx):
+                self.close(key, self.t, closed_because="incident_closed")
+                del s.incidents[iid]
+            elif count_out + 1 >= 2:
+                self.close(key, self.t, closed_because="left")
+                del s.incidents[iid]
+            else:
+                s.incidents[iid] = [first, 0, count_out + 1]
 
     def speed_limit(self) -> tuple[float, str | None]:
         if not self.zones:
@@ -411,22 +450,40 @@ def displacement(state: VehicleState, fix: dict, cfg: RuleConfig) -> list[Event]
     return [(OPENED, violation), (CLOSED, close_violation(violation, fix["ts"]))]
 
 
+def incident_gone(incident_id: str, ctx: Context) -> bool:
+    """Has the incident closed? Its zones are no longer among the geofences."""
+    return not any(incident_zone_id(incident_id, z) in ctx.geofences for z in INCIDENT_ZONES)
+
+
+def incidents_closed(state: VehicleState, now_ms: int, ctx: Context) -> list[Event]:
+    """incident_zone_entry of a vehicle gone silent inside: closed when the incident closes."""
+    events = []
+    for iid in [i for i in state.incidents if incident_gone(i, ctx)]:
+        del state.incidents[iid]
+        violation = state.open.pop(f"incident_zone_entry:{iid}", None)
+        if violation is not None:
+            events.append((CLOSED, close_violation(violation, max(now_ms, state.last_ts or now_ms),
+                                                   closed_because="incident_closed")))
+    return events
+
+
 def tick(state: VehicleState, now_ms: int, ctx: Context) -> list[Event]:
     """Timers without a fix: `offline` once the silence reaches offline_s, if at that moment
     a waybill is active or the last fix was moving (a parked vehicle whose trip has ended
-    may be switched off)."""
+    may be switched off); incident_zone_entry once its incident has closed."""
+    closed = incidents_closed(state, now_ms, ctx) if state.incidents else []
     cfg = ctx.config
     if state.last_ts is None or "offline" in state.open or now_ms - state.last_ts < cfg.offline_s * 1000:
-        return []
+        return closed
     reached = state.last_ts + cfg.offline_s * 1000
     waybill = ctx.waybill_at(state.plate, reached)
     moving = state.last_speed >= cfg.stop_speed_kmh
     if waybill is None and not moving:
-        return []
+        return closed
     violation = open_violation("offline", state.plate, state.carrier_id, state.last_ts, state.last_lat, state.last_lon,
                                waybill_id=waybill.id if waybill else None,
                                details={"last_speed_kmh": state.last_speed, "silence_reached_at": rfc3339(reached),
                                         "because": "waybill_active" if waybill else "last_fix_moving",
                                         "waybill": waybill_details(waybill, reached) if waybill else None})
     state.open["offline"] = violation
-    return [(OPENED, violation)]
+    return closed + [(OPENED, violation)]

@@ -33,6 +33,8 @@ class VehicleState:
     deviation_ts: int | None = None
     # restricted road id -> [first inside ts, consecutive inside, consecutive outside]
     restricted: dict[str, list[int]] = field(default_factory=dict)
+    # incident id -> [first inside ts, consecutive inside, consecutive outside] (its zones)
+    incidents: dict[str, list[int]] = field(default_factory=dict)
     open: dict[str, dict] = field(default_factory=dict)  # key -> open violation
     # The last fix kept out as a gps_jump: if the next one agrees with it, the vehicle is
     # there (a terminal back on elsewhere, a stale last position) and the rules follow it.

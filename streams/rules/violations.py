@@ -32,6 +32,7 @@ SEVERITY = {
     "filling_overload": "high",
     "filling_unqualified": "high",
     "filling_no_waybill": "medium",
+    "incident_zone_entry": "high",
 }
 
 

@@ -34,6 +34,15 @@ ENDPOINTS = [
     ("GET", "/v1/vehicles/P1/trips?date=2026-11-10", {"admin", "operator"}),
     ("GET", "/v1/vehicles/P1/stops?date=2026-11-10", {"admin", "operator"}),
     ("GET", "/v1/reports/kpis?period=day&date=2026-11-10", {"admin", "operator", "agency"}),
+    ("PUT", "/v1/sites/s1", {"admin", "operator"}),
+    ("DELETE", "/v1/sites/s1", {"admin", "operator"}),
+    ("GET", "/v1/sites", {"admin", "operator", "agency"}),
+    ("GET", "/v1/hazards/1017", {"admin", "operator", "agency"}),
+    ("PUT", "/v1/hazards/1017", {"admin"}),
+    ("POST", "/v1/incidents", {"admin", "operator"}),  # and an `emergency` agency (the matrix's agency is police)
+    ("GET", "/v1/incidents", {"admin", "operator", "agency"}),
+    ("GET", "/v1/incidents/i-x", {"admin", "operator", "agency"}),
+    ("PATCH", "/v1/incidents/i-x", {"admin", "operator"}),
 ]
 
 

@@ -9,7 +9,7 @@ from geofence.metric import haversine_m
 from tests.topic import read_topic
 from tests.waiting import until
 from tracker.api.context import POOL
-from tracker.dev.scene import actors, sample_geofences
+from tracker.dev.scene import actors, sample_geofences, sample_sites
 from tracker.dev.simulate import AREA, simulate
 
 pytestmark = pytest.mark.integration
@@ -84,6 +84,8 @@ async def test_the_scene_loads_geofences_misbehaves_and_fills(api, settings, top
     assert counts == {"accepted": (4 + len(actors())) * 2, "rejected": 0, "unavailable": 0}
     _, fences = await api.json("GET", "/v1/geofences", api.admin_token, expect=200)
     assert {f["id"] for f in sample_geofences()} <= {f["id"] for f in fences["features"]}
+    _, sites = await api.json("GET", "/v1/sites", api.admin_token, expect=200)
+    assert {f["id"] for f in sample_sites()} <= {f["id"] for f in sites["features"]}
     fixes = [f for _, f in await read_topic(settings.kafka_bootstrap, topics.fixes, (4 + len(actors())) * 2)]
     assert {a.plate for a in actors()} <= {f["plate"] for f in fixes}
     records = [r for _, r in await read_topic(settings.kafka_bootstrap, topics.filling, 2)]

@@ -1,14 +1,14 @@
-"""The demo's sample geofences are valid, and each misbehaving vehicle is where its rule
+"""The demo's sample geofences and sites are valid, and each misbehaving vehicle is where its rule
 applies (as the rules' own geofence index sees it)."""
 from __future__ import annotations
 
 import pytest
 
-from geofence.features import check_feature
+from geofence.features import check_feature, shape_problems
 from geofence.index import GeofenceIndex
 from geofence.model import compile_geofence
 from tests.contracts import validate
-from tracker.dev.scene import actors, sample_geofences
+from tracker.dev.scene import actors, sample_geofences, sample_sites
 
 FEATURES = sample_geofences()
 
@@ -17,6 +17,19 @@ FEATURES = sample_geofences()
 def test_each_sample_geofence_is_accepted(feature):
     validate("geofence_feature.schema.json", feature)
     check_feature(feature)
+
+
+@pytest.mark.parametrize("feature", sample_sites(), ids=lambda f: f["id"])
+def test_each_sample_site_is_accepted_and_marked_approximate(feature):
+    validate("site_feature.schema.json", feature)
+    assert shape_problems(feature["geometry"])[1] == []
+    assert feature["properties"]["approximate"] is True
+
+
+def test_the_sample_sites_hold_the_district_plans_stations_and_teams():
+    kinds = [f["properties"]["kind"] for f in sample_sites()]
+    assert kinds.count("fire_station") == 7 and kinds.count("enterprise_fire_team") == 14
+    assert {"school", "kindergarten", "hospital", "elderly_home", "residential"} <= set(kinds)
 
 
 def test_every_kind_is_there():

@@ -74,7 +74,8 @@ def test_openapi_document_refers_to_existing_schemas():
 INPUT_SCHEMAS = ["fix.schema.json", "normalised_fix.schema.json", "filling_record.schema.json",
                  "normalised_filling_record.schema.json", "waybill.schema.json", "registry.schema.json",
                  "token_request.schema.json", "geofence_feature.schema.json", "live_subscription.schema.json",
-                 "acknowledgement.schema.json", "resolution.schema.json"]
+                 "acknowledgement.schema.json", "resolution.schema.json", "site_feature.schema.json",
+                 "hazard.schema.json", "incident_request.schema.json", "incident_patch.schema.json"]
 
 
 def _unbounded(node, where: str, seen: set[str]) -> list[str]:

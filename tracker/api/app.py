@@ -14,7 +14,9 @@ from tracker.api.filling import setup_filling
 from tracker.api.fixes import setup_fixes
 from tracker.api.geofences import setup_geofences
 from tracker.api.handling import setup_handling
+from tracker.api.hazards import setup_hazards
 from tracker.api.health import setup_health
+from tracker.api.incidents import setup_incidents
 from tracker.api.live import setup_live
 from tracker.api.page import setup_page
 from tracker.api.parameters import setup_parameters
@@ -22,6 +24,7 @@ from tracker.api.platforms import setup_platforms
 from tracker.api.problems import Problem
 from tracker.api.registry import setup_registry
 from tracker.api.reports import setup_reports
+from tracker.api.sites import setup_sites
 from tracker.api.terminals import setup_terminals
 from tracker.api.tokens import setup_tokens
 from tracker.api.trips import setup_trips
@@ -126,6 +129,9 @@ def create_app(settings: Settings) -> web.Application:
     setup_reports(app)
     setup_terminals(app)
     setup_platforms(app)
+    setup_sites(app)
+    setup_hazards(app)
+    setup_incidents(app)
     setup_live(app)
     setup_page(app)
     setup_parameters(app)

@@ -47,6 +47,8 @@ async def put_geofence(request: web.Request, principal: Principal) -> web.Respon
     cells = await asyncio.to_thread(cover_feature, clean["geometry"], props)  # once here, not at every worker start
     row = await geofences.put(request.app[POOL], gid, props["kind"], props["name"], props["active"], extra,
                               orjson.dumps(clean["geometry"]).decode(), DEFAULT_RESOLUTION, cells)
+    if row is None:
+        raise Problem(409, f"{gid!r} is an open incident's zone: the incident desk keeps it")
     return json_bytes_response(_feature(row), status=200 if row["existed"] else 201)
 
 

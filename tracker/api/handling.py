@@ -11,7 +11,7 @@ from tracker.api.context import POOL, TOPICS, requires
 from tracker.api.problems import Problem
 from tracker.api.respond import json_bytes_response, read_json_object
 from tracker.api.validate import check
-from tracker.auth import ADMIN, OPERATOR, Principal
+from tracker.auth import ADMIN, OPERATOR, Principal, acting
 from tracker.db.handling import AlreadyResolved, handle
 
 
@@ -24,7 +24,7 @@ async def _body(request: web.Request, schema: str, what: str) -> dict:
 
 async def _handle(request: web.Request, principal: Principal, action: str, body: dict) -> web.Response:
     vid = request.match_info["id"]
-    by = principal.label or f"token {principal.token_id}"
+    by = acting(principal)
     try:
         violation = await handle(request.app[POOL], request.app[TOPICS], vid, action, by,
                                  note=body.get("note"), disposition=body.get("disposition"))

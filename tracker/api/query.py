@@ -1,8 +1,13 @@
 """Query-string parameters shared by the read endpoints, each refused with a 400 naming it."""
 from __future__ import annotations
 
+import base64
+from datetime import datetime
+
+import orjson
+
 from streams.fix import ItemError, valid_plate
-from streams.times import TimeError, parse_query_time, utc
+from streams.times import TimeError, bounded, epoch_ms, parse_query_time, utc
 from tracker.api.problems import Problem, error
 
 CRS = ("wgs84", "gcj02")
@@ -71,3 +76,22 @@ def query_limit(query, default: int = 100, most: int = 1000) -> int:
     if not 1 <= limit <= most:
         raise Problem(400, f"limit is 1..{most}", [error(f"1..{most}", field="limit")])
     return limit
+
+
+def query_cursor(query) -> tuple[datetime, str] | None:
+    """The (time, id) a keyset page ended at, as `next_cursor` gave it; anything else a 400."""
+    raw = query.get("cursor")
+    if raw is None:
+        return None
+    try:
+        at_ms, key = orjson.loads(base64.urlsafe_b64decode(raw.encode()))
+        if type(at_ms) is not int or type(key) is not str or not 0 < len(key) <= 128:
+            raise ValueError("not a cursor")
+        return utc(bounded(at_ms)), key
+    except (ValueError, TypeError):  # base64's, orjson's, the unpacking's, bounded's (a ValueError)
+        raise Problem(400, "cursor is not one this API gave", [error("unknown cursor", field="cursor")]) from None
+
+
+def next_cursor(at: datetime, key: str) -> str:
+    """The `next` of a page whose last item is (at, key), newest first."""
+    return base64.urlsafe_b64encode(orjson.dumps([epoch_ms(at), key])).decode()

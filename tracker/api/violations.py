@@ -5,33 +5,25 @@ An agency token sees only violations routed to its agency.
 """
 from __future__ import annotations
 
-import base64
-
-import orjson
 from aiohttp import web
 
 from geofence.gcj02 import points_in
-from streams.times import bounded, epoch_ms, utc
 from streams.vocabulary import VIOLATION_KINDS
 from tracker.api.context import POOL, requires
-from tracker.api.problems import Problem, error
-from tracker.api.query import parse_bbox, parse_crs, query_choice, query_limit, query_plate, query_time
+from tracker.api.problems import Problem
+from tracker.api.query import (
+    next_cursor,
+    parse_bbox,
+    parse_crs,
+    query_choice,
+    query_cursor,
+    query_limit,
+    query_plate,
+    query_time,
+)
 from tracker.api.respond import json_bytes_response
 from tracker.auth import ADMIN, AGENCY, OPERATOR, Principal
 from tracker.db.handling import HANDLING_STATES, SELECT, fetch_violation, with_handling
-
-
-def _cursor(raw: str | None):
-    """The (started_at, violation_id) a page ended at, as `next` gave it; anything else a 400."""
-    if raw is None:
-        return None
-    try:
-        started_ms, vid = orjson.loads(base64.urlsafe_b64decode(raw.encode()))
-        if type(started_ms) is not int or type(vid) is not str or not 0 < len(vid) <= 128:
-            raise ValueError("not a cursor")
-        return utc(bounded(started_ms)), vid
-    except (ValueError, TypeError):  # base64's, orjson's, the unpacking's, bounded's (a ValueError)
-        raise Problem(400, "cursor is not one this API gave", [error("unknown cursor", field="cursor")]) from None
 
 
 @requires(ADMIN, OPERATOR, AGENCY)
@@ -42,7 +34,7 @@ async def list_violations(request: web.Request, principal: Principal) -> web.Res
     limit = query_limit(q)
     bbox = parse_bbox(q.get("bbox"))
     crs = parse_crs(q.get("crs"))  # of the answer's lat/lon (bbox is WGS-84, as everywhere)
-    cursor = _cursor(q.get("cursor"))
+    cursor = query_cursor(q)
     rows = await request.app[POOL].fetch(
         f"""{SELECT}
             WHERE ($1::text IS NULL OR plate = $1) AND ($2::text IS NULL OR kind = $2)
@@ -64,7 +56,7 @@ async def list_violations(request: web.Request, principal: Principal) -> web.Res
     following = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        following = base64.urlsafe_b64encode(orjson.dumps([epoch_ms(last["started_at"]), last["violation_id"]])).decode()
+        following = next_cursor(last["started_at"], last["violation_id"])
     return json_bytes_response({"items": items, "next": following})
 
 

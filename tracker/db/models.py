@@ -366,3 +366,48 @@ class ViolationHandlingHistory(Base):
     at: Mapped[datetime] = _now()
     disposition: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class Site(Base):
+    """A place an incident's zones are checked against (CONTRACTS.md "Incidents"): a school,
+    a hospital, a fire station; `properties` holds people (an estimate) and phone."""
+
+    __tablename__ = "sites"
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text, index=True)
+    name: Mapped[str] = mapped_column(Text)
+    properties: Mapped[dict] = mapped_column(JSONB)
+    geom = mapped_column(Geometry(srid=4326, spatial_index=True), nullable=False)
+    updated_at: Mapped[datetime] = _now()
+
+
+class HazardOverride(Base):
+    """The emergency bureau's own figures for a UN number (`PUT /v1/hazards`), merged over
+    the shipped catalogue; `by` is the acting token's label."""
+
+    __tablename__ = "hazard_overrides"
+    un_number: Mapped[str] = mapped_column(Text, primary_key=True)
+    row: Mapped[dict] = mapped_column(JSONB)
+    by: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = _now()
+
+
+class Incident(Base):
+    """An incident: the inputs it was opened and patched with, the Incident as last
+    computed, and `n`, the number of its last event (ids `<id>.<n>`)."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_opened_at", "opened_at"),
+                      CheckConstraint("status IN ('open', 'closed')", name="status"))
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    status: Mapped[str] = mapped_column(Text, index=True)
+    kind: Mapped[str] = mapped_column(Text)
+    plate: Mapped[str | None] = mapped_column(Text)
+    carrier_id: Mapped[str | None] = mapped_column(Text)
+    lat: Mapped[float] = mapped_column(Double)
+    lon: Mapped[float] = mapped_column(Double)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    inputs: Mapped[dict] = mapped_column(JSONB)
+    incident: Mapped[dict] = mapped_column(JSONB)
+    n: Mapped[int] = mapped_column(Integer)

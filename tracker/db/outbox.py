@@ -14,6 +14,12 @@ async def insert_outbox(conn: asyncpg.Connection, rows: list[tuple]) -> None:
         await conn.copy_records_to_table("outbox", records=rows, columns=COLUMNS)
 
 
+async def insert_one(conn: asyncpg.Connection, topic: str, key: str | None, event_id: str, value: bytes) -> None:
+    """One event (an API's single change): an INSERT, fewer round trips than a COPY."""
+    await conn.execute("INSERT INTO outbox (topic, key, event_id, value) VALUES ($1, $2, $3, $4)",
+                       topic, key, event_id, value)
+
+
 async def lock_pending(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
     """Unpublished rows in order, locked; rows another relay holds are skipped."""
     return await conn.fetch(

@@ -4,7 +4,10 @@ so the console has alarms to handle.
 `hazmat up --simulate` and `hazmat simulate --geofences` load `data/beilun_geofences.geojson`
 (approximate places: the three chemical parks, designated lots, filling stations, a road
 closed at rush hours and one closed all day, a no-stopping zone by a school, an
-expressway's 80 km/h zone) and add these vehicles to the simulated fleet:
+expressway's 80 km/h zone) and `data/beilun_sites.geojson` (approximate places too: the
+district's fire-rescue stations, enterprise fire teams, and the schools, kindergartens,
+hospitals, elderly homes and homes near the chemical parks the incident desk checks its
+zones against), and add these vehicles to the simulated fleet:
 
 - one parks for good outside every lot and park (illegal parking after 15 min),
 - one stands in the no-stopping zone (no_stopping after 2 min),
@@ -29,12 +32,18 @@ from geofence.metric import LocalPlane
 
 log = logging.getLogger(__name__)
 GEOFENCES = "beilun_geofences.geojson"
+SITES = "beilun_sites.geojson"
 FILL_EVERY = 30  # rounds between two stations' filling records (5 min at 10 s a round)
 
 
 def sample_geofences() -> list[dict]:
     """The sample geofence Features (WGS-84)."""
     return orjson.loads(resources.files("tracker.dev").joinpath("data", GEOFENCES).read_bytes())["features"]
+
+
+def sample_sites() -> list[dict]:
+    """The sample site Features (WGS-84), each marked `approximate`."""
+    return orjson.loads(resources.files("tracker.dev").joinpath("data", SITES).read_bytes())["features"]
 
 
 def _line(feature_id: str) -> list[tuple[float, float]]:
@@ -113,6 +122,10 @@ class Scene:
             async with session.put(f"v1/geofences/{feature['id']}", json=feature, headers=headers) as response:
                 if response.status >= 300:
                     raise RuntimeError(f"sample geofence {feature['id']}: {response.status} {await response.text()}")
+        for feature in sample_sites():
+            async with session.put(f"v1/sites/{feature['id']}", json=feature, headers=headers) as response:
+                if response.status >= 300:
+                    raise RuntimeError(f"sample site {feature['id']}: {response.status} {await response.text()}")
         scene = cls(carrier_id, {}, plates)
         registry = {"carriers": [], "drivers": [{"id": f"SIM-D{n}", "name": f"模拟司机{n}", "carrier_id": carrier_id,
                                                  "roles": ["driver"], "qualification_valid_until": "2030-12-31"}

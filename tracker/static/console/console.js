@@ -221,6 +221,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   if (typeof L === "undefined") { showError(t("noLeaflet")); return; }
   try {
     await createMap();
+    wireIncidents();
     await start();
   } catch (error) {
     handleFailure(error);

@@ -65,6 +65,7 @@ const NAMES = {
       speeding: "超速", fatigue_driving: "疲劳驾驶", night_driving: "夜间行驶", offline: "离线",
       offline_displacement: "离线位移", gps_jump: "定位漂移", filling_vehicle_absent: "充装时车辆不在场",
       filling_overload: "超量充装", filling_unqualified: "资质不符充装", filling_no_waybill: "无运单充装",
+      incident_zone_entry: "驶入事故警戒区",
     },
     fences: { chem_park: "化工园区", parking: "危化品停车场", filling_station: "充装站", restricted_road: "禁行路段",
               no_stopping: "禁停区域", speed_zone: "限速区域" },
@@ -80,6 +81,7 @@ const NAMES = {
       night_driving: "night driving", offline: "offline", offline_displacement: "moved while offline",
       gps_jump: "GPS jump", filling_vehicle_absent: "vehicle absent at filling", filling_overload: "overload filling",
       filling_unqualified: "unqualified filling", filling_no_waybill: "filling without waybill",
+      incident_zone_entry: "entered an incident zone",
     },
     fences: { chem_park: "chemical park", parking: "hazmat parking", filling_station: "filling station",
               restricted_road: "restricted road", no_stopping: "no stopping", speed_zone: "speed zone" },
@@ -109,3 +111,41 @@ function translatePage() {
   if (LANG === "en") { other.delete("lang"); toggle.textContent = "中文"; } else { other.set("lang", "en"); toggle.textContent = "English"; }
   toggle.href = "?" + other.toString();
 }
+
+// The incident desk (事故处置, console/incidents.js).
+Object.assign(WORDS.zh, {
+  incidents: "事故处置", newIncident: "新建事故", pickPoint: "请在地图上点选事故地点…", incidentHere: "发起事故处置",
+  incidentKind: "事故类型", unNumber: "UN编号", unHint: "空：按运单或未知货物", spill: "泄漏规模", windFrom: "风向（来向，度）",
+  windSpeed: "风速（米/秒）", open: "发起", closeIncident: "结束事故", incidentList: "事故列表", noIncidents: "暂无事故",
+  cargo: "货物", unknownCargo: "未知（按最大距离）", basis: "依据", isolation: "隔离区", protective: "防护区", fire: "火灾隔离区",
+  downwind: "下风向", noWind: "无风向（圆形）", night: "夜间", day: "白天", sites: "区内场所", vehicles: "区内车辆",
+  responders: "最近救援力量", nothing: "无", openedAt: "发生时间", incidentOpen: "处置中", incidentClosed: "已结束",
+  point: "地点", metres: (m) => `${Math.round(m)} 米`, incidentNote: "备注",
+});
+Object.assign(WORDS.en, {
+  incidents: "Incidents", newIncident: "New incident", pickPoint: "Click the incident's place on the map…", incidentHere: "Open an incident",
+  incidentKind: "Kind", unNumber: "UN number", unHint: "empty: the waybill's, or unknown", spill: "Spill", windFrom: "Wind from (degrees)",
+  windSpeed: "Wind speed (m/s)", open: "Open", closeIncident: "Close incident", incidentList: "Incidents", noIncidents: "no incidents",
+  cargo: "Cargo", unknownCargo: "unknown (largest distances)", basis: "Basis", isolation: "Isolation", protective: "Protective",
+  fire: "Fire isolation", downwind: "downwind", noWind: "no wind (circle)", night: "night", day: "day", sites: "Sites in the zones",
+  vehicles: "Vehicles in the zones", responders: "Nearest responders", nothing: "none", openedAt: "Opened",
+  incidentOpen: "open", incidentClosed: "closed", point: "Place", metres: (m) => `${Math.round(m)} m`, incidentNote: "Note",
+});
+Object.assign(NAMES.zh, {
+  incidentKinds: { leak: "泄漏", fire: "火灾", explosion: "爆炸", collision: "碰撞", rollover: "侧翻", other: "其他" },
+  spills: { large: "大量泄漏", small: "少量泄漏" },
+  zones: { isolation: "隔离区", protective: "防护区", fire: "火灾隔离区" },
+  bases: { waybill: "电子运单", given: "人工指定", unknown: "未知" },
+  siteKinds: { school: "学校", kindergarten: "幼儿园", hospital: "医院", elderly_home: "养老院", residential: "居民区",
+               crowded_place: "人员密集场所", water_source: "水源地", fire_station: "消防救援站",
+               enterprise_fire_team: "企业专职消防队", supply_depot: "应急物资库" },
+});
+Object.assign(NAMES.en, {
+  incidentKinds: { leak: "leak", fire: "fire", explosion: "explosion", collision: "collision", rollover: "rollover", other: "other" },
+  spills: { large: "large spill", small: "small spill" },
+  zones: { isolation: "isolation", protective: "protective", fire: "fire" },
+  bases: { waybill: "waybill", given: "given", unknown: "unknown" },
+  siteKinds: { school: "school", kindergarten: "kindergarten", hospital: "hospital", elderly_home: "elderly home",
+               residential: "residential", crowded_place: "crowded place", water_source: "water source",
+               fire_station: "fire station", enterprise_fire_team: "enterprise fire team", supply_depot: "supply depot" },
+});
