@@ -16,19 +16,32 @@ VIOLATION_KINDS = (
     "filling_overload",
     "filling_unqualified",
     "filling_no_waybill",
+    "sos",
+    "collision",
+    "terminal_fault",
+    "active_safety",
+    "gps_missing",
+    "unregistered_vehicle",
+    "cloned_plate",
 )
-# The kinds the per-vehicle rules decide from fixes (the rest come from filling records).
-FIX_RULE_KINDS = tuple(k for k in VIOLATION_KINDS if not k.startswith("filling_"))
+# Decided from what terminals signal (alarm bits, active-safety items), not from positions.
+TERMINAL_ALARM_KINDS = ("sos", "collision", "terminal_fault", "active_safety")
+# Decided by the plate-read worker from checkpoint cameras' reads.
+CHECKPOINT_KINDS = ("gps_missing", "unregistered_vehicle", "cloned_plate")
+# The kinds the per-vehicle rules decide from fixes (the rest come from filling records
+# and plate reads).
+FIX_RULE_KINDS = tuple(k for k in VIOLATION_KINDS if not k.startswith("filling_") and k not in CHECKPOINT_KINDS)
 SEVERITIES = ("low", "medium", "high")
 AGENCIES = ("police", "transport", "market", "emergency")
 
 # CONTRACTS.md "Default routing to agencies"; `emergency` also gets every `high`.
 DEFAULT_ROUTING: dict[str, tuple[str, ...]] = {
-    "police": ("illegal_parking", "no_stopping", "restricted_road", "speeding", "night_driving"),
+    "police": ("illegal_parking", "no_stopping", "restricted_road", "speeding", "night_driving",
+               "sos", "collision", "gps_missing", "unregistered_vehicle", "cloned_plate"),
     "transport": ("route_deviation", "fatigue_driving", "offline", "offline_displacement", "gps_jump",
-                  "filling_no_waybill"),
+                  "filling_no_waybill", "terminal_fault", "active_safety", "gps_missing", "unregistered_vehicle"),
     "market": ("filling_overload", "filling_unqualified", "filling_vehicle_absent"),
-    "emergency": ("offline_displacement",),
+    "emergency": ("offline_displacement", "sos", "collision"),
 }
 
 FIX_SOURCES = ("http", "jt808")
