@@ -14,13 +14,14 @@ from tracker.api.app import create_app
 from tracker.api.server import ApiRunner
 from tracker.auth import bootstrap_admin
 from tracker.db import migrate
-from tracker.db.pool import create_pool
 from tracker.db.offsets import forget_offsets
+from tracker.db.pool import create_pool
 from tracker.maintenance import maintain_daily
 from tracker.settings import Settings
 from tracker.workers.deadletters import DeadletterStore
 from tracker.workers.filling import FillingWorker
 from tracker.workers.fixes import Worker
+from tracker.workers.reads import ReadWorker
 
 
 async def wait_for_stop_signal() -> None:
@@ -68,13 +69,13 @@ async def api_running(settings: Settings):
 
 @asynccontextmanager
 async def worker_running(settings: Settings):
-    """The fix worker, the filling cross-check and the dead-letter store, sharing a pool and a
-    producer; yields the future running them."""
+    """The fix worker, the filling cross-check, the plate-read checks and the dead-letter
+    store, sharing a pool and a producer; yields the future running them."""
     pool = await create_pool(settings.asyncpg_dsn)
     publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s)
     stop = asyncio.Event()
     task = asyncio.gather(Worker(settings, pool, publisher).run(stop), FillingWorker(settings, pool, publisher).run(stop),
-                          DeadletterStore(settings, pool, publisher).run(stop))
+                          ReadWorker(settings, pool, publisher).run(stop), DeadletterStore(settings, pool, publisher).run(stop))
     try:
         yield task
     finally:

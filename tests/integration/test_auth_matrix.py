@@ -7,7 +7,7 @@ from tests.client import fleet_body
 
 pytestmark = pytest.mark.integration
 
-ROLES = ("admin", "operator", "gateway", "station", "agency")
+ROLES = ("admin", "operator", "gateway", "station", "agency", "camera")
 
 # (method, path, roles allowed). Bodies are irrelevant to the check: a request that gets
 # past authorisation answers something other than 401/403 (usually 4xx for the empty body).
@@ -32,7 +32,15 @@ ENDPOINTS = [
     ("GET", "/v1/vehicles/P1/trips?date=2026-11-10", {"admin", "operator"}),
     ("GET", "/v1/vehicles/P1/stops?date=2026-11-10", {"admin", "operator"}),
     ("GET", "/v1/reports/kpis?period=day&date=2026-11-10", {"admin", "operator", "agency"}),
+    ("PUT", "/v1/checkpoints/K1", {"admin", "operator"}),
+    ("GET", "/v1/checkpoints", {"admin", "operator", "agency"}),
+    ("POST", "/v1/plate-reads", {"admin", "camera"}),
+    ("GET", "/v1/vehicles/P1/reads", {"admin", "operator"}),
 ]
+
+
+CHECKPOINT = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [121.8, 29.9]},
+              "properties": {"name": "gate"}}
 
 
 @pytest.fixture
@@ -44,6 +52,8 @@ async def role_tokens(api):
     tokens["gateway"] = await api.token("gateway", carrier_id=fleet.carriers[0])
     tokens["station"] = await api.token("station", station_id="S1")
     tokens["agency"] = await api.token("agency", agency="police")
+    await api.json("PUT", "/v1/checkpoints/K1", api.admin_token, expect=201, json=CHECKPOINT)
+    tokens["camera"] = await api.token("camera", checkpoint_id="K1")
     return tokens
 
 

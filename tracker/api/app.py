@@ -9,6 +9,7 @@ from aiohttp import web
 
 from streams.kafka import Publisher
 from streams.topics import Topics
+from tracker.api.checkpoints import setup_checkpoints
 from tracker.api.context import FLEET, POOL, PUBLISHER, SETTINGS, TOKENS, TOPICS
 from tracker.api.filling import setup_filling
 from tracker.api.fixes import setup_fixes
@@ -118,6 +119,7 @@ def create_app(settings: Settings) -> web.Application:
     setup_waybills(app)
     setup_fixes(app)
     setup_filling(app)
+    setup_checkpoints(app)
     setup_violations(app)
     setup_handling(app)
     setup_vehicles(app)
