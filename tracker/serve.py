@@ -22,6 +22,7 @@ from tracker.workers.deadletters import DeadletterStore
 from tracker.workers.filling import FillingWorker
 from tracker.workers.fixes import Worker
 from tracker.workers.reads import ReadWorker
+from tracker.workers.reminders import Reminders
 
 
 async def wait_for_stop_signal() -> None:
@@ -69,13 +70,15 @@ async def api_running(settings: Settings):
 
 @asynccontextmanager
 async def worker_running(settings: Settings):
-    """The fix worker, the filling cross-check, the plate-read checks and the dead-letter
-    store, sharing a pool and a producer; yields the future running them."""
+    """The fix worker, the filling cross-check, the plate-read checks, the drivers'
+    reminders and the dead-letter store, sharing a pool and a producer; yields the future
+    running them."""
     pool = await create_pool(settings.asyncpg_dsn)
     publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s)
     stop = asyncio.Event()
     task = asyncio.gather(Worker(settings, pool, publisher).run(stop), FillingWorker(settings, pool, publisher).run(stop),
-                          ReadWorker(settings, pool, publisher).run(stop), DeadletterStore(settings, pool, publisher).run(stop))
+                          ReadWorker(settings, pool, publisher).run(stop), Reminders(settings, pool, publisher).run(stop),
+                          DeadletterStore(settings, pool, publisher).run(stop))
     try:
         yield task
     finally:

@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from streams.reminders import DEFAULT_REMIND_KINDS
 from streams.rules.config import RuleConfig
+from streams.vocabulary import VIOLATION_KINDS
 from tracker.reports.definitions import KpiParams
 
 
@@ -45,6 +47,18 @@ def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
     if raw not in choices:
         raise SettingsError(f"{name}={raw!r}: one of {', '.join(choices)}")
     return raw
+
+
+def _kinds(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of violation kinds (empty: none)."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    kinds = tuple(k.strip() for k in raw.split(",") if k.strip())
+    unknown = [k for k in kinds if k not in VIOLATION_KINDS]
+    if unknown:
+        raise SettingsError(f"{name}: unknown violation kind(s) {', '.join(unknown)}")
+    return kinds
 
 
 def _basemap_url(raw: str | None) -> str | None:
@@ -175,6 +189,10 @@ class Settings:
     outbox_retention_days: int = 14
     kpis: KpiParams = KpiParams()  # the bureaus' figures' thresholds (HAZMAT_KPI_*)
     worker: WorkerTuning = WorkerTuning()
+    # Violation kinds whose opening sends the vehicle's terminal a reminder (0x8300).
+    remind_kinds: tuple[str, ...] = DEFAULT_REMIND_KINDS
+    # A text to a terminal not connected waits this long, then is `expired`.
+    message_ttl_s: int = 600
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -216,6 +234,8 @@ class Settings:
                 drift_min_jumps=_int(env, "HAZMAT_KPI_DRIFT_MIN_JUMPS", 1, 1, 1_000_000),
                 max_speed_kmh=_int(env, "HAZMAT_KPI_MAX_SPEED_KMH", 160, 1, 250),
             ),
+            remind_kinds=_kinds(env, "HAZMAT_REMIND_KINDS", DEFAULT_REMIND_KINDS),
+            message_ttl_s=_int(env, "HAZMAT_MESSAGE_TTL_S", 600, 1, 86_400),
             worker=WorkerTuning(
                 batch=_int(env, "HAZMAT_WORKER_BATCH", 40_000, 1, 1_000_000),
                 chunk=_int(env, "HAZMAT_WORKER_CHUNK", 8_000, 1, 1_000_000),

@@ -36,6 +36,8 @@ ENDPOINTS = [
     ("GET", "/v1/checkpoints", {"admin", "operator", "agency"}),
     ("POST", "/v1/plate-reads", {"admin", "camera"}),
     ("GET", "/v1/vehicles/P1/reads", {"admin", "operator"}),
+    ("POST", "/v1/terminals/13900000000/messages", {"admin", "operator"}),
+    ("GET", "/v1/terminals/13900000000/messages", {"admin", "operator"}),
 ]
 
 

@@ -17,6 +17,7 @@ from tracker.api.geofences import setup_geofences
 from tracker.api.handling import setup_handling
 from tracker.api.health import setup_health
 from tracker.api.live import setup_live
+from tracker.api.messages import setup_messages
 from tracker.api.page import setup_page
 from tracker.api.parameters import setup_parameters
 from tracker.api.problems import Problem
@@ -126,6 +127,7 @@ def create_app(settings: Settings) -> web.Application:
     setup_trips(app)
     setup_reports(app)
     setup_terminals(app)
+    setup_messages(app)
     setup_live(app)
     setup_page(app)
     setup_parameters(app)

@@ -9,8 +9,8 @@ gateway through this table and NOTIFY.
 Revision ID: 0011
 Revises: 0008
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
