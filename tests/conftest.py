@@ -16,8 +16,8 @@ from tests.client import Api, ApiTestServer, fleet_body
 from tests.members import member_running
 from tracker.api.app import create_app
 from tracker.auth import ADMIN, insert_token, new_token
-from tracker.settings import Settings
 from tracker.workers.fixes import Worker
+from tracker.settings import Settings
 
 # `make fuzz`: property tests that do not fix their own budget run this many examples.
 if os.environ.get("HAZMAT_FUZZ_EXAMPLES"):

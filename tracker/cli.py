@@ -12,10 +12,10 @@ from prometheus_client import start_http_server
 from tracker.db import migrate
 from tracker.db.pool import create_pool
 from tracker.dev.localstack import EmbeddedBroker, EmbeddedPostgres, StackError, private_dir, write_private
-from tracker.dev.simulate import PROTOCOLS, SimulationError, simulate
 from tracker.maintenance import maintain, maintain_daily
 from tracker.serve import create_topics, prepare, serve
 from tracker.settings import Settings, SettingsError
+from tracker.dev.simulate import PROTOCOLS, SimulationError, simulate
 
 
 def _remember_admin_token(data_dir: Path, token: str | None) -> str | None:

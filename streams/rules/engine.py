@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from geofence.index import GeofenceIndex
 from geofence.metric import haversine_m, surely_within_m
 from geofence.model import Geofence
+from streams.rules.windows import banned, window_in_force
+from streams.times import in_minutes, local_midnight, rfc3339
 from streams.rules.config import RuleConfig
 from streams.rules.motion import CREEPS, LEAVES, MOVES_ON, STAYS, STOPS, transition
 from streams.rules.signals import terminal_alarms
 from streams.rules.state import VehicleState
 from streams.rules.violations import CLOSED, OPENED, close_violation, open_violation, withdraw_violation
 from streams.rules.waybills import ActiveWaybill
-from streams.rules.windows import banned, window_in_force
-from streams.times import in_minutes, local_midnight, rfc3339
 
 Event = tuple[str, dict]  # (event type, violation)
 STOP_ALLOWED = ("parking", "chem_park", "filling_station")

@@ -6,8 +6,8 @@ import time
 import pytest
 
 from tests.members import member_running
-from tests.waiting import until
 from tracker.workers.deadletters import DeadletterStore
+from tests.waiting import until
 
 pytestmark = pytest.mark.integration
 

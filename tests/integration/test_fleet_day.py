@@ -14,8 +14,8 @@ from geofence.model import compile_geofence
 from streams.batch import process
 from streams.rules.engine import Context
 from streams.rules.violations import event_id
-from streams.rules.waybills import ActiveWaybill, active
 from streams.times import rfc3339
+from streams.rules.waybills import ActiveWaybill, active
 from tests.client import fleet_body
 from tests.scenario import M_LAT, M_LON
 from tests.topic import read_topic

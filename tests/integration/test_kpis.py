@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from streams.rules.violations import close_violation, open_violation, withdraw_violation
+from streams.rules.violations import open_violation, withdraw_violation, close_violation
 from tests import stack
 from tests.client import Api, ApiTestServer, fleet_body
 from tests.contracts import validate

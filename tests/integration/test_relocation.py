@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from streams.times import epoch_ms
 from tests.scenario import fix_at, plates, publish_in_chunks, register_carrier
 from tests.topic import read_topic
 from tests.waiting import until
+from streams.times import epoch_ms
 from tracker.db.pool import create_pool
 from tracker.serve import create_topics, worker_running
 

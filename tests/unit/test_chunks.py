@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tracker.db.batches import BatchResult
 from tracker.workers.loop import chunks
+from tracker.db.batches import BatchResult
 
 
 @given(st.lists(st.integers(1, 40), min_size=1, max_size=8), st.integers(1, 30))

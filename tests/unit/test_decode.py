@@ -6,13 +6,13 @@ import json
 from collections import namedtuple
 
 import orjson
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import pytest
 
 from tests.scenario import fix_at
-from tracker.settings import Settings
 from tracker.workers.loop import PartitionedLoop
+from tracker.settings import Settings
 
 Record = namedtuple("Record", "key value offset")
 T = 1_764_000_000_000

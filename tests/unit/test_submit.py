@@ -6,8 +6,8 @@ import asyncio
 import asyncpg
 import pytest
 
-from tracker.settings import Settings
 from tracker.workers.loop import PartitionedLoop
+from tracker.settings import Settings
 
 
 def member() -> PartitionedLoop:

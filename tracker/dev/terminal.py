@@ -13,22 +13,9 @@ import struct
 from tracker.jt808.codec import Frame, decode, encode
 from tracker.jt808.framing import FrameReader
 from tracker.jt808.location import MILEAGE, POSITIONED, SATELLITES, Location, encode_batch, encode_location
-from tracker.jt808.messages import (
-    AUTHENTICATE,
-    BATCH,
-    HEARTBEAT,
-    LOCATION,
-    LOGOUT,
-    OK,
-    PLATFORM_RESPONSE,
-    REGISTER,
-    REGISTER_RESPONSE,
-    TERMINAL_RESPONSE,
-    TEXT_MESSAGE,
-    decode_general_response,
-    decode_text_message,
-    encode_general_response,
-)
+from tracker.jt808.messages import (AUTHENTICATE, BATCH, HEARTBEAT, LOCATION, LOGOUT, OK, PLATFORM_RESPONSE, REGISTER,
+                                    REGISTER_RESPONSE, TERMINAL_RESPONSE, TEXT_MESSAGE, decode_general_response,
+                                    decode_text_message, encode_general_response)
 from tracker.jt808.safety import SafetyAlarm, encode_safety
 
 WIDTHS = {"2013": (5, 20, 7), "2019": (11, 30, 30)}

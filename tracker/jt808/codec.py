@@ -32,12 +32,7 @@ from dataclasses import dataclass
 from tracker.jt808.errors import DecodeError
 from tracker.jt808.framing import DELIMITER, ESCAPE, escape, unescape, unescape_prefix, xor_checksum
 from tracker.jt808.header import (
-    MAX_BODY,
-    VERSION_BIT,
-    Header,
-    build_header,
-    parse_header,
-    size_of,
+    MAX_BODY, VERSION_BIT, Header, build_header, parse_header, size_of,
 )
 
 _ID_PROPS_BYTES = 4

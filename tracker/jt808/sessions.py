@@ -18,25 +18,10 @@ from dataclasses import dataclass, field
 from tracker.jt808.codec import Frame, decode, encode, phone_key
 from tracker.jt808.errors import DecodeError
 from tracker.jt808.framing import FrameReader, FramingProblem
-from tracker.jt808.messages import (
-    AUTHENTICATE,
-    BATCH,
-    FAILURE,
-    HEARTBEAT,
-    LOCATION,
-    LOGOUT,
-    MALFORMED,
-    NO_SUCH_TERMINAL,
-    NO_SUCH_VEHICLE,
-    OK,
-    PLATFORM_RESPONSE,
-    REGISTER,
-    RETRANSMIT_REQUEST,
-    TERMINAL_RESPONSE,
-    UNSUPPORTED,
-    RetransmitRequest,
-    encode_general_response,
-)
+from tracker.jt808.messages import (AUTHENTICATE, BATCH, FAILURE, HEARTBEAT, LOCATION, LOGOUT, MALFORMED, OK,
+                                    NO_SUCH_TERMINAL, NO_SUCH_VEHICLE, PLATFORM_RESPONSE, REGISTER,
+                                    RETRANSMIT_REQUEST, TERMINAL_RESPONSE, UNSUPPORTED, RetransmitRequest,
+                                    encode_general_response)
 from tracker.jt808.subpackages import Reassembler
 from tracker.settings import Jt808Limits
 

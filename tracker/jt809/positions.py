@@ -22,9 +22,9 @@ from datetime import date
 
 from tracker.jt808.errors import DecodeError as Jt808Error
 from tracker.jt808.location import MILEAGE, SOUTH, WEST, Location, decode_location, encode_location
-from tracker.jt809.codec import Frame
 from tracker.jt809.errors import CodecError
 from tracker.jt809.text import read_text, write_text
+from tracker.jt809.codec import Frame
 from tracker.jt809.vehicle import decode_envelope, encode_envelope
 
 REAL_TIME = 0x1202

@@ -5,17 +5,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from filling_stations.checks import (
-    ABSENT,
-    PENDING,
-    PRESENT,
-    Person,
-    Vehicle,
-    Waybill,
-    immediate_checks,
-    presence,
-    qualification_problems,
-)
+from filling_stations.checks import (ABSENT, PENDING, PRESENT, Person, Vehicle, Waybill, immediate_checks, presence,
+                                     qualification_problems)
 from geofence.model import compile_geofence
 from tests.contracts import validate
 from tests.unit.rules.harness import offset

@@ -8,15 +8,8 @@ import pytest
 from tests.unit.jt808.support import GOOD, QUIRKS, expected, wire
 from tracker.jt808 import DecodeError, decode
 from tracker.jt808.messages import (
-    NO_SUCH_TERMINAL,
-    OK,
-    RetransmitRequest,
-    decode_auth,
-    decode_empty,
-    decode_general_response,
-    decode_register,
-    encode_general_response,
-    encode_register_response,
+    NO_SUCH_TERMINAL, OK, RetransmitRequest, decode_auth, decode_empty, decode_general_response, decode_register,
+    encode_general_response, encode_register_response,
 )
 
 

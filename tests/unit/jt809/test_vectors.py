@@ -8,12 +8,7 @@ from tests.unit.jt809.support import BODIES, FRAMES, beijing_ms, frame_of, keys_
 from tracker.jt809 import CodecError, decode, encode, login_version
 from tracker.jt809.alarms import ALARM_REPORT, AlarmReport, decode_alarm, encode_alarm
 from tracker.jt809.messages import (
-    Login,
-    decode_empty,
-    decode_login,
-    decode_login_response,
-    encode_login,
-    encode_login_response,
+    Login, decode_empty, decode_login, decode_login_response, encode_login, encode_login_response,
 )
 from tracker.jt809.positions import decode_positions, encode_backfill, encode_real_time
 from tracker.jt809.vehicle import decode_envelope, decode_registration, encode_envelope, encode_registration

@@ -4,23 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from streams.rules.config import RuleConfig
 from streams.times import LOCAL
-from tracker.reports.definitions import (
-    CSV_COLUMNS,
-    NAMES,
-    KpiParams,
-    PeriodError,
-    definitions,
-    figures,
-    from_csv,
-    period,
-    report,
-    to_csv,
-)
+from tracker.reports.definitions import (CSV_COLUMNS, NAMES, KpiParams, PeriodError, definitions, figures, from_csv,
+                                         period, report, to_csv)
 
 COUNTS = {"registered": 10, "connected": 8, "online": 5, "records": 90, "qualified": 85, "dead_fixes": 10,
           "mileage_m": 250_000.0, "continuous_m": 200_000.0, "drifting": 1, "offline_displacements": 2,

@@ -5,9 +5,9 @@ import orjson
 
 from geofence.model import BanWindow
 from streams.rules.config import RuleConfig
-from streams.rules.violations import CLOSED, cloud_event, event_id, revise_violation
 from tests.contracts import validate
 from tests.unit.rules.harness import MONDAY_10, Run, at, drive, fix, park, square, waybill
+from streams.rules.violations import CLOSED, cloud_event, event_id, revise_violation
 
 T = MONDAY_10
 

@@ -3,8 +3,8 @@
 Revision ID: 0001
 Revises: 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 

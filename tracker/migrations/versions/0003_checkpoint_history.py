@@ -3,8 +3,8 @@
 Revision ID: 0003
 Revises: 0002
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0003'

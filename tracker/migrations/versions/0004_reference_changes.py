@@ -8,8 +8,8 @@ globally: two stations may use the same id.
 Revision ID: 0004
 Revises: 0003
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 revision = '0004'
 down_revision = '0003'

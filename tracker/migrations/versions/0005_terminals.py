@@ -8,8 +8,8 @@ it is connected). Vehicles' terminal phones become unique without their leading 
 Revision ID: 0005
 Revises: 0004
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 revision = '0005'
 down_revision = '0004'

@@ -7,8 +7,8 @@ acting token's label), what, when and the note given.
 Revision ID: 0006
 Revises: 0004
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 revision = '0006'
 down_revision = '0005'

@@ -8,8 +8,8 @@ positions (HAZMAT_POSITIONS_RETENTION_DAYS), pruned by `hazmat maintain`.
 Revision ID: 0007
 Revises: 0006
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0007'

@@ -7,8 +7,8 @@ next) decide on that partition's time, never on another's, and a restart resumes
 Revision ID: 0008
 Revises: 0007
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 revision = '0008'
 down_revision = '0007'
