@@ -28,9 +28,9 @@ from dataclasses import dataclass
 import aiohttp
 
 from geofence.metric import LocalPlane
+from streams.alarms import BIT_OF, SOS_BITS
 from streams.times import now_ms
 from tracker.dev.scene import Scene
-from streams.alarms import BIT_OF, SOS_BITS
 from tracker.dev.terminal import Terminal, TerminalError, location, safety_item
 
 log = logging.getLogger(__name__)
