@@ -26,6 +26,8 @@ VIOLATION_KINDS = (
 )
 # Decided from what terminals signal (alarm bits, active-safety items), not from positions.
 TERMINAL_ALARM_KINDS = ("sos", "collision", "terminal_fault", "active_safety")
+# Closed when the safety office resolves them, whatever the terminal still reports.
+CLOSED_WHEN_RESOLVED = ("sos",)
 # Decided by the plate-read worker from checkpoint cameras' reads.
 CHECKPOINT_KINDS = ("gps_missing", "unregistered_vehicle", "cloned_plate")
 # The kinds the per-vehicle rules decide from fixes (the rest come from filling records
