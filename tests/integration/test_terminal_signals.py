@@ -163,3 +163,19 @@ async def test_a_text_nobody_takes_expires(api, vehicles):
     _, listing = await api.json("GET", f"/v1/terminals/{phone}/messages", api.admin_token, expect=200)
     assert [(m["text"], m["state"]) for m in listing["items"]] == [("过期", "expired")]
     assert listing["items"][0]["done_at"].endswith("Z")
+
+
+async def test_a_report_with_a_misread_safety_item_is_refused_and_dead_lettered(api, gateway, vehicles, settings,
+                                                                               topics):
+    from tracker.jt808.location import encode_location
+    from tracker.jt808.messages import LOCATION, MALFORMED
+
+    plates, phones = vehicles
+    plate = plates[3]
+    t = await signed_in(gateway, plate, phones[plate], "2013")
+    body = encode_location(location(LAT0, LON0, now_ms() - 5_000)) + bytes((0x65, 40)) + bytes(40)  # 粤标-like length
+    assert await t.result(LOCATION, body) == MALFORMED
+    dead = await read_topic(settings.kafka_bootstrap, topics.deadletter, 1)
+    assert "0x65" in dead[0][1]["error"] and dead[0][1]["frame_hex"]
+    assert await t.report(location(LAT0, LON0, now_ms() - 4_000)) == 0  # the connection goes on
+    await t.close()

@@ -64,3 +64,14 @@ def test_jt808_limits_default_to_the_contract_and_come_from_the_environment():
         Settings.from_env({"HAZMAT_JT808_MAX_BUFFER_BYTES": "10"})
     with pytest.raises(SettingsError, match="HAZMAT_JT808_QUIRKS"):
         Settings.from_env({"HAZMAT_JT808_QUIRKS": "maybe"})
+
+
+def test_reminder_kinds_and_message_time_to_live_come_from_the_environment():
+    assert Settings.from_env({}).remind_kinds == ("speeding", "illegal_parking", "no_stopping", "restricted_road",
+                                                  "fatigue_driving")
+    got = Settings.from_env({"HAZMAT_REMIND_KINDS": " speeding , sos", "HAZMAT_MESSAGE_TTL_S": "60"})
+    assert (got.remind_kinds, got.message_ttl_s) == (("speeding", "sos"), 60)
+    assert Settings.from_env({"HAZMAT_REMIND_KINDS": ""}).remind_kinds == ()
+    for env in ({"HAZMAT_REMIND_KINDS": "speeding,parking"}, {"HAZMAT_MESSAGE_TTL_S": "0"}):
+        with pytest.raises(SettingsError):
+            Settings.from_env(env)

@@ -18,7 +18,7 @@ from tracker.api.query import query_limit
 from tracker.api.respond import json_bytes_response, read_json_object
 from tracker.api.validate import check
 from tracker.auth import ADMIN, OPERATOR, Principal
-from tracker.db import messages, terminals
+from tracker.db import messages
 
 SENT_WAIT_S = 2.0  # how long the answer waits for a gateway to take the message
 
@@ -31,12 +31,11 @@ async def _terminal(request: web.Request) -> tuple[str, bool]:
     """The path's phone as a key, and whether its terminal is connected; 404 when no
     vehicle has it and no terminal registered with it."""
     phone = request.match_info["phone"].lstrip("0")
-    pool = request.app[POOL]
-    known = await terminals.listed(pool, request.app[SETTINGS].jt808.idle_s) if phone else []
-    row = next((r for r in known if r["phone"] == phone), None)
-    if row is None and (not phone or await terminals.vehicle_of(pool, phone) is None):
+    connected = await messages.terminal_connected(request.app[POOL], phone, request.app[SETTINGS].jt808.idle_s) \
+        if phone else None
+    if connected is None:
         raise Problem(404, f"no terminal {request.match_info['phone']!r}")
-    return phone, bool(row and row["connected"])
+    return phone, connected
 
 
 @requires(ADMIN, OPERATOR)

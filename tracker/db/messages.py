@@ -41,6 +41,20 @@ async def remind(conn, reminders: list[tuple[str, str, str]], ttl_s: int) -> int
     return len(rows)
 
 
+async def terminal_connected(pool: asyncpg.Pool, phone: str, idle_s: float) -> bool | None:
+    """Is the terminal of `phone` held by a gateway connection and heard within `idle_s`
+    (as GET /v1/terminals says)? None when no terminal registered with it and no vehicle
+    has it."""
+    row = await pool.fetchrow(
+        """SELECT (SELECT t.connection_id IS NOT NULL AND t.last_seen_at > now() - make_interval(secs => $2)
+                   FROM terminals t WHERE t.phone = $1) AS connected,
+                  EXISTS (SELECT 1 FROM vehicles WHERE ltrim(terminal_phone, '0') = $1) AS known""",
+        phone, float(idle_s))
+    if row["connected"] is None and not row["known"]:
+        return None
+    return bool(row["connected"])
+
+
 async def state(pool: asyncpg.Pool, message_id: int) -> str | None:
     return await pool.fetchval("SELECT state FROM terminal_messages WHERE id = $1", message_id)
 
