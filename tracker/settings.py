@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from checkpoints.checks import ReadConfig
 from streams.reminders import DEFAULT_REMIND_KINDS
 from streams.rules.config import RuleConfig
 from streams.vocabulary import VIOLATION_KINDS
@@ -75,15 +76,30 @@ def _basemap_url(raw: str | None) -> str | None:
 
 
 RULE_PREFIX = "HAZMAT_RULE_"
+CHECKPOINT_PREFIX = "HAZMAT_CHECKPOINT_"
 
 
 def _rules(env: dict[str, str]) -> RuleConfig:
     """Rule thresholds from `HAZMAT_RULE_<FIELD>` (e.g. HAZMAT_RULE_ILLEGAL_PARKING_S=600);
     an unknown name is an error, not a silently ignored typo."""
-    known = {f"{RULE_PREFIX}{f.name.upper()}": f for f in fields(RuleConfig)}
-    unknown = sorted(k for k in env if k.startswith(RULE_PREFIX) and k not in known)
+    return _thresholds(env, RULE_PREFIX, RuleConfig, "rule")
+
+
+def _checkpoints(env: dict[str, str]) -> ReadConfig:
+    """The plate reads' thresholds from `HAZMAT_CHECKPOINT_<FIELD>` (checkpoints/checks.py)."""
+    config = _thresholds(env, CHECKPOINT_PREFIX, ReadConfig, "checkpoint")
+    if config.min_confidence > 1:
+        raise SettingsError(f"{CHECKPOINT_PREFIX}MIN_CONFIDENCE={config.min_confidence}: a confidence is 0..1")
+    return config
+
+
+def _thresholds(env: dict[str, str], prefix: str, cls, what: str):
+    """A dataclass of thresholds from `<prefix><FIELD>`: ints whole and at least 1 (`_min`
+    fields minutes after local midnight), floats positive."""
+    known = {f"{prefix}{f.name.upper()}": f for f in fields(cls)}
+    unknown = sorted(k for k in env if k.startswith(prefix) and k not in known)
     if unknown:
-        raise SettingsError(f"unknown rule setting {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise SettingsError(f"unknown {what} setting {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     changes = {}
     for name, f in known.items():
         raw = env.get(name)
@@ -100,7 +116,7 @@ def _rules(env: dict[str, str]) -> RuleConfig:
                 raise SettingsError(f"{name}={raw!r} is not a number") from None
             if not 0 < changes[f.name] < 1e7:
                 raise SettingsError(f"{name}={raw} must be positive")
-    return replace(RuleConfig(), **changes)
+    return replace(cls(), **changes)
 
 
 @dataclass(frozen=True)
@@ -189,6 +205,7 @@ class Settings:
     outbox_retention_days: int = 14
     kpis: KpiParams = KpiParams()  # the bureaus' figures' thresholds (HAZMAT_KPI_*)
     worker: WorkerTuning = WorkerTuning()
+    checkpoints: ReadConfig = ReadConfig()  # the plate reads' thresholds (HAZMAT_CHECKPOINT_*)
     # Violation kinds whose opening sends the vehicle's terminal a reminder (0x8300).
     remind_kinds: tuple[str, ...] = DEFAULT_REMIND_KINDS
     # A text to a terminal not connected waits this long, then is `expired`.
@@ -234,6 +251,7 @@ class Settings:
                 drift_min_jumps=_int(env, "HAZMAT_KPI_DRIFT_MIN_JUMPS", 1, 1, 1_000_000),
                 max_speed_kmh=_int(env, "HAZMAT_KPI_MAX_SPEED_KMH", 160, 1, 250),
             ),
+            checkpoints=_checkpoints(env),
             remind_kinds=_kinds(env, "HAZMAT_REMIND_KINDS", DEFAULT_REMIND_KINDS),
             message_ttl_s=_int(env, "HAZMAT_MESSAGE_TTL_S", 600, 1, 86_400),
             worker=WorkerTuning(

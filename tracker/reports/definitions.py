@@ -114,7 +114,8 @@ def definitions(params: KpiParams, rules: RuleConfig) -> dict[str, str]:
         "median_ack_s": HANDLING_UNAVAILABLE,
         "checkpoint_match_rate": (
             "checkpoint reads (confidence >= 0.8) of registered vehicles in the period with a fix of the vehicle "
-            "within 1 km of the checkpoint and 5 min of the read / such reads whose check is decided"),
+            "within 1 km of the checkpoint and 5 min of the read / such reads whose check is decided (the "
+            "HAZMAT_CHECKPOINT_* thresholds in force; these are the defaults)"),
     }
 
 

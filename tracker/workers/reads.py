@@ -13,20 +13,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from checkpoints.checks import (
-    LOW_CONFIDENCE,
-    MATCHED,
-    MISSING,
-    PENDING,
-    UNREGISTERED,
-    Checkpoint,
-    ReadConfig,
-    clone_conflict,
-    cloned,
-    gps_missing,
-    gps_verdict,
-    unregistered,
-)
+from checkpoints.checks import (LOW_CONFIDENCE, MATCHED, MISSING, PENDING, UNREGISTERED, Checkpoint, clone_conflict,
+                                cloned, gps_missing, gps_verdict, unregistered)
 from streams.clock import WindowClocks, window_due
 from streams.fix import MAX_AGE_MS
 from streams.kafka import Publisher
@@ -42,11 +30,10 @@ from tracker.workers.loop import PartitionedLoop
 
 
 class ReadWorker(PartitionedLoop):
-    def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher: Publisher,
-                 config: ReadConfig = ReadConfig()) -> None:
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher: Publisher) -> None:
         self.topics = Topics(settings.topic_prefix)
         super().__init__(settings, pool, self.topics.plate_reads, f"{settings.worker_group}-reads", publisher)
-        self.config = config
+        self.config = settings.checkpoints
 
     async def _tracks(self, conn, reads: list[dict]) -> dict[str, WindowClocks]:
         """How far each read's vehicle's track has got (the fix workers' clocks)."""
