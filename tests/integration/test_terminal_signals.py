@@ -10,6 +10,7 @@ import random
 import time
 
 import pytest
+from prometheus_client import REGISTRY
 
 from streams.alarms import SOS_BITS
 from tests.client import fleet_body
@@ -97,6 +98,7 @@ async def test_an_operators_text_is_delivered_and_a_speeder_reminded(api, gatewa
     plates, phones = vehicles
     plate, away = plates[0], plates[1]
     operator = await api.token("operator")
+    delivered_before = REGISTRY.get_sample_value("hazmat_jt808_texts_total", {"outcome": "delivered"}) or 0
     t = await signed_in(gateway, plate, phones[plate], "2013")
     status, answer = await api.json("POST", f"/v1/terminals/{phones[plate]}/messages", operator,
                                     json={"text": "请于15时前返回园区停车场", "tts": True, "urgent": True})
@@ -110,6 +112,7 @@ async def test_an_operators_text_is_delivered_and_a_speeder_reminded(api, gatewa
     [item] = await until(delivered, 10)
     validate("terminal_message.schema.json", item)
     assert item["message_id"] == answer["message_id"] and item["result"] == 0 and item["by"] == "test operator"
+    assert REGISTRY.get_sample_value("hazmat_jt808_texts_total", {"outcome": "delivered"}) == delivered_before + 1
 
     # a terminal that is away: queued, then sent once it authenticates
     status, answer = await api.json("POST", f"/v1/terminals/{phones[away]}/messages", operator,

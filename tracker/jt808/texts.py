@@ -17,6 +17,7 @@ import asyncpg
 from tracker.db import messages as db
 from tracker.jt808.codec import encode
 from tracker.jt808.messages import TEXT_MESSAGE, encode_text_message
+from tracker.metrics import JT808_TEXTS
 
 log = logging.getLogger(__name__)
 DATABASE_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
@@ -51,19 +52,21 @@ async def deliver(conn) -> int:
             await conn.writer.drain()
         except (ConnectionError, *DATABASE_ERRORS) as exc:
             log.info("terminal %s: %d message(s) queued again: %r", terminal.phone, len(frames), exc)
+            JT808_TEXTS.labels("requeued").inc(len(frames))
             try:
                 await db.unsent(pool, [message_id for message_id, _, _ in frames])
             except DATABASE_ERRORS:
                 pass  # (still `sent`, never answered: shown so)
             return 0
+        JT808_TEXTS.labels("sent").inc(len(frames))
         return len(frames)
 
 
 async def answered(conn, reply_serial: int, result: int) -> None:
     """The terminal's 0x0001 to one of our 0x8300."""
     terminal = conn.session.terminal
-    if terminal is not None:
-        await db.answered(conn.gateway.pool, terminal.phone, reply_serial, result)
+    if terminal is not None and await db.answered(conn.gateway.pool, terminal.phone, reply_serial, result):
+        JT808_TEXTS.labels("delivered" if result == 0 else "failed").inc()
 
 
 def schedule(conn) -> None:

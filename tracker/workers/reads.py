@@ -24,6 +24,7 @@ from tracker.db import checkpoints as stored
 from tracker.db.clocks import window_clocks
 from tracker.db.filling import fixes_around
 from tracker.db.offsets import save_offsets
+from tracker.metrics import READ_CHECKS
 from tracker.settings import Settings
 from tracker.workers import outbox
 from tracker.workers.loop import PartitionedLoop
@@ -118,6 +119,9 @@ class ReadWorker(PartitionedLoop):
         """Each read's checks name the violations it opened; those go through the outbox (one
         of each id: two reads of a batch may find the same day's or pair's verdict)."""
         violations = list({v["violation_id"]: v for v in reversed(violations)}.values())[::-1]
+        for _, checks in decided.values():
+            if checks["gps"] != PENDING:
+                READ_CHECKS.labels(checks["gps"]).inc()
         for v in violations:
             checks = decided[(v["details"]["checkpoint_id"], v["details"]["read_id"])][1]
             checks["violations"] = checks.get("violations", []) + [v["violation_id"]]
