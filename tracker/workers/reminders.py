@@ -2,7 +2,8 @@
 violation of a kind in HAZMAT_REMIND_KINDS opens, its vehicle's terminal gets one Chinese
 text (streams.reminders), recorded in `terminal_messages` like any message and sent by
 the JT/T 808 gateway holding the terminal. At most one a violation: the message row is
-unique per violation id, so a redelivered or replayed event adds nothing.
+unique per violation id, so a redelivered or replayed event adds nothing. Only events
+published within HAZMAT_MESSAGE_TTL_S remind (not the topic's history).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import asyncpg
 from streams.kafka import Publisher
 from streams.reminders import reminder_text
 from streams.rules.violations import OPENED
+from streams.times import now_ms
 from streams.topics import Topics
 from tracker.db import messages
 from tracker.db.offsets import save_offsets
@@ -30,7 +32,12 @@ class Reminders(PartitionedLoop):
                 and not violation["details"].get("withdrawn"))
 
     async def handle(self, records: dict[int, list]) -> None:
-        events, dead = self.decode(records, "violation_event.schema.json", "a violation event")
+        """Events published longer ago than a text may wait (a new group reading the topic's
+        history, a long outage) remind nobody: the driver would hear of the past."""
+        cutoff = now_ms() - self.settings.message_ttl_s * 1000
+        recent = {p: [r for r in rs if r.timestamp >= cutoff] for p, rs in records.items()}
+        events, dead = self.decode({p: rs for p, rs in recent.items() if rs}, "violation_event.schema.json",
+                                   "a violation event")
         await self.publisher.publish(self.topics.deadletter, dead)
         reminders = [(e["data"]["violation_id"], e["data"]["plate"], reminder_text(e["data"]["kind"]))
                      for e in events if self.wanted(e)]
