@@ -58,7 +58,7 @@ async def post_plate_reads(request: web.Request, principal: Principal) -> web.Re
         raise Problem(413, f"{len(items)} reads in one request; the limit is {MAX_READS}")
     pool = request.app[POOL]
     named = {i.get("checkpoint_id") for i in items if isinstance(i, dict) and isinstance(i.get("checkpoint_id"), str)}
-    known = {cid for cid in sorted(named)[:MAX_READS] if await checkpoints.exists(pool, cid)}
+    known = await checkpoints.known(pool, sorted(named))
     received_at = now_ms()
     own = frozenset(h for h in (request.url.host, request.host.rsplit(":", 1)[0]) if h)
 

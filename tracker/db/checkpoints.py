@@ -29,6 +29,11 @@ async def exists(pool: asyncpg.Pool, cid: str) -> bool:
     return bool(await pool.fetchval("SELECT 1 FROM checkpoints WHERE id = $1", cid))
 
 
+async def known(pool: asyncpg.Pool, ids: list[str]) -> set[str]:
+    """Which of `ids` are checkpoints (one query for a request's reads)."""
+    return {r["id"] for r in await pool.fetch("SELECT id FROM checkpoints WHERE id = ANY($1::text[])", ids)}
+
+
 async def listed(pool: asyncpg.Pool, bbox: list[float] | None) -> list[asyncpg.Record]:
     return await pool.fetch(
         f"""SELECT {COLUMNS} FROM checkpoints
