@@ -456,5 +456,12 @@ async def test_checkpoints_reads_sos_and_texts_in_the_console(api, fleet, worker
     _, listing = await api.json("GET", f"/v1/terminals/{phone}/messages", operator, expect=200)
     assert [m["text"] for m in listing["items"]] == ["请立即停车，报告所在位置"]
     await shot(page, "10-sos-acknowledged")
+    await page.goto(f"{base}/?lang=en")
+    await page.wait_for_selector("body[data-live='live']", timeout=20_000)
+    await page.fill("#plate", plate)
+    await page.click("#search button")
+    await page.wait_for_selector("#m-send")
+    assert await page.text_content("#m-send") == "Send" and "SOS" in await page.text_content("#d-violations")
+    await shot(page, "11-signals-english")
     assert errors == [], errors
     await context.close()
