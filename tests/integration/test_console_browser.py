@@ -423,7 +423,8 @@ async def test_checkpoints_reads_sos_and_texts_in_the_console(api, fleet, worker
     await page.goto(f"{base}/#token={operator}")
     await page.wait_for_selector("body[data-live='live']", timeout=20_000)
     await until_true(page, "signals.checkpoints.size === 2")
-    assert await page.locator(".checkpoint").count() == 2
+    assert await page.locator(".leaflet-marker-icon.checkpoint").count() == 2
+    assert await page.locator(".legend .swatch.checkpoint").count() == 1
 
     # an SOS comes in: the console rings and pins it until someone acknowledges it
     sos = open_violation("sos", plate, carrier, now - 5_000, 29.92, 121.80, details={"speed_kmh": 0})

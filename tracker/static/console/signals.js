@@ -25,9 +25,17 @@ function drawCheckpoints(collection) {
   }
 }
 
+// The map's legend gains the checkpoint's square (once; the legend is map.js's).
+function legendCheckpoint() {
+  const legend = document.querySelector(".legend");
+  if (!legend || legend.querySelector(".swatch.checkpoint")) return;
+  legend.append(el("div", {}, el("span", { class: "swatch checkpoint" }), t("checkpoint")));
+}
+
 async function loadCheckpoints() {
   try {
     drawCheckpoints(await api(`/v1/checkpoints?crs=${state.crs}`));
+    legendCheckpoint();
   } catch (error) {
     if (error.status !== 404) handleFailure(error);
   }
