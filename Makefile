@@ -47,7 +47,8 @@ run: $(STAMP) $(NPM_STAMP) postgis
 # The tests that take times from the clock run once more with it a year ahead: a test must
 # pass on any day, not only in the week its fixed dates were written (time-machine).
 TIME_SENSITIVE := tests/unit tests/integration/test_fixes_intake.py tests/integration/test_filling_intake.py \
-	tests/integration/test_hostile_input.py tests/integration/test_admin_resources.py
+	tests/integration/test_hostile_input.py tests/integration/test_admin_resources.py \
+	tests/integration/test_signals_hostile.py
 
 test: $(STAMP) $(NPM_STAMP) postgis browser
 	$(VENV)/bin/pytest

@@ -14,7 +14,7 @@ from streams.times import TimeError, parse_time_ms
 
 MAX_FUTURE_MS = 5 * 60 * 1000
 MAX_AGE_MS = 7 * 24 * 3600 * 1000
-OPTIONAL_FIELDS = ("alt_m", "acc", "sats", "hdop", "alarm_flags", "seq")
+OPTIONAL_FIELDS = ("alt_m", "acc", "sats", "hdop", "alarm_flags", "seq", "active_safety")
 # Longer than any plate however spelt (spaces, dots, full-width letters): anything longer
 # is refused before it is normalised or cached.
 MAX_PLATE_INPUT = 32

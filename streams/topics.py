@@ -19,6 +19,10 @@ class Topics:
         return f"{self.prefix}filling.v1"
 
     @property
+    def plate_reads(self) -> str:
+        return f"{self.prefix}plate_reads.v1"
+
+    @property
     def violations(self) -> str:
         return f"{self.prefix}violations.v1"
 
@@ -34,4 +38,5 @@ class Topics:
         return f"{self.prefix}violations.{agency}.v1"
 
     def all(self) -> list[str]:
-        return [self.fixes, self.filling, self.violations, self.deadletter, self.incidents] + [self.agency(a) for a in AGENCIES]
+        return [self.fixes, self.filling, self.plate_reads, self.violations, self.deadletter, self.incidents] + [
+            self.agency(a) for a in AGENCIES]

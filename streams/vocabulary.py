@@ -17,9 +17,23 @@ VIOLATION_KINDS = (
     "filling_unqualified",
     "filling_no_waybill",
     "incident_zone_entry",
+    "sos",
+    "collision",
+    "terminal_fault",
+    "active_safety",
+    "gps_missing",
+    "unregistered_vehicle",
+    "cloned_plate",
 )
-# The kinds the per-vehicle rules decide from fixes (the rest come from filling records).
-FIX_RULE_KINDS = tuple(k for k in VIOLATION_KINDS if not k.startswith("filling_"))
+# Decided from what terminals signal (alarm bits, active-safety items), not from positions.
+TERMINAL_ALARM_KINDS = ("sos", "collision", "terminal_fault", "active_safety")
+# Closed when the safety office resolves them, whatever the terminal still reports.
+CLOSED_WHEN_RESOLVED = ("sos",)
+# Decided by the plate-read worker from checkpoint cameras' reads.
+CHECKPOINT_KINDS = ("gps_missing", "unregistered_vehicle", "cloned_plate")
+# The kinds the per-vehicle rules decide from fixes (the rest come from filling records
+# and plate reads).
+FIX_RULE_KINDS = tuple(k for k in VIOLATION_KINDS if not k.startswith("filling_") and k not in CHECKPOINT_KINDS)
 # How the safety office closes an alarm (POST /v1/violations/{id}/resolve).
 DISPOSITIONS = ("confirmed", "false_alarm", "handled")
 # A vehicle on the map: what its rule state says (streams.rules.state.VehicleState.status).
@@ -29,11 +43,11 @@ AGENCIES = ("police", "transport", "market", "emergency")
 # docs/topics.md "Routing to agencies"; `emergency` also gets every `high`.
 DEFAULT_ROUTING: dict[str, tuple[str, ...]] = {
     "police": ("illegal_parking", "no_stopping", "restricted_road", "speeding", "night_driving",
-               "incident_zone_entry"),
+               "incident_zone_entry", "sos", "collision", "gps_missing", "unregistered_vehicle", "cloned_plate"),
     "transport": ("route_deviation", "fatigue_driving", "offline", "offline_displacement", "gps_jump",
-                  "filling_no_waybill"),
+                  "filling_no_waybill", "terminal_fault", "active_safety", "gps_missing", "unregistered_vehicle"),
     "market": ("filling_overload", "filling_unqualified", "filling_vehicle_absent"),
-    "emergency": ("offline_displacement", "incident_zone_entry"),
+    "emergency": ("offline_displacement", "incident_zone_entry", "sos", "collision"),
 }
 
 FIX_SOURCES = ("http", "jt808", "jt809")

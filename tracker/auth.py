@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
-ROLES = ("admin", "operator", "gateway", "station", "agency")
-ADMIN, OPERATOR, GATEWAY, STATION, AGENCY = ROLES
-READERS = (ADMIN, OPERATOR, AGENCY)  # "any but gateway/station"
+ROLES = ("admin", "operator", "gateway", "station", "agency", "camera")
+ADMIN, OPERATOR, GATEWAY, STATION, AGENCY, CAMERA = ROLES
+READERS = (ADMIN, OPERATOR, AGENCY)  # "any but gateway/station" (nor camera)
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Principal:
     station_id: str | None = None
     agency: str | None = None
     label: str | None = None  # who acts, in the alarm-handling history
+    checkpoint_id: str | None = None  # a camera's checkpoint
 
 
 def acting(principal: Principal) -> str:
@@ -49,12 +50,13 @@ async def insert_token(
     carrier_id: str | None = None,
     station_id: str | None = None,
     agency: str | None = None,
+    checkpoint_id: str | None = None,
 ) -> int:
     return await conn.fetchval(
-        """INSERT INTO tokens (token_hash, role, carrier_id, station_id, agency, label)
-           VALUES ($1, $2, $3, $4, $5, $6)
+        """INSERT INTO tokens (token_hash, role, carrier_id, station_id, agency, label, checkpoint_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (token_hash) DO UPDATE SET revoked_at = NULL RETURNING id""",
-        hash_token(token), role, carrier_id, station_id, agency, label,
+        hash_token(token), role, carrier_id, station_id, agency, label, checkpoint_id,
     )
 
 
@@ -89,12 +91,12 @@ class TokenCache:
         if hit and now - hit[0] < self._ttl_s:
             return hit[1]
         row = await self._pool.fetchrow(
-            """SELECT id, role, carrier_id, station_id, agency, label FROM tokens
+            """SELECT id, role, carrier_id, station_id, agency, label, checkpoint_id FROM tokens
                WHERE token_hash = $1 AND revoked_at IS NULL""",
             key,
         )
-        principal = (Principal(row["id"], row["role"], row["carrier_id"], row["station_id"], row["agency"], row["label"])
-                     if row else None)
+        principal = (Principal(row["id"], row["role"], row["carrier_id"], row["station_id"], row["agency"], row["label"],
+                               row["checkpoint_id"]) if row else None)
         if len(self._entries) > 10_000:
             self._entries.clear()  # bounded: guessing tokens must not grow memory
         self._entries[key] = (now, principal)

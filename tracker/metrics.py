@@ -52,6 +52,10 @@ JT808_REFUSALS = Counter("hazmat_jt808_refusals_total",
 JT808_CLOSED = Counter("hazmat_jt808_connections_closed_total", "Terminal connections ended, by reason", ["reason"])
 JT808_FIXES = Counter("hazmat_jt808_fixes_total", "Positions of JT/T 808 reports: published or dead-lettered",
                       ["outcome"])
+JT808_TEXTS = Counter("hazmat_jt808_texts_total", "Texts to drivers (0x8300): sent, delivered, failed (by the "
+                      "terminal's 0x0001) or queued again (the connection was lost)", ["outcome"])
+READ_CHECKS = Counter("hazmat_plate_read_checks_total", "Checkpoint reads' GPS checks decided, by outcome "
+                      "(matched, missing, low_confidence, unregistered)", ["outcome"])
 JT808_QUIRKS = Counter("hazmat_jt808_quirks_total", "Frames taken although a device got them wrong, by quirk",
                        ["quirk"])
 JT808_CONNECTIONS = Gauge("hazmat_jt808_connections", "Open TCP connections to the JT/T 808 gateway")

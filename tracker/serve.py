@@ -22,6 +22,8 @@ from tracker.workers.deadletters import DeadletterStore
 from tracker.workers.filling import FillingWorker
 from tracker.workers.fixes import Worker
 from tracker.workers.references import References
+from tracker.workers.reads import ReadWorker
+from tracker.workers.reminders import Reminders
 
 
 async def wait_for_stop_signal() -> None:
@@ -69,9 +71,10 @@ async def api_running(settings: Settings):
 
 @asynccontextmanager
 async def worker_running(settings: Settings):
-    """The fix worker, the filling cross-check and the dead-letter store, sharing a pool, a
-    producer and one set of references (the dead-letter store judges nothing and has
-    none); yields the future running them. References load while the members join."""
+    """The fix worker, the filling cross-check, the plate-read checks, the drivers'
+    reminders and the dead-letter store, sharing a pool, a producer and one set of
+    references (given to the members that judge fixes); yields the future running them.
+    References load while the members join."""
     pool = await create_pool(settings.asyncpg_dsn)
     publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s)
     refs = References(settings.worker.references_max_age_s, settings.asyncpg_dsn)
@@ -79,6 +82,7 @@ async def worker_running(settings: Settings):
     stop = asyncio.Event()
     task = asyncio.gather(Worker(settings, pool, publisher, refs).run(stop),
                           FillingWorker(settings, pool, publisher, refs).run(stop),
+                          ReadWorker(settings, pool, publisher, refs).run(stop), Reminders(settings, pool, publisher).run(stop),
                           DeadletterStore(settings, pool, publisher).run(stop))
     try:
         yield task

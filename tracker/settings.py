@@ -10,7 +10,10 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from checkpoints.checks import ReadConfig
+from streams.reminders import DEFAULT_REMIND_KINDS
 from streams.rules.config import RuleConfig
+from streams.vocabulary import VIOLATION_KINDS
 from tracker.reports.definitions import KpiParams
 
 
@@ -47,6 +50,18 @@ def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
     return raw
 
 
+def _kinds(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of violation kinds (empty: none)."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    kinds = tuple(k.strip() for k in raw.split(",") if k.strip())
+    unknown = [k for k in kinds if k not in VIOLATION_KINDS]
+    if unknown:
+        raise SettingsError(f"{name}: unknown violation kind(s) {', '.join(unknown)}")
+    return kinds
+
+
 def _basemap_url(raw: str | None) -> str | None:
     """A tile URL template the browser can fetch: http(s), a plain host ({s} for a
     subdomain allowed), {z} {x} {y}."""
@@ -61,15 +76,30 @@ def _basemap_url(raw: str | None) -> str | None:
 
 
 RULE_PREFIX = "HAZMAT_RULE_"
+CHECKPOINT_PREFIX = "HAZMAT_CHECKPOINT_"
 
 
 def _rules(env: dict[str, str]) -> RuleConfig:
     """Rule thresholds from `HAZMAT_RULE_<FIELD>` (e.g. HAZMAT_RULE_ILLEGAL_PARKING_S=600);
     an unknown name is an error, not a silently ignored typo."""
-    known = {f"{RULE_PREFIX}{f.name.upper()}": f for f in fields(RuleConfig)}
-    unknown = sorted(k for k in env if k.startswith(RULE_PREFIX) and k not in known)
+    return _thresholds(env, RULE_PREFIX, RuleConfig, "rule")
+
+
+def _checkpoints(env: dict[str, str]) -> ReadConfig:
+    """The plate reads' thresholds from `HAZMAT_CHECKPOINT_<FIELD>` (checkpoints/checks.py)."""
+    config = _thresholds(env, CHECKPOINT_PREFIX, ReadConfig, "checkpoint")
+    if config.min_confidence > 1:
+        raise SettingsError(f"{CHECKPOINT_PREFIX}MIN_CONFIDENCE={config.min_confidence}: a confidence is 0..1")
+    return config
+
+
+def _thresholds(env: dict[str, str], prefix: str, cls, what: str):
+    """A dataclass of thresholds from `<prefix><FIELD>`: ints whole and at least 1 (`_min`
+    fields minutes after local midnight), floats positive."""
+    known = {f"{prefix}{f.name.upper()}": f for f in fields(cls)}
+    unknown = sorted(k for k in env if k.startswith(prefix) and k not in known)
     if unknown:
-        raise SettingsError(f"unknown rule setting {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise SettingsError(f"unknown {what} setting {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     changes = {}
     for name, f in known.items():
         raw = env.get(name)
@@ -86,7 +116,7 @@ def _rules(env: dict[str, str]) -> RuleConfig:
                 raise SettingsError(f"{name}={raw!r} is not a number") from None
             if not 0 < changes[f.name] < 1e7:
                 raise SettingsError(f"{name}={raw} must be positive")
-    return replace(RuleConfig(), **changes)
+    return replace(cls(), **changes)
 
 
 @dataclass(frozen=True)
@@ -260,6 +290,11 @@ class Settings:
     outbox_retention_days: int = 14
     kpis: KpiParams = KpiParams()  # the bureaus' figures' thresholds (HAZMAT_KPI_*)
     worker: WorkerTuning = WorkerTuning()
+    checkpoints: ReadConfig = ReadConfig()  # the plate reads' thresholds (HAZMAT_CHECKPOINT_*)
+    # Violation kinds whose opening sends the vehicle's terminal a reminder (0x8300).
+    remind_kinds: tuple[str, ...] = DEFAULT_REMIND_KINDS
+    # A text to a terminal not connected waits this long, then is `expired`.
+    message_ttl_s: int = 600
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -312,6 +347,9 @@ class Settings:
                 drift_min_jumps=_int(env, "HAZMAT_KPI_DRIFT_MIN_JUMPS", 1, 1, 1_000_000),
                 max_speed_kmh=_int(env, "HAZMAT_KPI_MAX_SPEED_KMH", 160, 1, 250),
             ),
+            checkpoints=_checkpoints(env),
+            remind_kinds=_kinds(env, "HAZMAT_REMIND_KINDS", DEFAULT_REMIND_KINDS),
+            message_ttl_s=_int(env, "HAZMAT_MESSAGE_TTL_S", 600, 1, 86_400),
             worker=_checked_tuning(WorkerTuning(
                 batch=_int(env, "HAZMAT_WORKER_BATCH", 40_000, 1, 1_000_000),
                 chunk=_int(env, "HAZMAT_WORKER_CHUNK", 8_000, 1, 1_000_000),

@@ -33,3 +33,6 @@ class RuleConfig:
     offline_displacement_m: float = 2000.0
     jump_speed_kmh: float = 200.0
     jump_min_m: float = 1000.0
+    collision_repeat_s: int = 10 * 60  # one collision violation a vehicle within this
+    terminal_fault_s: int = 60  # fault bits set (then clear) this long open (close) terminal_fault
+    safety_repeat_s: int = 5 * 60  # one active_safety violation a vehicle and type within this

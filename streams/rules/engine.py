@@ -14,6 +14,7 @@ from geofence.metric import haversine_m, surely_within_m
 from geofence.model import Geofence, incident_zone_id
 from streams.rules.config import RuleConfig
 from streams.rules.motion import CREEPS, LEAVES, MOVES_ON, STAYS, STOPS, transition
+from streams.rules.signals import terminal_alarms
 from streams.rules.state import VehicleState
 from streams.rules.violations import CLOSED, OPENED, close_violation, open_violation, withdraw_violation
 from streams.rules.waybills import ActiveWaybill
@@ -406,7 +407,8 @@ def confirmed_by(state: VehicleState, fix: dict, cfg: RuleConfig) -> dict | None
 def step(state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) -> list[Event]:
     """Apply one fix. Duplicates and fixes older than the last one change no state;
     impossible jumps yield a gps_jump (opened and closed) and are kept out of state, unless
-    the fix agrees with the jump before it: two fixes in a row outweigh the last position."""
+    the fix agrees with the jump before it: two fixes in a row outweigh the last position.
+    The terminal's own alarms (streams.rules.signals) count on every new fix, a jump too."""
     carrier = fix.get("carrier_id")  # the registry's answer when the fix was accepted
     if carrier is not None:  # (a stored fix read back for a replay has none)
         state.carrier_id = carrier  # a vehicle moved to another carrier: its violations from now on
@@ -427,11 +429,14 @@ def step(state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) ->
             violation = open_violation("gps_jump", state.plate, state.carrier_id, fix["ts"], fix["lat"], fix["lon"],
                                        details={"distance_m": round(distance, 1), "implied_speed_kmh": round(implied, 1),
                                                 "from": {"lat": state.last_lat, "lon": state.last_lon}})
-            return gap + [(OPENED, violation), (CLOSED, close_violation(violation, fix["ts"], duration_s=0))]
+            return gap + [(OPENED, violation), (CLOSED, close_violation(violation, fix["ts"], duration_s=0))] + \
+                terminal_alarms(state, fix, cfg)
         state.unconfirmed = None  # a spike (this fix continues from the last good one), or confirmed
         if ts - state.last_ts >= cfg.offline_s * 1000:
             gap += displacement(state, fix, cfg)
     events = Step(state, fix, zones, ctx).run()
+    if "alarm_flags" in fix or "active_safety" in fix:  # (what a terminal signals, wherever it is)
+        events += terminal_alarms(state, fix, ctx.config)
     return gap + events if gap else events
 
 

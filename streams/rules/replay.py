@@ -13,11 +13,12 @@ from collections.abc import Iterable
 from streams.rules.engine import Event
 from streams.rules.state import VehicleState
 from streams.rules.violations import CLOSED, OPENED, event_id, revise_violation, withdraw_violation
-from streams.vocabulary import FIX_RULE_KINDS
+from streams.vocabulary import FIX_RULE_KINDS, TERMINAL_ALARM_KINDS
 
 # Withdrawn when a replay no longer yields them. Not gps_jump: the jumping fix is kept out
-# of the stored track, so a replay cannot see it again.
-WITHDRAWABLE = tuple(k for k in FIX_RULE_KINDS if k != "gps_jump")
+# of the stored track, so a replay cannot see it again; nor the terminal alarms: the stored
+# track keeps no alarm bits (its fixes carry no alarm_flags, so they change no alarm).
+WITHDRAWABLE = tuple(k for k in FIX_RULE_KINDS if k != "gps_jump" and k not in TERMINAL_ALARM_KINDS)
 WITHDRAWN_REASON = "late fixes show it did not happen"
 
 

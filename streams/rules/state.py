@@ -41,6 +41,14 @@ class VehicleState:
     unconfirmed: dict | None = None
     late_fixes: int = 0  # fixes older than the last one that reached the rules (not replayed)
     checkpoint_ts: int | None = None  # event time of the newest stored checkpoint
+    # Terminal alarms (streams.rules.signals): the last collision opened; since when the
+    # fault bits have been set (and which), and since when clear while terminal_fault is
+    # open; the last active_safety opened per "source:type".
+    collision_ts: int | None = None
+    fault_ts: int | None = None
+    fault_bits: int = 0
+    fault_clear_ts: int | None = None
+    safety_ts: dict[str, int] = field(default_factory=dict)
 
     @property
     def stopped(self) -> bool:

@@ -33,20 +33,30 @@ SEVERITY = {
     "filling_unqualified": "high",
     "filling_no_waybill": "medium",
     "incident_zone_entry": "high",
+    "sos": "high",
+    "collision": "high",
+    "terminal_fault": "medium",
+    "active_safety": "medium",  # level 2: high
+    "gps_missing": "medium",  # a waybill active: high
+    "unregistered_vehicle": "medium",
+    "cloned_plate": "high",
 }
 
 
-def violation_id(plate: str, kind: str, geofence_id: str | None, started_ms: int) -> str:
-    digest = hashlib.sha256(f"{plate}|{kind}|{geofence_id or ''}|{started_ms}".encode()).hexdigest()
+def violation_id(plate: str, kind: str, geofence_id: str | None, started_ms: int, part: str | None = None) -> str:
+    """`part` tells apart violations of one kind that may begin at one moment (two
+    active-safety alarm types in one report, two checkpoints' reads)."""
+    tail = f"|{part}" if part else ""
+    digest = hashlib.sha256(f"{plate}|{kind}|{geofence_id or ''}|{started_ms}{tail}".encode()).hexdigest()
     return f"v-{digest[:24]}"
 
 
 def open_violation(kind: str, plate: str, carrier_id: str | None, started_ms: int, lat: float, lon: float, *,
                    geofence_id: str | None = None, waybill_id: str | None = None, severity: str | None = None,
-                   details: dict | None = None) -> dict:
+                   details: dict | None = None, part: str | None = None) -> dict:
     severity = severity or SEVERITY[kind]
     return {
-        "violation_id": violation_id(plate, kind, geofence_id, started_ms),
+        "violation_id": violation_id(plate, kind, geofence_id, started_ms, part),
         "kind": kind,
         "plate": plate,
         "carrier_id": carrier_id,

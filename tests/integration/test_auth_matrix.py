@@ -7,7 +7,7 @@ from tests.client import fleet_body
 
 pytestmark = pytest.mark.integration
 
-ROLES = ("admin", "operator", "gateway", "station", "agency")
+ROLES = ("admin", "operator", "gateway", "station", "agency", "camera")
 
 # (method, path, roles allowed). Bodies are irrelevant to the check: a request that gets
 # past authorisation answers something other than 401/403 (usually 4xx for the empty body).
@@ -43,7 +43,17 @@ ENDPOINTS = [
     ("GET", "/v1/incidents", {"admin", "operator", "agency"}),
     ("GET", "/v1/incidents/i-x", {"admin", "operator", "agency"}),
     ("PATCH", "/v1/incidents/i-x", {"admin", "operator"}),
+    ("PUT", "/v1/checkpoints/K1", {"admin", "operator"}),
+    ("GET", "/v1/checkpoints", {"admin", "operator", "agency"}),
+    ("POST", "/v1/plate-reads", {"admin", "camera"}),
+    ("GET", "/v1/vehicles/P1/reads", {"admin", "operator"}),
+    ("POST", "/v1/terminals/13900000000/messages", {"admin", "operator"}),
+    ("GET", "/v1/terminals/13900000000/messages", {"admin", "operator"}),
 ]
+
+
+CHECKPOINT = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [121.8, 29.9]},
+              "properties": {"name": "gate"}}
 
 
 @pytest.fixture
@@ -55,6 +65,8 @@ async def role_tokens(api):
     tokens["gateway"] = await api.token("gateway", carrier_id=fleet.carriers[0])
     tokens["station"] = await api.token("station", station_id="S1")
     tokens["agency"] = await api.token("agency", agency="police")
+    await api.json("PUT", "/v1/checkpoints/K1", api.admin_token, expect=201, json=CHECKPOINT)
+    tokens["camera"] = await api.token("camera", checkpoint_id="K1")
     return tokens
 
 

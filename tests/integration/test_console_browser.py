@@ -379,3 +379,92 @@ async def test_every_open_violation_is_read_page_by_page(browser, console_files)
         assert await page.text_content("#alarm-count") == "(300 / 2234)"
     finally:
         await context.close()
+
+
+async def test_checkpoints_reads_sos_and_texts_in_the_console(api, fleet, worker, browser, topics):
+    """The signals hooks (console/signals.js): checkpoints on the map, a vehicle's reads on
+    its track, an SOS that rings and stays pinned until acknowledged, a text to the driver."""
+    from tests.members import member_running
+    from tracker.workers.reads import ReadWorker
+
+    carrier = fleet.carriers[0]
+    plate = fleet.plates[carrier][0]
+    operator = await api.token("operator")
+    gateway = await api.token("gateway", carrier_id=carrier)
+    phone = "13" + str(int(time.time() * 1000))[-9:]
+    await api.json("PUT", "/v1/registry", api.admin_token, expect=200, json={"carriers": [], "drivers": [], "vehicles": [
+        {"plate": plate, "carrier_id": carrier, "tank_capacity_kg": 30000, "hazard_classes": ["3"],
+         "permit_valid_until": "2030-01-01", "tank_inspection_valid_until": "2030-01-01", "terminal_phone": phone}]})
+    from tracker.db import terminals
+    await terminals.register(api.client.app[POOL], phone, plate, terminals.hash_code("code"), "2013", None)  # (0x0100)
+    gate = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [121.80, 29.925]},
+            "properties": {"name": "霞浦化工区南门卡口", "road": "霞浦化工区南门", "direction_deg": 0}}
+    await api.json("PUT", "/v1/checkpoints/bl-gate-xiapu", api.admin_token, expect=201, json=gate)
+    await api.json("PUT", "/v1/checkpoints/bl-gate-far", api.admin_token, expect=201, json={
+        **gate, "geometry": {"type": "Point", "coordinates": [121.90, 29.92]}, "properties": {"name": "青峙西门卡口"}})
+    now = int(time.time() * 1000)
+    await api.json("POST", "/v1/fixes", gateway, expect=202, json=[
+        fix(plate, now - 600_000 + i * 60_000, 29.90 + i * 0.0025, 121.80, 40.0, 0.0) for i in range(10)])
+    async with member_running(ReadWorker, api.client.app[SETTINGS]):
+        await api.json("POST", "/v1/plate-reads", api.admin_token, expect=202, json=[
+            {"id": "R1", "checkpoint_id": "bl-gate-xiapu", "plate": plate, "ts": now - 60_000, "confidence": 0.96},
+            {"id": "R2", "checkpoint_id": "bl-gate-far", "plate": plate, "ts": now - 300_000, "confidence": 0.93}])
+
+        async def stored():
+            rows = await api.client.app[POOL].fetch("SELECT matched FROM plate_reads WHERE plate = $1", plate)
+            return len(rows) == 2 or None
+        await until(stored, 30, "the reads stored")
+
+    base = str(api.client.make_url("/")).rstrip("/")
+    errors = []
+    context = await browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN",
+                                        timezone_id="Asia/Shanghai")
+    page = await context.new_page()
+    page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    await page.goto(f"{base}/#token={operator}")
+    await page.wait_for_selector("body[data-live='live']", timeout=20_000)
+    await until_true(page, "signals.checkpoints.size === 2")
+    assert await page.locator(".leaflet-marker-icon.checkpoint").count() == 2
+    assert await page.locator(".legend .swatch.checkpoint").count() == 1
+
+    # an SOS comes in: the console rings and pins it until someone acknowledges it
+    sos = open_violation("sos", plate, carrier, now - 5_000, 29.92, 121.80, details={"speed_kmh": 0})
+    async with api.client.app[POOL].acquire() as conn:
+        await upsert_violations(conn, [violation_row(sos)])
+    publisher = Publisher(api.client.app[SETTINGS].kafka_bootstrap)
+    try:
+        await publisher.publish(topics.violations, [(plate.encode(), orjson.dumps(cloud_event(OPENED, sos)))])
+    finally:
+        await publisher.close()
+    await page.wait_for_selector("#sos-pin:not([hidden])", timeout=20_000)
+    assert "紧急报警" in await page.text_content("#sos-pin") and plate in await page.text_content("#sos-pin")
+    assert await page.evaluate("signals.ringTimer !== null")
+    await page.click("#sos-pin button:not(.ack)")  # locate: the vehicle's panel opens
+    await page.wait_for_selector("#details:not([hidden])")
+    await page.wait_for_selector("#m-send")
+    await page.click("#t-show")
+    await page.wait_for_selector("#t-play:not([hidden])")
+    await page.locator("#t-reads", has_text="本时段卡口抓拍 2 次").wait_for()
+    await page.fill("#m-text", "请立即停车，报告所在位置")
+    await page.click("#m-send")
+    await page.locator("#m-history li", has_text="请立即停车").wait_for()
+    assert await page.text_content("#m-result") == "排队中"  # its terminal is not connected
+    await shot(page, "09-sos-pinned-reads-and-text")
+    await page.click("#sos-pin button.ack")
+    await page.wait_for_selector("#sos-pin", state="hidden")
+    assert await page.evaluate("signals.ringTimer") is None
+    _, acked = await api.json("GET", f"/v1/violations/{sos['violation_id']}", operator, expect=200)
+    assert acked["handling"]["state"] == "acked"
+    _, listing = await api.json("GET", f"/v1/terminals/{phone}/messages", operator, expect=200)
+    assert [m["text"] for m in listing["items"]] == ["请立即停车，报告所在位置"]
+    await shot(page, "10-sos-acknowledged")
+    await page.goto(f"{base}/?lang=en")
+    await page.wait_for_selector("body[data-live='live']", timeout=20_000)
+    await page.fill("#plate", plate)
+    await page.click("#search button")
+    await page.wait_for_selector("#m-send")
+    assert await page.text_content("#m-send") == "Send" and "SOS" in await page.text_content("#d-violations")
+    await shot(page, "11-signals-english")
+    assert errors == [], errors
+    await context.close()

@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 
 from tests.client import fleet_body
-from tracker.auth import ADMIN, AGENCY, GATEWAY, OPERATOR, STATION, insert_token, new_token
+from tracker.auth import ADMIN, AGENCY, CAMERA, GATEWAY, OPERATOR, STATION, insert_token, new_token
 from tracker.db.pool import create_pool
 from tracker.dev.localstack import free_port
 from tracker.serve import create_topics
@@ -71,7 +71,8 @@ async def test_schemathesis_finds_nothing_for_any_role(settings, tmp_path):
                 assert r.status == 200, await r.text()
         roles = {ADMIN: admin}
         for role, binding in ((OPERATOR, {}), (GATEWAY, {"carrier_id": fleet.carriers[0]}),
-                              (STATION, {"station_id": "S1"}), (AGENCY, {"agency": "police"})):
+                              (STATION, {"station_id": "S1"}), (AGENCY, {"agency": "police"}),
+                              (CAMERA, {"checkpoint_id": "K1"})):
             roles[role] = token = new_token()
             await insert_token(pool, token, role, f"fuzz {role}", **binding)
         known = {"plate": [p for plates in fleet.plates.values() for p in plates], "carrier_id": fleet.carriers,

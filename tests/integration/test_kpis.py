@@ -101,6 +101,7 @@ async def test_a_carriers_day(day):
         "drift_rate": (1.0, 1, 1), "offline_displacements": (0, 0, None),
         "alarms_per_100km": (round(2 / 12 * 100, 6), 2, 12.0),  # the withdrawn offline does not count
         "handling_rate": (0.0, 0, 2), "median_ack_s": (None, None, 0),  # nobody has acknowledged any yet
+        "checkpoint_match_rate": (None, 0, 0),  # no camera read them
         "by_kind": {"gps_jump": (round(100 / 12, 6), 1), "speeding": (round(100 / 12, 6), 1)}}
 
     _, b = await api.json("GET", f"/v1/reports/kpis?period=day&date=2026-11-10&carrier_id={fleet.carriers[1]}",
@@ -111,7 +112,7 @@ async def test_a_carriers_day(day):
         "track_completeness": (round(0.5 / 6.5, 6), 0.5, 6.5),  # 6 km in a minute breaks the track
         "drift_rate": (1.0, 1, 1), "offline_displacements": (1, 1, None),
         "alarms_per_100km": (round(3 / 6.5 * 100, 6), 3, 6.5),
-        "handling_rate": (0.0, 0, 3), "median_ack_s": (None, None, 0),
+        "handling_rate": (0.0, 0, 3), "median_ack_s": (None, None, 0), "checkpoint_match_rate": (None, 0, 0),
         "by_kind": {"gps_jump": (round(2 / 6.5 * 100, 6), 2), "offline_displacement": (round(100 / 6.5, 6), 1)}}
 
 

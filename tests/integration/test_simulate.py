@@ -9,7 +9,7 @@ from geofence.metric import haversine_m
 from tests.topic import read_topic
 from tests.waiting import until
 from tracker.api.context import POOL
-from tracker.dev.scene import actors, sample_geofences, sample_sites
+from tracker.dev.scene import actors, sample_checkpoints, sample_geofences, sample_sites
 from tracker.dev.simulate import AREA, simulate
 
 pytestmark = pytest.mark.integration
@@ -81,13 +81,18 @@ async def test_the_scene_loads_geofences_misbehaves_and_fills(api, settings, top
     monkeypatch.setattr("tracker.dev.scene.FILL_EVERY", 1)
     counts = await simulate(str(api.client.make_url("/")), api.admin_token, vehicles=4, carriers=1,
                             interval_s=0.2, rounds=2, scene=True)
-    assert counts == {"accepted": (4 + len(actors())) * 2, "rejected": 0, "unavailable": 0}
+    reporting = [a for a in actors() if not a.dark]  # (one drives with its terminal off)
+    assert counts == {"accepted": (4 + len(reporting)) * 2, "rejected": 0, "unavailable": 0}
     _, fences = await api.json("GET", "/v1/geofences", api.admin_token, expect=200)
     assert {f["id"] for f in sample_geofences()} <= {f["id"] for f in fences["features"]}
     _, sites = await api.json("GET", "/v1/sites", api.admin_token, expect=200)
     assert {f["id"] for f in sample_sites()} <= {f["id"] for f in sites["features"]}
-    fixes = [f for _, f in await read_topic(settings.kafka_bootstrap, topics.fixes, (4 + len(actors())) * 2)]
-    assert {a.plate for a in actors()} <= {f["plate"] for f in fixes}
+    fixes = [f for _, f in await read_topic(settings.kafka_bootstrap, topics.fixes, (4 + len(reporting)) * 2)]
+    assert {a.plate for a in reporting} <= {f["plate"] for f in fixes}
+    _, checkpoints = await api.json("GET", "/v1/checkpoints", api.admin_token, expect=200)
+    assert {f["id"] for f in sample_checkpoints()} <= {f["id"] for f in checkpoints["features"]}
+    reads = [r for _, r in await read_topic(settings.kafka_bootstrap, topics.plate_reads, 1)]
+    assert reads[0]["plate"] == "浙BS9906"  # the dark one, read at its gate in the first round
     records = [r for _, r in await read_topic(settings.kafka_bootstrap, topics.filling, 2)]
     assert sorted(r["quantity_kg"] for r in records) == [20000, 38000]  # one plain, one above the 30 t tank
     assert {r["station_id"] for r in records} <= {f["properties"].get("station_id") for f in sample_geofences()}

@@ -44,6 +44,6 @@ def test_the_intake_imports_no_entrance():
     assert offending("tracker.intake", ENTRANCES) == []
 
 
-@pytest.mark.parametrize("core", ["geofence", "streams", "filling_stations", "incidents"])
+@pytest.mark.parametrize("core", ["geofence", "streams", "filling_stations", "incidents", "checkpoints"])
 def test_the_pure_core_imports_no_process_code(core):
     assert offending(core, ("tracker", "aiohttp", "asyncpg")) == []

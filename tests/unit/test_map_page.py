@@ -52,7 +52,8 @@ def test_every_path_the_page_asks_for_is_in_the_openapi_document():
     templates = {re.sub(r"\{[^}]*\}", "{x}", p): p for p in paths}
     assert asked == {"/v1/geofences", "/v1/vehicles", "/v1/violations", "/v1/violations/{x}", "/v1/vehicles/{x}",
                      "/v1/vehicles/{x}/track", "/v1/violations/{x}/ack", "/v1/violations/{x}/resolve", "/v1/live",
-                     "/v1/incidents", "/v1/incidents/{x}"}
+                     "/v1/incidents", "/v1/incidents/{x}",
+                     "/v1/checkpoints", "/v1/vehicles/{x}/reads", "/v1/terminals/{x}/messages"}
     assert asked <= set(templates)
 
 

@@ -7,8 +7,9 @@ import pytest
 from geofence.features import check_feature, shape_problems
 from geofence.index import GeofenceIndex
 from geofence.model import compile_geofence
+from streams.times import now_ms
 from tests.contracts import validate
-from tracker.dev.scene import actors, sample_geofences, sample_sites
+from tracker.dev.scene import READ_EVERY, Scene, actors, sample_checkpoints, sample_geofences, sample_sites
 
 FEATURES = sample_geofences()
 
@@ -44,7 +45,7 @@ def test_the_misbehaving_vehicles_are_where_their_rules_apply():
         index.put(compile_geofence(f["id"], 1, f["geometry"], f["properties"]))
     wanted = {"浙BS9901": set(), "浙BS9902": {"bl-nostop-school"}, "浙BS9903": {"bl-road-centre"},
               "浙BS9904": {"bl-expressway"}}
-    for actor in actors():
+    for actor in actors()[:4]:
         fixes = [actor.fix(1_000 * 10 * n, 10.0) for n in range(200)]  # 2 000 s: there and back again
         found = index.containing([f["lat"] for f in fixes], [f["lon"] for f in fixes])
         inside = [set(ids) for ids in found]
@@ -54,3 +55,25 @@ def test_the_misbehaving_vehicles_are_where_their_rules_apply():
             assert all(not ids for ids in inside), actor.plate
         speeds = {f["speed_kmh"] for f in fixes}
         assert speeds == ({0.0} if actor.plate in ("浙BS9901", "浙BS9902") else {actor.speed_kmh})
+
+
+def test_the_checkpoints_are_the_parks_gates_and_read_who_passes():
+    for feature in sample_checkpoints():
+        validate("checkpoint_feature.schema.json", feature)
+    gates = {f["id"]: f["geometry"]["coordinates"] for f in sample_checkpoints()}
+    assert len(gates) == 3
+    scene = Scene("C1", {}, [])
+    passer, dark = scene.actors[4], scene.actors[5]
+    assert dark.dark and not passer.dark
+    read_at: dict[str, list[int]] = {}
+    t0 = now_ms()
+    for n in range(1, 400):
+        fixes = scene.fixes(t0 + n * 10_000, 10.0)
+        assert dark.plate not in {f["plate"] for f in fixes}
+        for cid, reads in scene.reads(t0 + n * 10_000, n).items():
+            for r in reads:
+                validate("plate_read.schema.json", r)
+                read_at.setdefault(r["plate"], []).append(n)
+    assert read_at[dark.plate] == list(range(1, 400, READ_EVERY))
+    passes = read_at[passer.plate]
+    assert len(passes) >= 4 and all(b - a >= 6 for a, b in zip(passes, passes[1:]))

@@ -86,3 +86,24 @@ def test_jt809_upstream_settings():
                 {"HAZMAT_JT809_UPSTREAM_USER": ""}):
         with pytest.raises(SettingsError):
             Settings.from_env({**env, **bad})
+
+
+def test_reminder_kinds_and_message_time_to_live_come_from_the_environment():
+    assert Settings.from_env({}).remind_kinds == ("speeding", "illegal_parking", "no_stopping", "restricted_road",
+                                                  "fatigue_driving")
+    got = Settings.from_env({"HAZMAT_REMIND_KINDS": " speeding , sos", "HAZMAT_MESSAGE_TTL_S": "60"})
+    assert (got.remind_kinds, got.message_ttl_s) == (("speeding", "sos"), 60)
+    assert Settings.from_env({"HAZMAT_REMIND_KINDS": ""}).remind_kinds == ()
+    for env in ({"HAZMAT_REMIND_KINDS": "speeding,parking"}, {"HAZMAT_MESSAGE_TTL_S": "0"}):
+        with pytest.raises(SettingsError):
+            Settings.from_env(env)
+
+
+def test_checkpoint_thresholds_come_from_the_environment():
+    got = Settings.from_env({"HAZMAT_CHECKPOINT_MATCH_RADIUS_M": "500", "HAZMAT_CHECKPOINT_WINDOW_MS": "120000",
+                             "HAZMAT_CHECKPOINT_MIN_CONFIDENCE": "0.9"}).checkpoints
+    assert (got.match_radius_m, got.window_ms, got.min_confidence, got.clone_speed_kmh) == (500, 120_000, 0.9, 150)
+    for env in ({"HAZMAT_CHECKPOINT_MIN_CONFIDENCE": "1.5"}, {"HAZMAT_CHECKPOINT_RADIUS_M": "5"},
+                {"HAZMAT_CHECKPOINT_CLONE_MIN_M": "-1"}):
+        with pytest.raises(SettingsError):
+            Settings.from_env(env)

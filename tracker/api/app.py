@@ -9,6 +9,7 @@ from aiohttp import web
 
 from streams.kafka import Publisher
 from streams.topics import Topics
+from tracker.api.checkpoints import setup_checkpoints
 from tracker.api.context import FLEET, POOL, PUBLISHER, SETTINGS, TOKENS, TOPICS
 from tracker.api.filling import setup_filling
 from tracker.api.fixes import setup_fixes
@@ -18,6 +19,7 @@ from tracker.api.hazards import setup_hazards
 from tracker.api.health import setup_health
 from tracker.api.incidents import setup_incidents
 from tracker.api.live import setup_live
+from tracker.api.messages import setup_messages
 from tracker.api.page import setup_page
 from tracker.api.parameters import setup_parameters
 from tracker.api.platforms import setup_platforms
@@ -122,6 +124,7 @@ def create_app(settings: Settings) -> web.Application:
     setup_waybills(app)
     setup_fixes(app)
     setup_filling(app)
+    setup_checkpoints(app)
     setup_violations(app)
     setup_handling(app)
     setup_vehicles(app)
@@ -132,6 +135,7 @@ def create_app(settings: Settings) -> web.Application:
     setup_sites(app)
     setup_hazards(app)
     setup_incidents(app)
+    setup_messages(app)
     setup_live(app)
     setup_page(app)
     setup_parameters(app)

@@ -7,10 +7,11 @@ from tracker.api.context import POOL, requires
 from tracker.api.problems import Problem, error
 from tracker.api.respond import json_bytes_response, read_json_object
 from tracker.api.validate import check
-from tracker.auth import ADMIN, AGENCY, GATEWAY, STATION, Principal, insert_token, new_token
+from tracker.auth import ADMIN, AGENCY, CAMERA, GATEWAY, STATION, Principal, insert_token, new_token
+from tracker.db import checkpoints
 
 # role -> the binding field it needs; other roles take none
-BINDING = {GATEWAY: "carrier_id", STATION: "station_id", AGENCY: "agency"}
+BINDING = {GATEWAY: "carrier_id", STATION: "station_id", AGENCY: "agency", CAMERA: "checkpoint_id"}
 
 
 @requires(ADMIN)
@@ -28,6 +29,9 @@ async def post_token(request: web.Request, principal: Principal) -> web.Response
     if role == GATEWAY and "carrier_id" in body and not await pool.fetchval(
             "SELECT 1 FROM carriers WHERE id = $1", body["carrier_id"]):
         problems.append(error(f"unknown carrier {body['carrier_id']!r}: PUT it in /v1/registry first", field="carrier_id"))
+    if role == CAMERA and "checkpoint_id" in body and not await checkpoints.exists(pool, body["checkpoint_id"]):
+        problems.append(error(f"unknown checkpoint {body['checkpoint_id']!r}: PUT it in /v1/checkpoints first",
+                              field="checkpoint_id"))
     if problems:
         raise Problem(422, "the token request is inconsistent", problems)
     token = new_token()

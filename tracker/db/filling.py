@@ -41,10 +41,12 @@ async def waybills(conn: asyncpg.Connection, plate: str) -> list[Waybill]:
     return [Waybill(r["id"], r["un_number"], epoch_ms(r["valid_from"]), epoch_ms(r["valid_to"])) for r in rows]
 
 
-async def fixes_around(conn: asyncpg.Connection, plate: str, filled_at: int) -> list[tuple[int, float, float]]:
-    window = timedelta(milliseconds=PRESENCE_WINDOW_MS)
+async def fixes_around(conn: asyncpg.Connection, plate: str, at: int,
+                       window_ms: int = PRESENCE_WINDOW_MS) -> list[tuple[int, float, float]]:
+    """The plate's stored (ts, lat, lon) within `window_ms` of `at` (also the plate reads' window)."""
+    window = timedelta(milliseconds=window_ms)
     rows = await conn.fetch("SELECT ts, lat, lon FROM positions WHERE plate = $1 AND ts BETWEEN $2 AND $3",
-                            plate, utc(filled_at) - window, utc(filled_at) + window)
+                            plate, utc(at) - window, utc(at) + window)
     return [(epoch_ms(r["ts"]), r["lat"], r["lon"]) for r in rows]
 
 

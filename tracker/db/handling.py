@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncpg
 import orjson
 
-from streams.rules.violations import ACKNOWLEDGED, RESOLVED, handling_event
+from streams.rules.violations import ACKNOWLEDGED, CLOSED, RESOLVED, cloud_event, handling_event
 from streams.times import epoch_ms, rfc3339
 from streams.topics import Topics
+from streams.vocabulary import CLOSED_WHEN_RESOLVED
 from tracker.db.outbox import insert_outbox
 from tracker.db.violations import COLUMNS, as_violation
 
@@ -65,6 +66,24 @@ async def fetch_violation(conn: asyncpg.Connection | asyncpg.Pool, violation_id:
     return with_handling(row) if row is not None else None
 
 
+async def _close_on_resolution(conn: asyncpg.Connection, topics: Topics, violation_id: str) -> None:
+    """An open violation of a kind closed by its resolution (an SOS the office dealt with)
+    is closed now, and announced so: a closed event with the id the rules would give it
+    (the terminal's next report without the bit repeats that id, which consumers drop)."""
+    closed = await conn.fetchval(
+        """UPDATE violations SET status = 'closed', ended_at = now(), updated_at = now(),
+             details = details || jsonb_build_object('closed_by_resolution', true,
+               'duration_s', greatest(0, floor(extract(epoch FROM now() - started_at)))::bigint)
+           WHERE violation_id = $1 AND status = 'open' AND kind = ANY($2::text[]) RETURNING true""",
+        violation_id, list(CLOSED_WHEN_RESOLVED))
+    if closed:
+        violation = await fetch_violation(conn, violation_id)
+        event = cloud_event(CLOSED, violation)
+        value = orjson.dumps(event)
+        await insert_outbox(conn, [(topic, violation["plate"], event["id"], value) for topic in
+                                   [topics.violations, *(topics.agency(a) for a in violation["agencies"])]])
+
+
 class AlreadyResolved(Exception):
     """A resolution of a violation resolved before (409): the first one stands."""
 
@@ -99,6 +118,7 @@ async def handle(pool: asyncpg.Pool, topics: Topics, violation_id: str, action: 
                    ON CONFLICT (violation_id) DO UPDATE SET state = 'resolved', resolved_by = $2,
                      resolved_at = now(), disposition = $3, updated_at = now()""", violation_id, by, disposition)
             event_type = RESOLVED
+            await _close_on_resolution(conn, topics, violation_id)
         if event_type is not None or note is not None:
             await conn.execute(
                 """INSERT INTO violation_handling_history (violation_id, action, by, disposition, note)

@@ -64,6 +64,14 @@ WHERE started_at >= $1 AND started_at < $2 AND ($3::text IS NULL OR carrier_id =
 GROUP BY kind, plate
 """
 
+# Checkpoint reads whose GPS check is decided (matched true/false: confident reads of
+# registered vehicles), charged to the vehicle's carrier now (migration 0011).
+READS = """
+SELECT count(*) AS reads, count(*) FILTER (WHERE r.matched) AS matched
+FROM plate_reads r JOIN vehicles v USING (plate)
+WHERE r.ts >= $1 AND r.ts < $2 AND r.matched IS NOT NULL AND ($3::text IS NULL OR v.carrier_id = $3)
+"""
+
 HANDLING = """
 SELECT count(*) AS alarms,
        count(*) FILTER (WHERE h.acked_at IS NOT NULL OR h.resolved_at IS NOT NULL) AS handled,
@@ -79,13 +87,13 @@ async def counts(pool: asyncpg.Pool, start: datetime, end: datetime, carrier_id:
                  params: KpiParams) -> dict:
     """The raw counts of [start, end) for a carrier (None: the district), the queries on
     connections of their own so the small ones run beside the pass over positions."""
-    fixes, access, dead, violations, handling = await asyncio.gather(
+    fixes, access, dead, violations, handling, reads = await asyncio.gather(
         pool.fetchrow(FIXES, start, end, carrier_id, float(params.max_speed_kmh), float(params.track_gap_s),
                       float(params.track_gap_m)),
         pool.fetchrow(ACCESS, carrier_id, end),
         pool.fetchval(DEAD_FIXES, start, end, carrier_id),
         pool.fetch(VIOLATIONS, start, end, carrier_id),
-        _handling(pool, start, end, carrier_id))
+        _handling(pool, start, end, carrier_id), pool.fetchrow(READS, start, end, carrier_id))
     by_kind: dict[str, int] = {}
     jumps: dict[str, int] = {}
     for r in violations:
@@ -99,6 +107,7 @@ async def counts(pool: asyncpg.Pool, start: datetime, end: datetime, carrier_id:
         "drifting": sum(1 for n in jumps.values() if n >= params.drift_min_jumps),
         "offline_displacements": by_kind.get("offline_displacement", 0),
         "alarms_by_kind": by_kind, "handling": handling,
+        "checkpoint_reads": reads["reads"], "checkpoint_matched": reads["matched"],
     }
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     Index,
     Integer,
@@ -144,6 +145,7 @@ class Token(Base):
     carrier_id: Mapped[str | None] = mapped_column(ForeignKey("carriers.id"))
     station_id: Mapped[str | None] = mapped_column(Text)
     agency: Mapped[str | None] = mapped_column(Text)
+    checkpoint_id: Mapped[str | None] = mapped_column(Text)  # a camera token's checkpoint
     label: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -411,3 +413,66 @@ class Incident(Base):
     inputs: Mapped[dict] = mapped_column(JSONB)
     incident: Mapped[dict] = mapped_column(JSONB)
     n: Mapped[int] = mapped_column(Integer)
+class Checkpoint(Base):
+    """A checkpoint (卡口) with a plate-recognition camera: a point, its road and heading."""
+
+    __tablename__ = "checkpoints"
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    road: Mapped[str | None] = mapped_column(Text)
+    direction_deg: Mapped[float | None] = mapped_column(Double)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    updated_at: Mapped[datetime] = _now()
+
+
+class PlateRead(Base):
+    """A camera's read of a plate, its id unique per checkpoint; `matched` says whether a
+    fix of the vehicle lay near the checkpoint around the read (null: not decided, or not
+    a registered vehicle read with enough confidence)."""
+
+    __tablename__ = "plate_reads"
+    __table_args__ = (Index("ix_plate_reads_plate_ts", "plate", "ts"),)
+    checkpoint_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    plate: Mapped[str] = mapped_column(Text)
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    confidence: Mapped[float] = mapped_column(Double)
+    read: Mapped[dict] = mapped_column(JSONB)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    matched: Mapped[bool | None] = mapped_column(Boolean)
+    checks: Mapped[dict] = mapped_column(JSONB)
+
+
+class PendingReadCheck(Base):
+    """A read whose GPS check waits for the vehicle's track to cover the read's window."""
+
+    __tablename__ = "pending_read_checks"
+    __table_args__ = (ForeignKeyConstraint(["checkpoint_id", "read_id"], ["plate_reads.checkpoint_id", "plate_reads.id"],
+                                           ondelete="CASCADE"),)
+    checkpoint_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    read_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    plate: Mapped[str] = mapped_column(Text)
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class TerminalMessage(Base):
+    """A text to a terminal's driver (0x8300): written by the API (or the reminder of a
+    violation, at most one each), sent by the JT/T 808 gateway holding the terminal."""
+
+    __tablename__ = "terminal_messages"
+    __table_args__ = (CheckConstraint("state IN ('queued', 'sent', 'delivered', 'failed', 'expired')", name="state"),
+                      Index("ix_terminal_messages_phone_created_at", "phone", "created_at"))
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    phone: Mapped[str] = mapped_column(Text)  # leading zeros stripped, as terminals.phone
+    text: Mapped[str] = mapped_column(Text)
+    tts: Mapped[bool] = mapped_column(Boolean)
+    urgent: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(Text, index=True)
+    by: Mapped[str] = mapped_column(Text)  # the sending token's label, or "reminder"
+    violation_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    serial: Mapped[int | None] = mapped_column(Integer)  # the 0x8300's header serial, for its 0x0001
+    result: Mapped[int | None] = mapped_column(SmallInteger)  # the terminal's 0x0001 result
+    created_at: Mapped[datetime] = _now()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

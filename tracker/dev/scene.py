@@ -13,9 +13,14 @@ zones against), and add these vehicles to the simulated fleet:
 - one stands in the no-stopping zone (no_stopping after 2 min),
 - one shuttles along the road closed all day (restricted_road),
 - one drives the expressway at 100 km/h (speeding above its 80 km/h limit),
+- one shuttles from a lot through the 青峙 park's west gate to its filling station, read
+  by the gate's camera each time it passes (its fixes match: no alarm),
+- one drives with its terminal off: no fix, but the 霞浦 park's south gate reads it every
+  READ_EVERY rounds (gps_missing, 有抓拍无轨迹),
 
 and the filling stations post a record now and then (through the station API, one token
-per station): a lawful-looking one, and one above the tank's capacity.
+per station): a lawful-looking one, and one above the tank's capacity. The checkpoints
+(`data/beilun_checkpoints.geojson`, the parks' gates) each get a camera token.
 """
 from __future__ import annotations
 
@@ -33,7 +38,20 @@ from geofence.metric import LocalPlane
 log = logging.getLogger(__name__)
 GEOFENCES = "beilun_geofences.geojson"
 SITES = "beilun_sites.geojson"
+CHECKPOINTS = "beilun_checkpoints.geojson"
 FILL_EVERY = 30  # rounds between two stations' filling records (5 min at 10 s a round)
+READ_EVERY = 60  # rounds between two reads of the vehicle whose terminal is off (10 min)
+READ_WITHIN_M = 60.0  # a camera reads a vehicle this close to it (a round moves 83 m at 30 km/h)
+
+
+def sample_checkpoints() -> list[dict]:
+    """The sample checkpoints (the chemical parks' gates), Point Features (WGS-84)."""
+    return orjson.loads(resources.files("tracker.dev").joinpath("data", CHECKPOINTS).read_bytes())["features"]
+
+
+def _gate(checkpoint_id: str) -> tuple[float, float]:
+    lon, lat = next(f for f in sample_checkpoints() if f["id"] == checkpoint_id)["geometry"]["coordinates"]
+    return lat, lon
 
 
 def sample_geofences() -> list[dict]:
@@ -61,6 +79,8 @@ class Actor:
     speed_kmh: float = 0.0
     travelled_m: float = 0.0
     legs: list[float] = field(default_factory=list)
+    dark: bool = False  # its terminal is off: it sends no fix, cameras still read it
+    where: tuple[float, float] = (0.0, 0.0)  # its last place
 
     def __post_init__(self) -> None:
         self.legs = [_metres(a, b) for a, b in zip(self.path, self.path[1:])]
@@ -72,6 +92,7 @@ class Actor:
             self.travelled_m += self.speed_kmh / 3.6 * seconds
             lat, lon, heading = self._where(self.travelled_m % (2 * sum(self.legs)))
             speed = self.speed_kmh
+        self.where = (lat, lon)
         return {"plate": self.plate, "ts": ts_ms, "lat": round(lat, 7), "lon": round(lon, 7),
                 "speed_kmh": speed, "heading_deg": round(heading, 1)}
 
@@ -102,6 +123,9 @@ def actors() -> list[Actor]:
         Actor("浙BS9902", [(29.8950, 121.8410)]),                         # in the school's no-stopping zone
         Actor("浙BS9903", _line("bl-road-centre"), speed_kmh=30.0),       # on the road closed all day
         Actor("浙BS9904", _line("bl-expressway"), speed_kmh=100.0),       # 100 on the expressway's 80
+        Actor("浙BS9905", [(29.9065, 121.8440), _gate("bl-gate-qingzhi"), (29.9250, 121.8800)],
+              speed_kmh=30.0),                                            # lot - park gate - station
+        Actor("浙BS9906", [_gate("bl-gate-xiapu")], dark=True),           # terminal off at the gate
     ]
 
 
@@ -112,6 +136,9 @@ class Scene:
         self.carrier_id, self.stations, self.plates = carrier_id, stations, plates
         self.actors = actors()
         self.filled = 0
+        self.cameras: dict[str, str] = {}  # checkpoint id -> its camera's token
+        self.gates = {f["id"]: _gate(f["id"]) for f in sample_checkpoints()}
+        self.last_read: dict[tuple[str, str], int] = {}  # (checkpoint, plate) -> round of the last read
 
     @classmethod
     async def set_up(cls, session: aiohttp.ClientSession, admin_token: str, carrier_id: str,
@@ -142,16 +169,47 @@ class Scene:
                         "role": "station", "station_id": station, "label": f"simulator {station}"}) as response:
                     response.raise_for_status()
                     scene.stations[station] = (await response.json())["token"]
-        log.info("scene: %d sample geofences, %d misbehaving vehicles, %d filling stations", len(features),
-                 len(scene.actors), len(scene.stations))
+        for checkpoint in sample_checkpoints():
+            async with session.put(f"v1/checkpoints/{checkpoint['id']}", json=checkpoint, headers=headers) as response:
+                response.raise_for_status()
+            async with session.post("v1/tokens", headers=headers, json={
+                    "role": "camera", "checkpoint_id": checkpoint["id"], "label": f"camera {checkpoint['id']}"}) as r:
+                r.raise_for_status()
+                scene.cameras[checkpoint["id"]] = (await r.json())["token"]
+        log.info("scene: %d sample geofences, %d misbehaving vehicles, %d filling stations, %d checkpoints",
+                 len(features), len(scene.actors), len(scene.stations), len(scene.cameras))
         return scene
 
     def fixes(self, ts_ms: int, seconds: float) -> list[dict]:
-        return [a.fix(ts_ms, seconds) for a in self.actors]
+        out = [a.fix(ts_ms, seconds) for a in self.actors]
+        return [f for f, a in zip(out, self.actors) if not a.dark]
 
-    async def after_round(self, session: aiohttp.ClientSession, round_no: int) -> None:
-        """After the first round and every FILL_EVERY rounds, one station records a filling:
-        alternately a plain one and one above the tank's capacity (filling_overload)."""
+    def reads(self, ts_ms: int, round_no: int) -> dict[str, list[dict]]:
+        """Per checkpoint, the plate reads of this round: a vehicle within READ_WITHIN_M of
+        the gate (once a pass), and the dark vehicle every READ_EVERY rounds."""
+        out: dict[str, list[dict]] = {}
+        for actor in self.actors:
+            for cid, gate in self.gates.items():
+                if _metres(actor.where, gate) > READ_WITHIN_M:
+                    continue
+                last = self.last_read.get((cid, actor.plate))
+                if last is not None and round_no - last < (READ_EVERY if actor.dark else 6):
+                    continue
+                self.last_read[(cid, actor.plate)] = round_no
+                out.setdefault(cid, []).append({"id": f"SIM-{cid}-{ts_ms}-{actor.plate[-4:]}", "checkpoint_id": cid,
+                                                "plate": actor.plate, "ts": ts_ms, "confidence": 0.97,
+                                                "plate_color": "yellow", "lane": 1})
+        return out
+
+    async def after_round(self, session: aiohttp.ClientSession, round_no: int, ts_ms: int) -> None:
+        """The cameras' reads of the round; after the first round and every FILL_EVERY rounds,
+        one station records a filling: alternately a plain one and one above the tank's
+        capacity (filling_overload)."""
+        for cid, reads in self.reads(ts_ms, round_no).items():
+            async with session.post("v1/plate-reads", json=reads,
+                                    headers={"Authorization": f"Bearer {self.cameras[cid]}"}) as response:
+                if response.status >= 300:
+                    log.warning("simulated plate reads refused: %s %s", response.status, await response.text())
         if (round_no - 1) % FILL_EVERY or not self.stations:
             return
         station = sorted(self.stations)[self.filled % len(self.stations)]

@@ -14,7 +14,9 @@ in two. With "jt809" every carrier reports through a monitoring platform of its 
 JT/T 809 link per carrier, tracker.dev.fleet_platform); "mixed" also sends a fifth of the
 carriers (when there are five or more) through platforms. Now and then a terminal drives into a tunnel: it keeps its positions while it
 has no signal and, out again, sends them as a blind-area batch (0x0704 type 1), as real
-terminals do.
+terminals do. Rarely (SIGNAL_P a round) a terminal also signals: its driver presses SOS
+(for 3 rounds), its antenna is cut (for 9 rounds: a terminal_fault) or its DSM camera
+sees fatigue (a 0x65 item); and it answers each text (0x8300) with 0x0001.
 """
 from __future__ import annotations
 
@@ -28,16 +30,19 @@ from dataclasses import dataclass
 import aiohttp
 
 from geofence.metric import LocalPlane
+from streams.alarms import BIT_OF, SOS_BITS
 from streams.times import now_ms
 from tracker.dev.fleet_platform import FleetPlatform
 from tracker.dev.scene import Scene
-from tracker.dev.terminal import Terminal, TerminalError, location
+from tracker.dev.terminal import Terminal, TerminalError, location, safety_item
 
 log = logging.getLogger(__name__)
 PROTOCOLS = ("http", "jt808", "jt809", "mixed")
 BLIND_AREA = 1  # 0x0704 type: back-fill of positions kept while the terminal had no signal
 # Beilun district and its surroundings (WGS-84): minLon, minLat, maxLon, maxLat.
 AREA = (121.70, 29.80, 122.00, 30.00)
+SIGNAL_P = 1 / 2000  # a terminal's chance a round to signal (SOS, antenna cut, DSM fatigue)
+ANTENNA_CUT = 1 << BIT_OF["gnss_antenna_cut"]
 
 
 @dataclass
@@ -134,6 +139,9 @@ class SimulatedTerminal:
         self.connected = False
         self.tunnel_rounds = 0
         self.kept: list = []
+        # Its own dice for signals, so the fleet's driving stays what a seed made it.
+        self.signals = random.Random(tanker.terminal_phone)
+        self.alarm_flags, self.alarm_rounds = 0, 0
 
     async def connect(self) -> None:
         await self.terminal.close()
@@ -151,8 +159,9 @@ class SimulatedTerminal:
     async def round(self, ts_ms: int, speed_kmh: float, rng: random.Random, tunnel_p: float,
                     tunnel_rounds: tuple[int, int], counts: dict[str, int]) -> None:
         t = self.tanker
+        flags, safety = self.signal(t, speed_kmh)
         loc = location(t.lat, t.lon, ts_ms, speed_kmh=speed_kmh, heading_deg=round(t.heading_deg) % 360,
-                       mileage_km=t.mileage_km, sats=rng.randint(6, 14))
+                       mileage_km=t.mileage_km, sats=rng.randint(6, 14), alarm_flags=flags, safety=safety)
         if self.tunnel_rounds == 0 and rng.random() < tunnel_p:
             self.tunnel_rounds = rng.randint(*tunnel_rounds)  # 30 s to 2 min at the default interval
         if self.tunnel_rounds > 0:
@@ -160,6 +169,21 @@ class SimulatedTerminal:
             self.kept.append(loc)
             return
         await self.send(loc, counts)
+
+    def signal(self, t: Tanker, speed_kmh: float) -> tuple[int, dict[int, bytes] | None]:
+        """This round's alarm bits and active-safety item, if the terminal signals."""
+        if self.alarm_rounds > 0:
+            self.alarm_rounds -= 1
+            return self.alarm_flags, None
+        if self.signals.random() >= SIGNAL_P:
+            return 0, None
+        what = self.signals.choice(("sos", "antenna", "fatigue"))
+        log.info("simulated terminal %s (%s): %s", t.terminal_phone, t.plate, what)
+        if what == "fatigue":
+            return 0, {0x65: safety_item(t.lat, t.lon, type_code=1, level=self.signals.choice((1, 2)),
+                                         speed_kmh=min(255, round(speed_kmh)), alarm_id=self.signals.getrandbits(31))}
+        self.alarm_flags, self.alarm_rounds = (SOS_BITS, 2) if what == "sos" else (ANTENNA_CUT, 8)
+        return self.alarm_flags, None
 
     async def send(self, loc, counts: dict[str, int]) -> None:
         """The positions kept in a tunnel as a blind-area batch, then `loc` (if any)."""
@@ -253,7 +277,7 @@ async def simulate(api_url: str, admin_token: str, *, vehicles: int = 668, carri
                 await asyncio.gather(_post_all(session, tokens, by_carrier, counts), *reports, *linked)
                 done += 1
                 if staged is not None:
-                    await staged.after_round(session, done)
+                    await staged.after_round(session, done, now)
                 await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - started)))
             await asyncio.gather(*(t.send(None, counts) for t in terminals if t.kept))
         finally:

@@ -19,11 +19,17 @@ from tracker.jt808.messages import (
     HEARTBEAT,
     LOCATION,
     LOGOUT,
+    OK,
     PLATFORM_RESPONSE,
     REGISTER,
     REGISTER_RESPONSE,
+    TERMINAL_RESPONSE,
+    TEXT_MESSAGE,
     decode_general_response,
+    decode_text_message,
+    encode_general_response,
 )
+from tracker.jt808.safety import SafetyAlarm, encode_safety
 
 WIDTHS = {"2013": (5, 20, 7), "2019": (11, 30, 30)}
 BLUE = 1  # plate colour of an ordinary plate; 0 means "no plate" (then the VIN is sent)
@@ -46,10 +52,18 @@ def auth_body(version: str, code: str) -> bytes:
     return bytes((len(raw),)) + raw + _field("860000000000001", 15) + _field("sim-1.0", 20)
 
 
+def safety_item(lat: float, lon: float, *, item_id: int = 0x65, type_code: int = 1, level: int = 2,
+                speed_kmh: int = 60, alarm_id: int = 1) -> bytes:
+    """A 苏标 active-safety item (0x64 ADAS, 0x65 DSM; DSM type 1 is fatigue) as a terminal
+    reports it, flag 1 (the alarm begins)."""
+    return encode_safety(SafetyAlarm(item_id, alarm_id, 1, type_code, level, bytes(5), speed_kmh, 5,
+                                     round(abs(lat) * 1e6), round(abs(lon) * 1e6), bytes(6), 1, bytes(16)))
+
+
 def location(lat: float, lon: float, ts_ms: int, *, speed_kmh: float = 0.0, heading_deg: int = 0, alt_m: int = 5,
              positioned: bool = True, alarm_flags: int = 0, sats: int | None = 9,
-             mileage_km: float | None = None) -> Location:
-    items = {}
+             mileage_km: float | None = None, safety: dict[int, bytes] | None = None) -> Location:
+    items = dict(safety or {})
     if mileage_km is not None:
         items[MILEAGE] = round(mileage_km * 10).to_bytes(4, "big")
     if sats is not None:
@@ -73,6 +87,8 @@ class Terminal:
         self._frames = FrameReader()
         self._inbox: list[Frame] = []
         self.unprompted: list[Frame] = []  # platform messages that answer nothing (0x8003)
+        self.texts: list[str] = []  # 0x8300 texts received (each answered 0x0001 with text_result)
+        self.text_result = OK
 
     async def connect(self, host: str, port: int) -> "Terminal":
         self.reader, self.writer = await asyncio.open_connection(host, port)
@@ -90,16 +106,32 @@ class Terminal:
         await self.writer.drain()
 
     async def next_frame(self, timeout_s: float | None = None) -> Frame:
-        """The next frame the platform sends."""
+        """The next frame the platform sends (texts are answered and kept in `texts`)."""
         async with asyncio.timeout(timeout_s or self.timeout_s):
             while not self._inbox:
-                data = await self.reader.read(4096)
-                if not data:
-                    raise TerminalError(f"terminal {self.phone}: the gateway closed the connection")
-                for wire in self._frames.feed(data):
-                    if isinstance(wire, bytes):
-                        self._inbox.append(decode(wire))
+                await self._read()
         return self._inbox.pop(0)
+
+    async def next_text(self, timeout_s: float | None = None) -> str:
+        """Wait for a 0x8300 text (already answered 0x0001); the oldest not yet taken."""
+        async with asyncio.timeout(timeout_s or self.timeout_s):
+            while not self.texts:
+                await self._read()
+        return self.texts.pop(0)
+
+    async def _read(self) -> None:
+        data = await self.reader.read(4096)
+        if not data:
+            raise TerminalError(f"terminal {self.phone}: the gateway closed the connection")
+        for wire in self._frames.feed(data):
+            if isinstance(wire, bytes):
+                frame = decode(wire)
+                if frame.msg_id == TEXT_MESSAGE:
+                    self.texts.append(decode_text_message(frame.body, frame.version)[1])
+                    self.writer.write(self.frame(TERMINAL_RESPONSE, encode_general_response(
+                        frame.serial, TEXT_MESSAGE, self.text_result)))
+                else:
+                    self._inbox.append(frame)
 
     async def answer_to(self, serial: int, msg_id: int) -> Frame:
         """The platform's answer to our message `serial` (other frames are kept aside)."""

@@ -2,8 +2,8 @@
 (`fix.schema.json`, `streams.fix.normalise_fix`) and mean the same thing once accepted.
 
 The JT/T 808 fields the normalised schema keeps beside the Fix's: `status_flags` and
-`mileage_km` (item 0x01) are added after normalisation; `alt_m`, `alarm_flags` and
-`sats` (item 0x31) are Fix fields already.
+`mileage_km` (item 0x01) are added after normalisation; `alt_m`, `alarm_flags`,
+`sats` (item 0x31) and `active_safety` (items 0x64/0x65) are Fix fields already.
 """
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ def fix_item(plate: str, loc: Location) -> dict:
             "heading_deg": loc.heading_deg, "alt_m": loc.alt_m, "alarm_flags": loc.alarm_flags}
     if loc.sats is not None:
         item["sats"] = loc.sats
+    alarms = loc.safety_alarms
+    if alarms:
+        item["active_safety"] = [alarm.as_fix_field() for alarm in alarms]
     return item
 
 

@@ -5,7 +5,8 @@
 - 0x0102 authenticate -> 0x8001 0 for the current code, else 1; the connection now holds
   the terminal (a connection that held it before is closed: takeover).
 - 0x0003 logout -> the code stops working (0); 1 from a connection not authenticated as it.
-- 0x0002 heartbeat -> 0; 0x0001 (the terminal's own answer) -> nothing.
+- 0x0002 heartbeat -> 0; 0x0001 (the terminal's own answer) -> nothing, except that its
+  answer to one of our 0x8300 texts marks the message delivered or failed.
 - 0x0200, 0x0704 -> positions published as fixes, 0 once the broker acknowledged them
   all; 1 and nothing stored from a connection not authenticated as the terminal, or when
   the broker did not acknowledge (the terminal sends again).
@@ -28,7 +29,7 @@ from streams.kafka import BrokerUnavailable
 from streams.times import now_ms
 from tracker.db import terminals as db
 from tracker.intake.items import sort_items
-from tracker.jt808 import location, messages
+from tracker.jt808 import location, messages, texts
 from tracker.jt808.codec import phone_key
 from tracker.jt808.errors import DecodeError
 from tracker.jt808.fixes import SOURCE, acceptor, items_of
@@ -84,8 +85,10 @@ async def handle(conn, inbound: Inbound) -> None:
             heard(conn, inbound)
             await answer(conn, inbound, OK)
         elif frame.msg_id == TERMINAL_RESPONSE:
-            messages.decode_general_response(frame)
+            response = messages.decode_general_response(frame)
             heard(conn, inbound)
+            if response.reply_msg_id == messages.TEXT_MESSAGE and conn.session.authorised(frame):
+                await texts.answered(conn, response.reply_serial, response.result)
         elif frame.msg_id in (LOCATION, BATCH):
             await report(conn, inbound)
     except DecodeError as exc:
@@ -191,6 +194,7 @@ async def authenticate(conn, inbound: Inbound) -> None:
     conn.gateway.claim(phone, conn)
     log.debug("terminal %s (%s) authenticated from %s", frame.phone, vehicle["plate"], conn.remote)  # routine
     await answer(conn, inbound, OK)
+    texts.schedule(conn)  # what waited for it
 
 
 async def logout(conn, inbound: Inbound) -> None:

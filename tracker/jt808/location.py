@@ -17,8 +17,9 @@ Decisions worth knowing:
   frames carry them, and the gateway's fix validation rejects such fixes with a
   reason, dead-lettering them instead of answering the terminal with an error.
 - Unknown additional items (vendor ids, JT/T 1078 video items) are kept as bytes.
-  The fixed-size items of the 2013 standard are length-checked, since a wrong length
-  there means the body is misread. A repeated item id keeps the later value.
+  The fixed-size items of the 2013 standard and the 苏标 active-safety items 0x64/0x65
+  (47 bytes, safety.py) are length-checked, since a wrong length there means the body
+  is misread (a variant's longer alarm mark is refused, not guessed at). A repeated item id keeps the later value.
 """
 from __future__ import annotations
 
@@ -28,7 +29,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
+from streams.alarms import SAFETY_ITEMS
 from tracker.jt808.errors import DecodeError
+from tracker.jt808.safety import SIZE as SAFETY_SIZE
+from tracker.jt808.safety import SafetyAlarm, decode_safety
 
 SOUTH = 1 << 2
 WEST = 1 << 3
@@ -45,6 +49,7 @@ _DAY_S = 86400
 _STANDARD_LENGTHS = {
     0x01: (4,), 0x02: (2,), 0x03: (2,), 0x04: (2,), 0x11: (1, 5), 0x12: (6,), 0x13: (7,),
     0x25: (4,), 0x2A: (2,), 0x2B: (4,), 0x30: (1,), 0x31: (1,),
+    0x64: (SAFETY_SIZE,), 0x65: (SAFETY_SIZE,),  # 苏标 ADAS and DSM alarms (safety.py)
 }
 
 
@@ -74,6 +79,11 @@ class Location:
     def sats(self) -> int | None:
         value = self.items.get(SATELLITES)
         return value[0] if value else None
+
+    @property
+    def safety_alarms(self) -> list[SafetyAlarm]:
+        """The active-safety alarms of items 0x64 (ADAS) and 0x65 (DSM), ADAS first."""
+        return [decode_safety(i, self.items[i]) for i in SAFETY_ITEMS if i in self.items]
 
     @property
     def out_of_range(self) -> tuple[str, ...]:

@@ -25,6 +25,11 @@ BATCH = 0x0704
 PLATFORM_RESPONSE = 0x8001
 RETRANSMIT_REQUEST = 0x8003
 REGISTER_RESPONSE = 0x8100
+TEXT_MESSAGE = 0x8300
+
+# 0x8300 flag bits: urgent, shown on the terminal's display, read aloud (TTS).
+TEXT_URGENT, TEXT_DISPLAY, TEXT_TTS = 1 << 0, 1 << 2, 1 << 3
+TEXT_NOTICE = 1  # 2019 text type: 1 notice, 2 service information
 
 # 0x8001 / 0x0001 results
 OK, FAILURE, MALFORMED, UNSUPPORTED, ALARM_CONFIRMED = 0, 1, 2, 3, 4
@@ -128,6 +133,22 @@ def decode_auth(frame: Frame) -> Auth:
                                              f"bytes, have {len(body)}")
     imei_at = 1 + size
     return Auth(_text(body[1:imei_at]), _text(body[imei_at:imei_at + _IMEI]), _text(body[imei_at + _IMEI:]))
+
+
+def encode_text_message(text: str, *, tts: bool, urgent: bool, version: str) -> bytes:
+    """0x8300 body: flag BYTE and the GBK text (2013); 2019 puts the text type between.
+    UnicodeEncodeError for a text GBK cannot write (the API refuses those first)."""
+    flag = TEXT_DISPLAY | (TEXT_TTS if tts else 0) | (TEXT_URGENT if urgent else 0)
+    head = bytes((flag, TEXT_NOTICE)) if version == "2019" else bytes((flag,))
+    return head + text.encode("gbk")
+
+
+def decode_text_message(body: bytes, version: str) -> tuple[int, str]:
+    """(flag, text) of a 0x8300 body: what a terminal (the simulator's) reads."""
+    at = 2 if version == "2019" else 1
+    if len(body) < at:
+        raise DecodeError("bad_body_length", f"text message needs {at} bytes, have {len(body)}")
+    return body[0], _text(body[at:])
 
 
 def encode_general_response(reply_serial: int, reply_msg_id: int, result: int) -> bytes:

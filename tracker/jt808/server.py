@@ -26,10 +26,11 @@ import asyncpg
 from streams.kafka import Publisher
 from streams.times import now_ms
 from streams.topics import Topics
+from tracker.db import messages as stored_messages
 from tracker.db import terminals as db
 from tracker.intake.fleet import Fleet
 from tracker.intake.publish import Outlet
-from tracker.jt808 import handlers
+from tracker.jt808 import handlers, texts
 from tracker.jt808.sessions import Close, Holders, Inbound, Refused, Reply, Session
 from tracker.metrics import (
     JT808_CLOSED,
@@ -46,6 +47,7 @@ READ_BYTES = 4096
 # How often the gateway closes idle connections, asks for overdue subpackages and flushes
 # last-seen times to PostgreSQL.
 TICK_S = 1.0
+MESSAGES_EVERY_S = 5.0  # queued texts are looked for (and expired) this often besides NOTIFY
 LIMITS = ("idle", "rate", "frame_size", "buffer")  # the reasons a connection is closed for a limit
 
 
@@ -71,6 +73,8 @@ class Gateway:
         self._server: asyncio.Server | None = None
         self._listener: asyncpg.Connection | None = None
         self._ticker: asyncio.Task | None = None
+        self.background: set[asyncio.Task] = set()  # text deliveries under way
+        self._messages_at = 0.0
 
     @property
     def port(self) -> int:
@@ -90,7 +94,7 @@ class Gateway:
         for connection in list(self.connections):
             connection.close("shutdown")
         tasks = [c.task for c in self.connections if c.task is not None]
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, *self.background, return_exceptions=True)
         if self._ticker is not None:
             self._ticker.cancel()
             await asyncio.gather(self._ticker, return_exceptions=True)
@@ -140,6 +144,13 @@ class Gateway:
             return
         self._listener = await asyncpg.connect(self.settings.asyncpg_dsn, timeout=10)
         await self._listener.add_listener(db.CHANNEL, self._taken_elsewhere)
+        await self._listener.add_listener(stored_messages.CHANNEL, self._message_queued)
+
+    def _message_queued(self, _conn, _pid, _channel, phone: str) -> None:
+        """NOTIFY: a text waits for `phone`; sent at once when this gateway holds it."""
+        holder = self.holders.holder(phone)
+        if holder is not None:
+            texts.schedule(holder)
 
     def _taken_elsewhere(self, _conn, _pid, _channel, payload: str) -> None:
         """NOTIFY from any gateway: `phone connection_id` now holds the terminal."""
@@ -159,8 +170,20 @@ class Gateway:
                 await self._flush_seen()
                 if self.fleet.age_s() >= self.settings.registry_refresh_s:
                     await self.fleet.reload()
+                if now - self._messages_at >= MESSAGES_EVERY_S:
+                    self._messages_at = now
+                    await self._messages()
             except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("JT/T 808 gateway: database unavailable, last-seen times wait: %r", exc)
+
+    async def _messages(self) -> None:
+        """Expire texts that waited too long; send those a missed NOTIFY left queued."""
+        await stored_messages.expire(self.pool)
+        held = [phone for phone in self.holders.phones()]
+        for phone in await stored_messages.queued_phones(self.pool, held) if held else ():
+            holder = self.holders.holder(phone)
+            if holder is not None:
+                texts.schedule(holder)
 
     async def _flush_seen(self) -> None:
         if self.seen:
@@ -179,6 +202,7 @@ class Connection:
         self.task: asyncio.Task | None = None
         self.closing: str | None = None
         self.last_heard = time.monotonic()
+        self.sending = asyncio.Lock()  # texts to the terminal (tracker.jt808.texts)
 
     def close(self, reason: str) -> None:
         """Ends the connection from outside its coroutine (takeover, shutdown)."""
@@ -246,7 +270,7 @@ class Connection:
             self.writer.write(reply.wire)
             replies_counter(reply.msg_id, reply.result).inc()
 
-    async def write(self, wire: bytes, msg_id: int, result: int) -> None:
+    async def write(self, wire: bytes, msg_id: int, result: int | None) -> None:
         self.writer.write(wire)
         replies_counter(msg_id, result).inc()
 

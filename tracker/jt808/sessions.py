@@ -220,5 +220,8 @@ class Holders:
     def holder(self, phone: str) -> object | None:
         return self._by_phone.get(phone)
 
+    def phones(self) -> list[str]:
+        return list(self._by_phone)
+
     def __len__(self) -> int:
         return len(self._by_phone)

@@ -27,6 +27,7 @@ NAMES = {
     "alarms_per_100km": "百公里报警数",
     "handling_rate": "处置率",
     "median_ack_s": "报警确认时间中位数(秒)",
+    "checkpoint_match_rate": "卡口轨迹匹配率",
 }
 CSV_COLUMNS = ["周期", "日期", "承运企业", "指标", "指标名称", "报警类型", "数值", "分子", "分母", "定义"]
 PERIODS = ("day", "month")
@@ -111,6 +112,10 @@ def definitions(params: KpiParams, rules: RuleConfig) -> dict[str, str]:
                          "resolved / violations begun in the period",
         "median_ack_s": "median seconds from a violation's start to its acknowledgement, over the violations begun "
                         "in the period that were acknowledged (denominator)",
+        "checkpoint_match_rate": (
+            "checkpoint reads (confidence >= 0.8) of registered vehicles in the period with a fix of the vehicle "
+            "within 1 km of the checkpoint and 5 min of the read / such reads whose check is decided (the "
+            "HAZMAT_CHECKPOINT_* thresholds in force; these are the defaults)"),
     }
 
 
@@ -153,6 +158,9 @@ def figures(counts: dict, params: KpiParams, rules: RuleConfig) -> dict[str, dic
         "handling_rate": _figure(_ratio(handling["handled"], handling["alarms"]), handling["handled"],
                                  handling["alarms"], text["handling_rate"]),
         "median_ack_s": _figure(handling["median_ack_s"], None, handling["acked"], text["median_ack_s"]),
+        "checkpoint_match_rate": _figure(_ratio(counts["checkpoint_matched"], counts["checkpoint_reads"]),
+                                         counts["checkpoint_matched"], counts["checkpoint_reads"],
+                                         text["checkpoint_match_rate"]),
     }
 
 

@@ -14,14 +14,11 @@ import asyncpg
 from filling_stations.checks import ABSENT, PENDING, PRESENCE_WINDOW_MS, absent_violation, immediate_checks, presence
 from streams.clock import WindowClocks, window_due
 from streams.kafka import Publisher
-from streams.rules.violations import CLOSED, OPENED
 from streams.times import now_ms
 from streams.topics import Topics
 from tracker.db import filling
 from tracker.db.clocks import window_clocks
 from tracker.db.offsets import save_offsets
-from tracker.db.outbox import insert_outbox
-from tracker.db.violations import upsert_violations, violation_row
 from tracker.settings import Settings
 from tracker.workers import outbox
 from tracker.workers.loop import PartitionedLoop
@@ -89,10 +86,7 @@ class FillingWorker(PartitionedLoop):
 
     async def _save(self, conn, checks: dict, violations: list[dict]) -> None:
         await filling.save_checks(conn, checks)
-        await upsert_violations(conn, [violation_row(v) for v in violations])
-        # Decided whole, like gps_jump: an opened event and a closed one, with the same violation id.
-        events = [e for v in violations for e in ((OPENED, dict(v, status="open", ended_at=None)), (CLOSED, v))]
-        await insert_outbox(conn, outbox.rows(self.topics, events))
+        await outbox.save_decided(conn, self.topics, violations)
 
     async def periodic(self, fed: set[int]) -> None:
         async with self.pool.acquire() as conn, conn.transaction():

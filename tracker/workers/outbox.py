@@ -11,9 +11,10 @@ import orjson
 
 from streams.kafka import Publisher
 from streams.rules.engine import Event
-from streams.rules.violations import cloud_event, event_id
+from streams.rules.violations import CLOSED, OPENED, cloud_event, event_id
 from streams.topics import Topics
-from tracker.db.outbox import lock_pending, mark_published
+from tracker.db.outbox import insert_outbox, lock_pending, mark_published
+from tracker.db.violations import upsert_violations, violation_row
 from tracker.metrics import VIOLATION_EVENTS
 
 RELAY_LIMIT = 5000  # outbox rows published per relay transaction
@@ -30,6 +31,15 @@ def rows(topics: Topics, events: list[Event]) -> list[tuple[str, str | None, str
         out.append((topics.violations, violation["plate"], eid, value))
         out += [(topics.agency(agency), violation["plate"], eid, value) for agency in violation["agencies"]]
     return out
+
+
+async def save_decided(conn: asyncpg.Connection, topics: Topics, violations: list[dict]) -> None:
+    """Violations decided whole (opened and closed at once, like gps_jump): stored, and an
+    opened and a closed event with the same violation id put in the outbox, in the
+    caller's transaction."""
+    await upsert_violations(conn, [violation_row(v) for v in violations])
+    events = [e for v in violations for e in ((OPENED, dict(v, status="open", ended_at=None)), (CLOSED, v))]
+    await insert_outbox(conn, rows(topics, events))
 
 
 async def relay(pool: asyncpg.Pool, publisher: Publisher, limit: int = RELAY_LIMIT) -> int:

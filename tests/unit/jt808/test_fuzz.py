@@ -102,7 +102,7 @@ def test_encode_then_decode_gives_the_same_frame(spec):
 
 
 STANDARD_SIZES = {0x01: 4, 0x02: 2, 0x03: 2, 0x04: 2, 0x11: 5, 0x12: 6, 0x13: 7, 0x25: 4, 0x2A: 2, 0x2B: 4,
-                  0x30: 1, 0x31: 1}
+                  0x30: 1, 0x31: 1, 0x64: 47, 0x65: 47}
 TIMES = st.integers(946_656_000, 4_102_415_999)  # 2000-01-01 .. 2099-12-31 23:59:59 in Beijing time
 
 

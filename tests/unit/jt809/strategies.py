@@ -18,7 +18,7 @@ U16 = st.integers(0, 0xFFFF)
 U8 = st.integers(0, 0xFF)
 TIMES_MS = st.integers(946_656_000, 4_102_415_999).map(lambda s: s * 1000)  # 2000-2099, Beijing time
 STANDARD_SIZES = {0x01: 4, 0x02: 2, 0x03: 2, 0x04: 2, 0x11: 5, 0x12: 6, 0x13: 7, 0x25: 4, 0x2A: 2, 0x2B: 4,
-                  0x30: 1, 0x31: 1}
+                  0x30: 1, 0x31: 1, 0x64: 47, 0x65: 47}  # (0x64/0x65: 苏标 active-safety items)
 _CHARS = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZabc.-_浙甬测粤京"
 
 

@@ -112,6 +112,7 @@ async function resolveChosen(event) {
 function onHandled(v) {
   mergeViolation(v);
   listAlarms();
+  ringForSos();
   if (state.selected === v.plate) showDetails(v.plate);
 }
 
@@ -162,6 +163,7 @@ async function showDetails(plate) {
   for (const v of d.open_violations) mergeViolation(v);
   $("d-violations").replaceChildren(...(d.open_violations.length ? d.open_violations.map((v) => alarmRow(state.violations.get(v.violation_id)))
                                                                : [el("li", { class: "alarm" }, t("none"))]));
+  messageBox(d);
   $("details").hidden = false;
 }
 
@@ -176,6 +178,7 @@ function clearTrack() {
   state.trackData = null;
   clearInterval(state.playTimer);
   $("t-play").hidden = true;
+  $("t-reads").textContent = "";
 }
 
 async function showTrack() {
@@ -185,7 +188,12 @@ async function showTrack() {
                             + `&from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`);
   clearTrack();
   const g = feature.geometry;
-  if (!g) { showError(t("noTrack")); return; }
+  if (!g) {  // no fix: the cameras may still have seen it (有抓拍无轨迹)
+    showError(t("noTrack"));
+    state.track = L.layerGroup().addTo(state.map);
+    await showReads(plate, from, to);
+    return;
+  }
   const points = g.type === "Point" ? [g.coordinates] : g.coordinates;
   const latlngs = points.map(([lon, lat]) => [lat, lon]);
   state.track = L.layerGroup().addTo(state.map);
@@ -208,6 +216,7 @@ async function showTrack() {
   $("t-slider").value = "0";
   $("t-play").hidden = false;
   showTrackPoint(0);
+  await showReads(plate, from, to);
 }
 
 function showTrackPoint(i) {

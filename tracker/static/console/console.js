@@ -28,6 +28,7 @@ async function resync() {
     allPages(`/v1/violations?handling=acked&since=${encodeURIComponent(new Date(Date.now() - 86400000).toISOString())}&limit=1000&crs=${state.crs}`),
   ]);
   drawFences(fences);
+  await loadCheckpoints();
   state.violations.clear();
   for (const v of [...open, ...unhandled, ...acked]) state.violations.set(v.violation_id, v);
   state.alarmed = new Set(open.map((v) => v.plate));
@@ -42,6 +43,7 @@ async function resync() {
   refreshCarriers();
   listAlarms();
   fleetSoon();
+  ringForSos();
   document.body.dataset.synced = String(Number(document.body.dataset.synced || 0) + 1);
 }
 
@@ -83,6 +85,7 @@ function applyLive(m) {
     }
     if (vehicle) drawVehicle(v.plate);
     listSoon();
+    ringForSos();
     if (!before && v.status === "open" && v.severity === "high") {
       beep();
       requestAnimationFrame(() => requestAnimationFrame(() => flash(v.violation_id)));

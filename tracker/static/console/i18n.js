@@ -149,3 +149,25 @@ Object.assign(NAMES.en, {
                residential: "residential", crowded_place: "crowded place", water_source: "water source",
                fire_station: "fire station", enterprise_fire_team: "enterprise fire team", supply_depot: "supply depot" },
 });
+// Terminal alarms, checkpoints and texts to drivers (signals.js).
+Object.assign(WORDS.zh, {
+  checkpoint: "卡口", road: "道路", locate: "定位", matched: "有轨迹", unmatched: "有抓拍无轨迹", undecided: "待判定",
+  readsShown: (n) => `本时段卡口抓拍 ${n} 次`, textToDriver: "发送文本信息", textPlaceholder: "发给驾驶员的信息（200 字以内）",
+  tts: "语音播报", urgent: "紧急", sendText: "发送", noTerminalForText: "该车无 JT/T 808 终端，不能下发信息",
+});
+Object.assign(WORDS.en, {
+  checkpoint: "Checkpoint", road: "Road", locate: "Locate", matched: "track matched", unmatched: "read without track",
+  undecided: "not decided yet", readsShown: (n) => `${n} checkpoint read(s) in this period`, textToDriver: "Text to the driver",
+  textPlaceholder: "a message to the driver (at most 200 characters)", tts: "read aloud", urgent: "urgent", sendText: "Send",
+  noTerminalForText: "no JT/T 808 terminal: texts cannot be sent",
+});
+Object.assign(NAMES.zh.kinds, {
+  sos: "紧急报警", collision: "碰撞侧翻", terminal_fault: "终端故障", active_safety: "主动安全报警",
+  gps_missing: "有抓拍无轨迹", unregistered_vehicle: "未入网车辆", cloned_plate: "疑似套牌",
+});
+Object.assign(NAMES.en.kinds, {
+  sos: "SOS", collision: "collision / rollover", terminal_fault: "terminal fault", active_safety: "active safety alarm",
+  gps_missing: "read without track", unregistered_vehicle: "unregistered vehicle", cloned_plate: "suspected cloned plate",
+});
+NAMES.zh.messageStates = { queued: "排队中", sent: "已发送", delivered: "已送达", failed: "失败", expired: "已过期" };
+NAMES.en.messageStates = { queued: "queued", sent: "sent", delivered: "delivered", failed: "failed", expired: "expired" };
