@@ -67,3 +67,19 @@ def test_images_come_from_the_basemap_origin_only_when_one_is_set(url, origin):
     policy = content_security_policy(Settings(basemap_url=url))
     assert "script-src 'self';" in policy and "default-src 'none'" in policy
     assert policy.split("img-src ")[1].split(";")[0] == " ".join(filter(None, ["'self'", "data:", origin]))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_console_feature_redefines_another_ones_words(lang):
+    """Each feature adds its words with Object.assign(WORDS.<lang>, {...}); a key given twice
+    silently replaces the other feature's word (the incident desk's `vehicles` once broke
+    the fleet list's count)."""
+    source = (STATIC / "console" / "i18n.js").read_text()
+    start = source.index(f"  {lang}: {{", source.index("const WORDS"))
+    blocks = [source[start:source.index("\n  },", start)]]
+    blocks += [source[m.end():source.index("});", m.end())]
+               for m in re.finditer(rf"Object\.assign\(WORDS\.{lang}, \{{", source)]
+    owner: dict[str, int] = {}
+    for i, block in enumerate(blocks):
+        for key in re.findall(r"(?:^|[,{\s])([A-Za-z_]\w*)\s*:", block):
+            assert owner.setdefault(key, i) == i, f"{key!r} is defined by two features"

@@ -14,7 +14,8 @@ from tracker.reports.definitions import (CSV_COLUMNS, NAMES, KpiParams, PeriodEr
 COUNTS = {"registered": 10, "connected": 8, "online": 5, "records": 90, "qualified": 85, "dead_fixes": 10,
           "mileage_m": 250_000.0, "continuous_m": 200_000.0, "drifting": 1, "offline_displacements": 2,
           "alarms_by_kind": {"speeding": 4, "offline_displacement": 2, "gps_jump": 1},
-          "handling": {"alarms": 7, "handled": 5, "acked": 4, "median_ack_s": 42.0}}
+          "handling": {"alarms": 7, "handled": 5, "acked": 4, "median_ack_s": 42.0},
+          "checkpoint_reads": 6, "checkpoint_matched": 5}
 
 
 def test_local_days_and_months():
@@ -92,7 +93,8 @@ def test_csv_has_chinese_headers_and_parses_back_to_the_report():
 
 @given(st.fixed_dictionaries({k: st.integers(0, 10**6) for k in ("registered", "connected", "online", "records",
                                                                   "qualified", "dead_fixes", "drifting",
-                                                                  "offline_displacements")}),
+                                                                  "offline_displacements", "checkpoint_reads",
+                                                                  "checkpoint_matched")}),
        st.floats(0, 1e9), st.floats(0, 1), st.dictionaries(st.sampled_from(["speeding", "gps_jump", "offline"]),
                                                            st.integers(0, 1000)))
 def test_csv_round_trip_for_any_counts(ints, mileage, share, alarms):

@@ -118,7 +118,7 @@ Object.assign(WORDS.zh, {
   incidentKind: "事故类型", unNumber: "UN编号", unHint: "空：按运单或未知货物", spill: "泄漏规模", windFrom: "风向（来向，度）",
   windSpeed: "风速（米/秒）", open: "发起", closeIncident: "结束事故", incidentList: "事故列表", noIncidents: "暂无事故",
   cargo: "货物", unknownCargo: "未知（按最大距离）", basis: "依据", isolation: "隔离区", protective: "防护区", fire: "火灾隔离区",
-  downwind: "下风向", noWind: "无风向（圆形）", night: "夜间", day: "白天", sites: "区内场所", vehicles: "区内车辆",
+  downwind: "下风向", noWind: "无风向（圆形）", night: "夜间", day: "白天", zoneSites: "区内场所", zoneVehicles: "区内车辆",
   responders: "最近救援力量", nothing: "无", openedAt: "发生时间", incidentOpen: "处置中", incidentClosed: "已结束",
   point: "地点", metres: (m) => `${Math.round(m)} 米`, incidentNote: "备注",
 });
@@ -127,8 +127,8 @@ Object.assign(WORDS.en, {
   incidentKind: "Kind", unNumber: "UN number", unHint: "empty: the waybill's, or unknown", spill: "Spill", windFrom: "Wind from (degrees)",
   windSpeed: "Wind speed (m/s)", open: "Open", closeIncident: "Close incident", incidentList: "Incidents", noIncidents: "no incidents",
   cargo: "Cargo", unknownCargo: "unknown (largest distances)", basis: "Basis", isolation: "Isolation", protective: "Protective",
-  fire: "Fire isolation", downwind: "downwind", noWind: "no wind (circle)", night: "night", day: "day", sites: "Sites in the zones",
-  vehicles: "Vehicles in the zones", responders: "Nearest responders", nothing: "none", openedAt: "Opened",
+  fire: "Fire isolation", downwind: "downwind", noWind: "no wind (circle)", night: "night", day: "day", zoneSites: "Sites in the zones",
+  zoneVehicles: "Vehicles in the zones", responders: "Nearest responders", nothing: "none", openedAt: "Opened",
   incidentOpen: "open", incidentClosed: "closed", point: "Place", metres: (m) => `${Math.round(m)} m`, incidentNote: "Note",
 });
 Object.assign(NAMES.zh, {

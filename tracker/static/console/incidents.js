@@ -133,11 +133,11 @@ function showIncident(incident) {
     ? el("button", { type: "button", id: "i-close", on: { click: () => closeIncident().catch(handleFailure) } }, t("closeIncident")) : null;
   $("i-current").replaceChildren(
     el("h3", {}, incident.incident_id), facts(rows), closeButton,
-    el("h3", {}, t("sites"), ` (${incident.sites.length})`),
+    el("h3", {}, t("zoneSites"), ` (${incident.sites.length})`),
     el("ul", { class: "alarms", id: "i-sites" }, ...listOf(incident.sites, (s) => [
       el("span", { class: "kind" }, s.name), el("div", { class: "meta" },
         `${nameOf("siteKinds", s.kind)} · ${nameOf("zones", s.zone)} · ${t("metres", s.distance_m)}`)])),
-    el("h3", {}, t("vehicles"), ` (${incident.vehicles.length})`),
+    el("h3", {}, t("zoneVehicles"), ` (${incident.vehicles.length})`),
     el("ul", { class: "alarms", id: "i-vehicles" }, ...listOf(incident.vehicles, (v) => [
       el("span", { class: "kind" }, v.plate), el("div", { class: "meta" },
         `${v.un_number ? "UN" + v.un_number + " · " : ""}${nameOf("zones", v.zone)} · ${t("metres", v.distance_m)}`)])),
