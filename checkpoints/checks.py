@@ -1,4 +1,4 @@
-"""The verdicts of plate reads (CONTRACTS "Checkpoint cameras"): gps_missing (有抓拍无轨迹),
+"""The verdicts of plate reads (docs/rules.md "Checkpoint cameras"): gps_missing (有抓拍无轨迹),
 unregistered_vehicle (未入网) and cloned_plate (疑似套牌). Each is opened and closed at
 once, with an id that the same read gives again, so a replay or a redelivery repeats
 nothing new.

@@ -1,4 +1,4 @@
-"""An Incident as the contract shows it (CONTRACTS.md "Incidents"), computed from what it
+"""An Incident as the contract shows it (docs/incidents.md), computed from what it
 was opened and patched with, the catalogue, and the sites and vehicles near it.
 
 Pure: the process (tracker/api/incidents.py with tracker/db/incidents.py) reads the

@@ -56,7 +56,7 @@ GEOFENCE_KINDS = ("chem_park", "parking", "filling_station", "restricted_road", 
 # incident itself, never through PUT /v1/geofences, and not listed by GET /v1/geofences.
 INCIDENT_ZONE = "incident_zone"
 
-# CONTRACTS.md "Incidents": the places an incident's zones are checked against.
+# docs/incidents.md "Sites": the places an incident's zones are checked against.
 SITE_KINDS = ("school", "kindergarten", "hospital", "elderly_home", "residential", "crowded_place", "water_source",
               "fire_station", "enterprise_fire_team", "supply_depot")
 RESPONDER_KINDS = ("fire_station", "enterprise_fire_team")  # an Incident's `responders`: the nearest of these

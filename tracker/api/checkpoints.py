@@ -19,7 +19,7 @@ from tracker.db import checkpoints
 from tracker.intake.items import sort_items
 
 SOURCE = "http/plate-reads"
-MAX_READS = 1000  # a request's reads (CONTRACTS.md)
+MAX_READS = 1000  # a request's reads (docs/api.md "Checkpoint cameras")
 
 
 def _feature(row, crs: str = "wgs84") -> dict:

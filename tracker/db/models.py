@@ -371,7 +371,7 @@ class ViolationHandlingHistory(Base):
 
 
 class Site(Base):
-    """A place an incident's zones are checked against (CONTRACTS.md "Incidents"): a school,
+    """A place an incident's zones are checked against (docs/incidents.md "Sites"): a school,
     a hospital, a fire station; `properties` holds people (an estimate) and phone."""
 
     __tablename__ = "sites"

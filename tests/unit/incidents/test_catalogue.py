@@ -11,7 +11,7 @@ from incidents.distances import distances
 from incidents.hazard import SPILLS, WIND_BANDS, HazardError
 
 CATALOGUE = load_catalogue()
-# every cargo of research/erg.md §1a and §1b
+# every cargo the catalogue was built for (its notes: the ERG guide pages and Table 1 rows of Beilun's cargoes)
 CARGOES = ("1203 1202 1223 1863 1075 1978 1077 1972 1049 1086 1977 1073 1170 1090 1173 1114 1294 1307 2055 1230 "
            "1830 1789 1824 2031 2014 1005 1017 1040 1051 1093 1831 2032").split()
 CONDITIONS = list(itertools.product(SPILLS, (False, True), WIND_BANDS))
