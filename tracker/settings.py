@@ -43,6 +43,8 @@ def _flag(env: dict[str, str], name: str, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name}={raw!r}: use 1/0, true/false, yes/no or on/off")
+
+
 def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
     raw = (env.get(name) or choices[0]).strip().lower()
     if raw not in choices:
@@ -299,67 +301,76 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
         env = dict(os.environ if env is None else env)
+        # Each default is written once, on its field; the environment overrides it.
+        d, j8, j9, k, w = cls(), Jt808Limits(), Jt809Limits(), KpiParams(), WorkerTuning()
         prefix = env.get("HAZMAT_TOPIC_PREFIX", "hazmat.")
         if prefix and not all(c.isalnum() or c in "._-" for c in prefix):
             raise SettingsError(f"HAZMAT_TOPIC_PREFIX={prefix!r}: only letters, digits, '.', '_', '-'")
         return cls(
             database_url=env.get("HAZMAT_DATABASE_URL") or None,
             kafka_bootstrap=env.get("HAZMAT_KAFKA_BOOTSTRAP") or None,
-            http_host=env.get("HAZMAT_HTTP_HOST") or "0.0.0.0",
-            http_port=_int(env, "HAZMAT_HTTP_PORT", 8080, 0, 65535),
-            jt808_host=env.get("HAZMAT_JT808_HOST") or "0.0.0.0",
-            jt808_port=_int(env, "HAZMAT_JT808_PORT", 7808, 0, 65535),
+            http_host=env.get("HAZMAT_HTTP_HOST") or d.http_host,
+            http_port=_int(env, "HAZMAT_HTTP_PORT", d.http_port, 0, 65535),
+            jt808_host=env.get("HAZMAT_JT808_HOST") or d.jt808_host,
+            jt808_port=_int(env, "HAZMAT_JT808_PORT", d.jt808_port, 0, 65535),
             jt808=Jt808Limits(
-                max_frame_bytes=_int(env, "HAZMAT_JT808_MAX_FRAME_BYTES", 2100, 64, 1 << 20),
-                max_buffer_bytes=_int(env, "HAZMAT_JT808_MAX_BUFFER_BYTES", 64 * 1024, 4096, 16 << 20),
-                idle_s=_int(env, "HAZMAT_JT808_IDLE_S", 180, 1, 86_400),
-                frames_per_s=_int(env, "HAZMAT_JT808_FRAMES_PER_S", 200, 1, 1_000_000),
-                subpackage_timeout_s=_int(env, "HAZMAT_JT808_SUBPACKAGE_TIMEOUT_S", 30, 1, 3600),
-                quirks_allowed=_flag(env, "HAZMAT_JT808_QUIRKS", False),
+                max_frame_bytes=_int(env, "HAZMAT_JT808_MAX_FRAME_BYTES", j8.max_frame_bytes, 64, 1 << 20),
+                max_buffer_bytes=_int(env, "HAZMAT_JT808_MAX_BUFFER_BYTES", j8.max_buffer_bytes, 4096, 16 << 20),
+                idle_s=_int(env, "HAZMAT_JT808_IDLE_S", j8.idle_s, 1, 86_400),
+                frames_per_s=_int(env, "HAZMAT_JT808_FRAMES_PER_S", j8.frames_per_s, 1, 1_000_000),
+                subpackage_timeout_s=_int(env, "HAZMAT_JT808_SUBPACKAGE_TIMEOUT_S", j8.subpackage_timeout_s, 1,
+                                          3600),
+                quirks_allowed=_flag(env, "HAZMAT_JT808_QUIRKS", j8.quirks_allowed),
             ),
-            jt809_host=env.get("HAZMAT_JT809_HOST") or "0.0.0.0",
-            jt809_port=_int(env, "HAZMAT_JT809_PORT", 7809, 0, 65535),
+            jt809_host=env.get("HAZMAT_JT809_HOST") or d.jt809_host,
+            jt809_port=_int(env, "HAZMAT_JT809_PORT", d.jt809_port, 0, 65535),
             jt809=Jt809Limits(
-                max_frame_bytes=_int(env, "HAZMAT_JT809_MAX_FRAME_BYTES", 8192, 64, 1 << 20),
-                max_buffer_bytes=_int(env, "HAZMAT_JT809_MAX_BUFFER_BYTES", 64 * 1024, 4096, 16 << 20),
-                idle_s=_int(env, "HAZMAT_JT809_IDLE_S", 180, 1, 86_400),
-                frames_per_s=_int(env, "HAZMAT_JT809_FRAMES_PER_S", 2000, 1, 1_000_000),
-                max_login_failures=_int(env, "HAZMAT_JT809_MAX_LOGIN_FAILURES", 5, 1, 1000),
+                max_frame_bytes=_int(env, "HAZMAT_JT809_MAX_FRAME_BYTES", j9.max_frame_bytes, 64, 1 << 20),
+                max_buffer_bytes=_int(env, "HAZMAT_JT809_MAX_BUFFER_BYTES", j9.max_buffer_bytes, 4096, 16 << 20),
+                idle_s=_int(env, "HAZMAT_JT809_IDLE_S", j9.idle_s, 1, 86_400),
+                frames_per_s=_int(env, "HAZMAT_JT809_FRAMES_PER_S", j9.frames_per_s, 1, 1_000_000),
+                max_login_failures=_int(env, "HAZMAT_JT809_MAX_LOGIN_FAILURES", j9.max_login_failures, 1, 1000),
             ),
             jt809_upstream=_upstream(env),
             admin_token=env.get("HAZMAT_ADMIN_TOKEN") or None,
             topic_prefix=prefix,
-            data_dir=Path(env.get("HAZMAT_DATA_DIR") or ".hazmat"),
-            topic_partitions=_int(env, "HAZMAT_TOPIC_PARTITIONS", 8, 1, 1024),
-            worker_group=env.get("HAZMAT_WORKER_GROUP") or "hazmat-workers",
+            data_dir=Path(env["HAZMAT_DATA_DIR"]) if env.get("HAZMAT_DATA_DIR") else d.data_dir,
+            topic_partitions=_int(env, "HAZMAT_TOPIC_PARTITIONS", d.topic_partitions, 1, 1024),
+            worker_group=env.get("HAZMAT_WORKER_GROUP") or d.worker_group,
             metrics_port=_int(env, "HAZMAT_METRICS_PORT", 0, 0, 65535) if env.get("HAZMAT_METRICS_PORT") else None,
             event_loop=_choice(env, "HAZMAT_EVENT_LOOP", ("asyncio", "uvloop")),
-            max_body_bytes=_int(env, "HAZMAT_MAX_BODY_BYTES", 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+            max_body_bytes=_int(env, "HAZMAT_MAX_BODY_BYTES", d.max_body_bytes, 1024, 256 * 1024 * 1024),
+            broker_timeout_s=_int(env, "HAZMAT_BROKER_TIMEOUT_S", int(d.broker_timeout_s), 1, 600),
             basemap_url=_basemap_url(env.get("HAZMAT_BASEMAP_URL") or None),
             basemap_crs=_choice(env, "HAZMAT_BASEMAP_CRS", ("gcj02", "wgs84")),
             console_assets=Path(env["HAZMAT_CONSOLE_ASSETS"]) if env.get("HAZMAT_CONSOLE_ASSETS") else None,
             rules=_rules(env),
-            positions_retention_days=_int(env, "HAZMAT_POSITIONS_RETENTION_DAYS", 190, 8, 100_000),
-            outbox_retention_days=_int(env, "HAZMAT_OUTBOX_RETENTION_DAYS", 14, 8, 100_000),
+            positions_retention_days=_int(env, "HAZMAT_POSITIONS_RETENTION_DAYS", d.positions_retention_days, 8,
+                                          100_000),
+            outbox_retention_days=_int(env, "HAZMAT_OUTBOX_RETENTION_DAYS", d.outbox_retention_days, 8, 100_000),
             kpis=KpiParams(
-                track_gap_s=_int(env, "HAZMAT_KPI_TRACK_GAP_S", 300, 1, 86_400),
-                track_gap_m=_int(env, "HAZMAT_KPI_TRACK_GAP_M", 5_000, 1, 1_000_000),
-                drift_min_jumps=_int(env, "HAZMAT_KPI_DRIFT_MIN_JUMPS", 1, 1, 1_000_000),
-                max_speed_kmh=_int(env, "HAZMAT_KPI_MAX_SPEED_KMH", 160, 1, 250),
+                track_gap_s=_int(env, "HAZMAT_KPI_TRACK_GAP_S", k.track_gap_s, 1, 86_400),
+                track_gap_m=_int(env, "HAZMAT_KPI_TRACK_GAP_M", k.track_gap_m, 1, 1_000_000),
+                drift_min_jumps=_int(env, "HAZMAT_KPI_DRIFT_MIN_JUMPS", k.drift_min_jumps, 1, 1_000_000),
+                max_speed_kmh=_int(env, "HAZMAT_KPI_MAX_SPEED_KMH", k.max_speed_kmh, 1, 250),
             ),
             checkpoints=_checkpoints(env),
             remind_kinds=_kinds(env, "HAZMAT_REMIND_KINDS", DEFAULT_REMIND_KINDS),
-            message_ttl_s=_int(env, "HAZMAT_MESSAGE_TTL_S", 600, 1, 86_400),
+            message_ttl_s=_int(env, "HAZMAT_MESSAGE_TTL_S", d.message_ttl_s, 1, 86_400),
             worker=_checked_tuning(WorkerTuning(
-                batch=_int(env, "HAZMAT_WORKER_BATCH", 40_000, 1, 1_000_000),
-                chunk=_int(env, "HAZMAT_WORKER_CHUNK", 8_000, 1, 1_000_000),
-                fetch_partition_bytes=_int(env, "HAZMAT_WORKER_FETCH_PARTITION_BYTES", 4 << 20, 1 << 16, 1 << 30),
-                fetch_wait_ms=_int(env, "HAZMAT_WORKER_FETCH_WAIT_MS", 50, 0, 10_000),
-                attempts=_int(env, "HAZMAT_WORKER_ATTEMPTS", 3, 1, 100),
-                session_timeout_ms=_int(env, "HAZMAT_WORKER_SESSION_TIMEOUT_MS", 6_000, 1_000, 300_000),
-                heartbeat_ms=_int(env, "HAZMAT_WORKER_HEARTBEAT_MS", 1_000, 100, 100_000),
-                quiet_s=_int(env, "HAZMAT_WORKER_QUIET_S", 10, 1, 3600),
-                window_wait_ms=_int(env, "HAZMAT_WORKER_WINDOW_WAIT_S", 600, 0, 86_400) * 1000,
+                batch=_int(env, "HAZMAT_WORKER_BATCH", w.batch, 1, 1_000_000),
+                chunk=_int(env, "HAZMAT_WORKER_CHUNK", w.chunk, 1, 1_000_000),
+                fetch_partition_bytes=_int(env, "HAZMAT_WORKER_FETCH_PARTITION_BYTES", w.fetch_partition_bytes,
+                                           1 << 16, 1 << 30),
+                fetch_wait_ms=_int(env, "HAZMAT_WORKER_FETCH_WAIT_MS", w.fetch_wait_ms, 0, 10_000),
+                attempts=_int(env, "HAZMAT_WORKER_ATTEMPTS", w.attempts, 1, 100),
+                session_timeout_ms=_int(env, "HAZMAT_WORKER_SESSION_TIMEOUT_MS", w.session_timeout_ms, 1_000,
+                                        300_000),
+                heartbeat_ms=_int(env, "HAZMAT_WORKER_HEARTBEAT_MS", w.heartbeat_ms, 100, 100_000),
+                quiet_s=_int(env, "HAZMAT_WORKER_QUIET_S", w.quiet_s, 1, 3600),
+                window_wait_ms=_int(env, "HAZMAT_WORKER_WINDOW_WAIT_S", w.window_wait_ms // 1000, 0, 86_400) * 1000,
+                checkpoint_every_ms=_int(env, "HAZMAT_WORKER_CHECKPOINT_EVERY_S", w.checkpoint_every_ms // 1000, 60,
+                                         86_400) * 1000,
             )),
         )
 

@@ -107,3 +107,13 @@ def test_checkpoint_thresholds_come_from_the_environment():
                 {"HAZMAT_CHECKPOINT_CLONE_MIN_M": "-1"}):
         with pytest.raises(SettingsError):
             Settings.from_env(env)
+
+
+def test_no_environment_gives_the_fields_defaults():
+    """Each default is written once, on its field: reading an empty environment changes none."""
+    assert Settings.from_env({}) == Settings()
+
+
+def test_tunables_that_were_fixed_are_settable():
+    got = Settings.from_env({"HAZMAT_BROKER_TIMEOUT_S": "30", "HAZMAT_WORKER_CHECKPOINT_EVERY_S": "1800"})
+    assert (got.broker_timeout_s, got.worker.checkpoint_every_ms) == (30, 1_800_000)
