@@ -23,7 +23,8 @@ MAX_READS = 1000  # a request's reads (docs/api.md "Checkpoint cameras")
 
 
 def _feature(row, crs: str = "wgs84") -> dict:
-    props = {"name": row["name"], "road": row["road"], "direction_deg": row["direction_deg"]}
+    # the optional properties only when given: the Feature answers as it was put
+    props = {k: row[k] for k in ("name", "road", "direction_deg") if row[k] is not None}
     return {"type": "Feature", "id": row["id"], "properties": props,
             "geometry": {"type": "Point", "coordinates": points_in(crs, [row["lon"]], [row["lat"]])[0]}}
 
