@@ -181,19 +181,19 @@ async def test_the_fleet_list(api, browser, topics):
     await until_true(page, f"{VISIBLE_ROWS}.includes({plate['A1']!r})")
     await page.keyboard.press("ArrowDown")
     await page.keyboard.press("ArrowDown")
-    assert await page.evaluate("document.activeElement.dataset.plate") == plate["A2"]
+    assert await page.evaluate("document.activeElement?.dataset.plate") == plate["A2"]
     await page.keyboard.press("Enter")
     await until_true(page, f"document.getElementById('d-plate').textContent === {plate['A2']!r}")
     assert await page.evaluate("[state.map.getCenter().lat, state.map.getCenter().lng]") == pytest.approx(
         [29.8815, 121.8530], abs=1e-6)
-    await until_true(page, f"document.querySelector('#fleet-list .vehicle.selected').dataset.plate === {plate['A2']!r}")
+    await until_true(page, f"document.querySelector('#fleet-list .vehicle.selected')?.dataset.plate === {plate['A2']!r}")
     for _ in range(4):
         await page.keyboard.press("ArrowUp")  # A1, A's heading, then back in the search box
     assert await page.evaluate("document.activeElement.id") == "fleet-search"
     await page.click("#d-close")
     await until_true(page, "!document.querySelector('#fleet-list .vehicle.selected')")
     await page.click(f"#fleet-list .vehicle[data-plate='{plate['A2']}']")  # again selected, for the live update below
-    await until_true(page, f"document.querySelector('#fleet-list .vehicle.selected').dataset.plate === {plate['A2']!r}")
+    await until_true(page, f"document.querySelector('#fleet-list .vehicle.selected')?.dataset.plate === {plate['A2']!r}")
 
     # live: the offline A3 reports moving; it joins the moving ones, the other rows stay the nodes they were
     await page.evaluate(f"document.querySelector('#fleet-list .vehicle[data-plate=\"{plate['B1']}\"]').dataset.kept = '1'")

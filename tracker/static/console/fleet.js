@@ -154,7 +154,11 @@ function placeGroups(members, tallies, query) {
 function renderFleet() {
   const query = normalisePlate($("fleet-search").value);
   const { fleetTally, members, tallies } = updateRows(query);
+  // Moving a node takes the focus away from a button inside it: a keyboard user walking
+  // the list keeps their place whatever the live feed reorders.
+  const focused = $("fleet-list").contains(document.activeElement) ? document.activeElement : null;
   placeGroups(members, tallies, query);
+  if (focused && focused.isConnected && document.activeElement !== focused) focused.focus({ preventScroll: true });
   $("fleet-empty").hidden = fleetTally.shown > 0 || fleetTally.all === 0;
   $("fleet-count").textContent = t("fleetCount", fleetTally.shown, fleetTally.all);
   for (const chip of $("fleet-chips").children) {
