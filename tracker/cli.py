@@ -12,10 +12,10 @@ from prometheus_client import start_http_server
 from tracker.db import migrate
 from tracker.db.pool import create_pool
 from tracker.dev.localstack import EmbeddedBroker, EmbeddedPostgres, StackError, private_dir, write_private
+from tracker.dev.simulate import PROTOCOLS, SimulationError, simulate
 from tracker.maintenance import maintain, maintain_daily
 from tracker.serve import create_topics, prepare, serve
 from tracker.settings import DEFAULT_METRICS_PORT, Settings, SettingsError
-from tracker.dev.simulate import PROTOCOLS, SimulationError, simulate
 
 log = logging.getLogger("hazmat")
 
@@ -43,7 +43,7 @@ def shown_token(token: str | None, settings: Settings) -> str:
 
 async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> None:
     started: list[str] = []
-    postgres = broker = None
+    postgres = broker = watch = None
     try:
         if settings.database_url is None:
             postgres = await asyncio.to_thread(EmbeddedPostgres.start, settings.data_dir / "pg")
@@ -54,6 +54,8 @@ async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> No
             broker = await asyncio.to_thread(EmbeddedBroker.start, settings.data_dir / "broker.log")
             settings = settings.with_(kafka_bootstrap=broker.bootstrap)
             started.append(f"Kafka-compatible broker (embedded Tansu, in memory) {broker.bootstrap}")
+            if settings.embedded_broker_warn_mb:
+                watch = asyncio.create_task(broker.watch_memory(settings.embedded_broker_warn_mb << 20))
         token = await prepare(settings, new_broker=broker is not None)
         if postgres is not None:
             token = _remember_admin_token(settings.data_dir, token)
@@ -79,6 +81,8 @@ async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> No
                     alongside=(lambda: simulate(api_url, token, vehicles=simulated, protocol=protocol,
                                                 jt808=jt808_address, scene=True)) if simulated else None)
     finally:
+        if watch is not None:
+            watch.cancel()
         if broker is not None:
             broker.stop()
         if postgres is not None:

@@ -9,13 +9,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from aiohttp import web
 
 from streams.kafka import Publisher, ensure_topics
-from streams.topics import Topics
+from streams.topics import Topics, retention_configs
 from tracker.api.app import create_app
 from tracker.api.server import ApiRunner
 from tracker.auth import bootstrap_admin
 from tracker.db import migrate
-from tracker.db.pool import create_pool
 from tracker.db.offsets import forget_offsets
+from tracker.db.pool import create_pool
 from tracker.maintenance import maintain_daily
 from tracker.settings import Settings
 from tracker.workers.deadletters import DeadletterStore
@@ -37,7 +37,8 @@ async def wait_for_stop_signal() -> None:
 
 
 async def create_topics(settings: Settings) -> None:
-    await ensure_topics(settings.kafka_bootstrap, Topics(settings.topic_prefix).all(), settings.topic_partitions)
+    await ensure_topics(settings.kafka_bootstrap, Topics(settings.topic_prefix).all(), settings.topic_partitions,
+                        retention_configs(settings.topic_retention_hours, settings.topic_retention_mb))
 
 
 async def prepare(settings: Settings, *, new_broker: bool = False) -> str | None:

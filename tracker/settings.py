@@ -31,6 +31,14 @@ def _int(env: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
+def _size_mb(env: dict[str, str], name: str, default: int, lo: int) -> int:
+    """Megabytes, at least `lo`, or 0 for "no limit"."""
+    value = _int(env, name, default, 0, 1 << 30)
+    if 0 < value < lo:
+        raise SettingsError(f"{name}={value}: 0 (no limit) or at least {lo}")
+    return value
+
+
 def _flag(env: dict[str, str], name: str, default: bool) -> bool:
     raw = (env.get(name) or "").strip().lower()
     if raw == "":
@@ -167,6 +175,12 @@ class Settings:
     data_dir: Path = Path(".hazmat")
     # Partitions of every topic the system creates; more partitions allow more workers.
     topic_partitions: int = 8
+    # Retention the topics are created with (streams/topics.py retention_configs): hours, and
+    # MB per partition (0: time alone). PostGIS, not Kafka, is the record.
+    topic_retention_hours: int = 168
+    topic_retention_mb: int = 0
+    # `hazmat up` warns when its embedded broker's resident memory passes this (0: never).
+    embedded_broker_warn_mb: int = 512
     max_body_bytes: int = 8 * 1024 * 1024
     max_batch_items: int = 10_000
     # How long an HTTP intake waits for the broker's acknowledgement before a 503.
@@ -218,6 +232,9 @@ class Settings:
             topic_prefix=prefix,
             data_dir=Path(env.get("HAZMAT_DATA_DIR") or ".hazmat"),
             topic_partitions=_int(env, "HAZMAT_TOPIC_PARTITIONS", 8, 1, 1024),
+            topic_retention_hours=_int(env, "HAZMAT_TOPIC_RETENTION_HOURS", 168, 1, 87_600),
+            topic_retention_mb=_size_mb(env, "HAZMAT_TOPIC_RETENTION_MB", 0, 4),
+            embedded_broker_warn_mb=_size_mb(env, "HAZMAT_EMBEDDED_BROKER_WARN_MB", 512, 64),
             worker_group=env.get("HAZMAT_WORKER_GROUP") or "hazmat-workers",
             metrics_port=_int(env, "HAZMAT_METRICS_PORT", 0, 0, 65535) if env.get("HAZMAT_METRICS_PORT") else None,
             max_body_bytes=_int(env, "HAZMAT_MAX_BODY_BYTES", 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),

@@ -70,3 +70,15 @@ def test_a_heartbeat_slower_than_a_third_of_the_session_is_refused():
     with pytest.raises(SettingsError, match="HAZMAT_WORKER_HEARTBEAT_MS=3000"):
         Settings.from_env({"HAZMAT_WORKER_HEARTBEAT_MS": "3000", "HAZMAT_WORKER_SESSION_TIMEOUT_MS": "6000"})
     assert Settings.from_env({"HAZMAT_WORKER_SESSION_TIMEOUT_MS": "30000"}).worker.session_timeout_ms == 30_000
+
+
+def test_topic_retention_and_broker_warning_come_from_the_environment():
+    s = Settings.from_env({})
+    assert (s.topic_retention_hours, s.topic_retention_mb, s.embedded_broker_warn_mb) == (168, 0, 512)
+    s = Settings.from_env({"HAZMAT_TOPIC_RETENTION_HOURS": "24", "HAZMAT_TOPIC_RETENTION_MB": "1024",
+                           "HAZMAT_EMBEDDED_BROKER_WARN_MB": "0"})
+    assert (s.topic_retention_hours, s.topic_retention_mb, s.embedded_broker_warn_mb) == (24, 1024, 0)
+    with pytest.raises(SettingsError, match="HAZMAT_TOPIC_RETENTION_MB=2: 0 \\(no limit\\) or at least 4"):
+        Settings.from_env({"HAZMAT_TOPIC_RETENTION_MB": "2"})
+    with pytest.raises(SettingsError, match="HAZMAT_TOPIC_RETENTION_HOURS"):
+        Settings.from_env({"HAZMAT_TOPIC_RETENTION_HOURS": "0"})
