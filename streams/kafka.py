@@ -65,9 +65,11 @@ def partition_for(key: bytes | None, partitions: Sequence[int]) -> int:
 class Publisher:
     """A producer with acks=all whose `publish` returns only once every message is acknowledged."""
 
-    def __init__(self, bootstrap: str, *, timeout_s: float = 10.0) -> None:
+    def __init__(self, bootstrap: str, *, timeout_s: float = 10.0, compression: str = "gzip") -> None:
+        """`compression`: "gzip" or "none" (HAZMAT_KAFKA_COMPRESSION)."""
         self._bootstrap = bootstrap
         self._timeout_s = timeout_s
+        self._compression = None if compression == "none" else compression
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
         self._locks: dict[tuple[str, int], asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -81,9 +83,7 @@ class Publisher:
                 producer = AIOKafkaProducer(
                     bootstrap_servers=self._bootstrap,
                     acks="all",
-                    # Compressed batches: a third of the bytes the broker keeps (the embedded
-                    # broker keeps them in memory), for little CPU (docs/operations.md).
-                    compression_type="gzip",
+                    compression_type=self._compression,
                     linger_ms=2,
                     max_batch_size=1024 * 1024,
                     max_request_size=8 * 1024 * 1024,

@@ -74,7 +74,8 @@ async def worker_running(settings: Settings):
     producer and one set of references (the dead-letter store judges nothing and has
     none); yields the future running them. References load while the members join."""
     pool = await create_pool(settings.asyncpg_dsn)
-    publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s)
+    publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s,
+                          compression=settings.kafka_compression)
     refs = References(settings.worker.references_max_age_s, settings.asyncpg_dsn)
     refs.preload(pool)
     stop = asyncio.Event()
@@ -97,7 +98,8 @@ async def gateway_running(settings: Settings):
     from tracker.jt808.server import Gateway  # the codec is imported only by processes that serve terminals
 
     pool = await create_pool(settings.asyncpg_dsn)
-    publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s)
+    publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s,
+                          compression=settings.kafka_compression)
     gateway = Gateway(settings, pool, publisher)
     try:
         await gateway.start()

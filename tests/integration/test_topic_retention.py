@@ -1,5 +1,5 @@
-"""Topics are created with the retention configs, and what the publisher compresses (gzip)
-reads back, on the real broker. (The embedded Tansu broker stores the configs and enforces
+"""Topics are created with the retention configs, and what the publisher sends, compressed
+(gzip) or not, reads back, on the real broker. (The embedded Tansu broker stores the configs and enforces
 none: docs/operations.md; Apache Kafka enforces them.)"""
 from __future__ import annotations
 
@@ -36,9 +36,10 @@ async def test_topics_are_created_with_retention(settings):
     assert wanted["retention.ms"] == str(48 * 3_600_000) and wanted["retention.bytes"] == str(256 << 20)
 
 
-async def test_compressed_batches_read_back(settings, topics):
+@pytest.mark.parametrize("compression", ["gzip", "none"])
+async def test_batches_read_back_compressed_or_not(settings, topics, compression):
     await create_topics(settings)
-    publisher = Publisher(settings.kafka_bootstrap)
+    publisher = Publisher(settings.kafka_bootstrap, compression=compression)
     try:
         messages = [(f"浙B{i:05d}".encode(), orjson.dumps({"i": i, "pad": "x" * 200})) for i in range(500)]
         await publisher.publish(topics.fixes, messages)

@@ -72,12 +72,16 @@ def test_a_heartbeat_slower_than_a_third_of_the_session_is_refused():
     assert Settings.from_env({"HAZMAT_WORKER_SESSION_TIMEOUT_MS": "30000"}).worker.session_timeout_ms == 30_000
 
 
-def test_topic_retention_and_broker_warning_come_from_the_environment():
+def test_topic_retention_compression_and_broker_warning_come_from_the_environment():
     s = Settings.from_env({})
-    assert (s.topic_retention_hours, s.topic_retention_mb, s.embedded_broker_warn_mb) == (168, 0, 512)
+    assert (s.topic_retention_hours, s.topic_retention_mb, s.embedded_broker_warn_mb, s.kafka_compression) == (
+        168, 0, 512, "gzip")
     s = Settings.from_env({"HAZMAT_TOPIC_RETENTION_HOURS": "24", "HAZMAT_TOPIC_RETENTION_MB": "1024",
-                           "HAZMAT_EMBEDDED_BROKER_WARN_MB": "0"})
-    assert (s.topic_retention_hours, s.topic_retention_mb, s.embedded_broker_warn_mb) == (24, 1024, 0)
+                           "HAZMAT_EMBEDDED_BROKER_WARN_MB": "0", "HAZMAT_KAFKA_COMPRESSION": "none"})
+    assert (s.topic_retention_hours, s.topic_retention_mb, s.embedded_broker_warn_mb, s.kafka_compression) == (
+        24, 1024, 0, "none")
+    with pytest.raises(SettingsError, match="HAZMAT_KAFKA_COMPRESSION='lz4': one of gzip, none"):
+        Settings.from_env({"HAZMAT_KAFKA_COMPRESSION": "lz4"})
     with pytest.raises(SettingsError, match="HAZMAT_TOPIC_RETENTION_MB=2: 0 \\(no limit\\) or at least 4"):
         Settings.from_env({"HAZMAT_TOPIC_RETENTION_MB": "2"})
     with pytest.raises(SettingsError, match="HAZMAT_TOPIC_RETENTION_HOURS"):

@@ -1,0 +1,76 @@
+"""How the embedded broker's fetches behave as a partition's record batches grow (issue 26).
+
+One partition on a fresh embedded broker is filled with batches of one ~250-byte record
+(the worst case; `bench/soak.py` measures the batches a simulated fleet really makes). At
+each step a new consumer, for each `fetch_max_wait_ms`, seeks to 10 records before the end
+and polls for up to 15 s: did it receive anything, and after how long?
+
+    python -m bench.broker_fetch [--steps 1000,50000,100000,150000] [--waits 50,500]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from streams.kafka import ensure_topics
+from tracker.dev.localstack import EmbeddedBroker
+
+TOPIC = "fetch.bench"
+
+
+async def probe(bootstrap: str, wait_ms: int, offset: int) -> tuple[int, float]:
+    """Records received by a fresh consumer from `offset` within 15 s, and the time taken."""
+    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=wait_ms)
+    await c.start()
+    tp = TopicPartition(TOPIC, 0)
+    c.assign([tp])
+    c.seek(tp, offset)
+    started, got = time.monotonic(), 0
+    try:
+        while time.monotonic() - started < 15 and not got:
+            got = sum(len(v) for v in (await c.getmany(timeout_ms=1000)).values())
+        return got, time.monotonic() - started
+    finally:
+        await c.stop()
+
+
+async def run(steps: list[int], waits: list[int]) -> None:
+    broker = EmbeddedBroker.start()
+    try:
+        await ensure_topics(broker.bootstrap, [TOPIC], 1)
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=0)
+        await producer.start()
+        sent, t0 = 0, time.monotonic()
+        try:
+            for target in steps:
+                while sent < target:  # one record per batch: each waits for the previous to leave
+                    batch = producer.create_batch()
+                    batch.append(key=None, value=b"x" * 250, timestamp=None)
+                    await producer.send_batch(batch, TOPIC, partition=0)
+                    sent += 1
+                await producer.flush()
+                rss = (broker.rss_bytes() or 0) >> 20
+                for wait in waits:
+                    got, took = await probe(broker.bootstrap, wait, sent - 10)
+                    print(f"[{time.monotonic() - t0:6.0f} s] batches={sent:>7} broker={rss:>4} MB "
+                          f"fetch_max_wait_ms={wait:>4}: {'received' if got else 'NOTHING'} "
+                          f"{got} in {took * 1000:.0f} ms", flush=True)
+        finally:
+            await producer.stop()
+    finally:
+        broker.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", default="1000,50000,100000,150000")
+    parser.add_argument("--waits", default="50,500")
+    args = parser.parse_args()
+    asyncio.run(run([int(s) for s in args.steps.split(",")], [int(w) for w in args.waits.split(",")]))
+
+
+if __name__ == "__main__":
+    main()
