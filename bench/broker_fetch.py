@@ -3,7 +3,9 @@
 One partition on a fresh embedded broker is filled with batches of one ~250-byte record
 (the worst case; `bench/soak.py` measures the batches a simulated fleet really makes). At
 each step a new consumer, for each `fetch_max_wait_ms`, seeks to 10 records before the end
-and polls for up to 15 s: did it receive anything, and after how long?
+and polls for up to 15 s: did it receive anything, and after how long? Then a consumer that
+has caught up receives 10 records produced 100 ms apart: how late does each arrive (what a
+longer wait costs a live reader)?
 
     python -m bench.broker_fetch [--steps 1000,50000,100000,150000] [--waits 50,500]
 """
@@ -37,6 +39,38 @@ async def probe(bootstrap: str, wait_ms: int, offset: int) -> tuple[int, float]:
         await c.stop()
 
 
+async def tail_delay_ms(bootstrap: str, producer: AIOKafkaProducer, wait_ms: int) -> list[float]:
+    """Delays from producing to receiving of 10 records at a caught-up consumer (sorted)."""
+    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=wait_ms)
+    await c.start()
+    tp = TopicPartition(TOPIC, 0)
+    c.assign([tp])
+    await c.seek_to_end(tp)
+    await c.position(tp)
+    sent: dict[int, float] = {}
+    delays: list[float] = []
+
+    async def produce() -> None:
+        for i in range(10):
+            await asyncio.sleep(0.1)
+            sent[i] = time.monotonic()
+            await producer.send_and_wait(TOPIC, str(i).encode(), partition=0)
+
+    task = asyncio.create_task(produce())
+    try:
+        async with asyncio.timeout(30):
+            while len(delays) < 10:
+                for records in (await c.getmany(timeout_ms=1000)).values():
+                    now = time.monotonic()
+                    delays += [(now - sent[int(r.value)]) * 1000 for r in records]
+    except TimeoutError:
+        delays.append(float("inf"))
+    finally:
+        await task
+        await c.stop()
+    return sorted(delays)
+
+
 async def run(steps: list[int], waits: list[int]) -> None:
     broker = EmbeddedBroker.start()
     try:
@@ -55,9 +89,13 @@ async def run(steps: list[int], waits: list[int]) -> None:
                 rss = (broker.rss_bytes() or 0) >> 20
                 for wait in waits:
                     got, took = await probe(broker.bootstrap, wait, sent - 10)
+                    delays = await tail_delay_ms(broker.bootstrap, producer, wait) if got else []
+                    sent += len(delays)
                     print(f"[{time.monotonic() - t0:6.0f} s] batches={sent:>7} broker={rss:>4} MB "
                           f"fetch_max_wait_ms={wait:>4}: {'received' if got else 'NOTHING'} "
-                          f"{got} in {took * 1000:.0f} ms", flush=True)
+                          f"{got} in {took * 1000:.0f} ms"
+                          + (f"; live records arrive after {delays[5]:.0f} ms (median), {delays[-1]:.0f} ms (max)"
+                             if delays else ""), flush=True)
         finally:
             await producer.stop()
     finally:

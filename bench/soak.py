@@ -4,7 +4,7 @@ memory of every process and the growth of the fix topic (issue 26, "run for week
 Every `--interval` seconds it records the resident set (RSS) of the hazmat process and of
 the broker, the proportional set size (PSS: shared buffers split between the processes
 that share them, so the sum adds up) of PostgreSQL's postmaster and backends, and for the fix topic
-the records and the record batches each partition gained (a raw fetch of the new range:
+how far behind the workers are (the newest stored fix's arrival), and the record batches each partition gained (a raw fetch of the new range:
 the embedded broker's memory and every fetch's cost grow with the batches it holds,
 docs/operations.md). At the end it prints the curve and the growth per day extrapolated
 from a straight line fitted after the warm-up.
@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import asyncpg
 from aiokafka import TopicPartition
 from aiokafka.client import AIOKafkaClient
 from aiokafka.protocol.fetch import FetchRequest
@@ -119,6 +120,22 @@ async def sample_topic(bootstrap: str, topic: str, last: dict[int, int]) -> tupl
         await client.close()
 
 
+async def worker_behind_s(stack_dir: Path, group: str, topic: str) -> float | None:
+    """How long ago the newest fix the workers stored was received (their offsets and
+    partition clocks are in PostGIS): a few seconds while they keep up, growing when they
+    stop receiving. (Offsets cannot say it: the embedded broker's offsets are unreliable.)"""
+    port = (stack_dir / "pg" / "postmaster.pid").read_text().split("\n")[3]
+    password = (stack_dir / "pg.password").read_text().strip()
+    conn = await asyncpg.connect(host="127.0.0.1", port=int(port), user="postgres", password=password,
+                                 database="hazmat")
+    try:
+        return await conn.fetchval(
+            "SELECT extract(epoch FROM now()) - max(received_ms) / 1000.0 FROM consumer_offsets "
+            "WHERE group_id = $1 AND topic = $2", group, topic)
+    finally:
+        await conn.close()
+
+
 def slope_per_day(points: list[tuple[float, float]]) -> float:
     """Least-squares slope of (seconds, value) points, per day."""
     if len(points) < 2:
@@ -156,21 +173,24 @@ async def soak(args: argparse.Namespace) -> dict:
         print(f"up in {time.monotonic() - started:.1f} s; broker {bootstrap}; sampling every {args.interval} s "
               f"for {args.minutes} min", flush=True)
         print(f"{'t_s':>6} {'hazmat_MB':>10} {'postgres_MB':>12} {'broker_MB':>10} {'fix_records':>12} "
-              f"{'fix_batches':>12} {'batches/part(max)':>18}", flush=True)
+              f"{'fix_batches':>12} {'batches/part':>18} {'worker_behind_s':>16}", flush=True)
         t0, last, batches, per_part = time.monotonic(), {}, 0, {}
         while True:
             pss = {name: sum(memory_kb(p, "Pss" if name == "postgres" else "VmRSS") for p in pids)
                    for name, pids in processes(proc.pid, data_dir / "stack").items()}
             now, new_batches = await sample_topic(bootstrap, topic, last)
+            behind = await worker_behind_s(data_dir / "stack", env.get("HAZMAT_WORKER_GROUP", "hazmat-workers"), topic)
             batches += new_batches
             last = now
             t = time.monotonic() - t0
             sample = {"t_s": round(t, 1), **{f"{k}_kb": v for k, v in pss.items()},
-                      "fix_records": sum(now.values()), "fix_batches": batches}
+                      "fix_records": sum(now.values()), "fix_batches": batches,
+                      "worker_behind_s": behind}
             samples.append(sample)
             per_part = now
             print(f"{t:6.0f} {pss['hazmat'] / 1024:10.1f} {pss['postgres'] / 1024:12.1f} {pss['broker'] / 1024:10.1f} "
-                  f"{sample['fix_records']:12d} {batches:12d} {batches / max(1, len(now)):18.0f}", flush=True)
+                  f"{sample['fix_records']:12d} {batches:12d} {batches / max(1, len(now)):18.0f} "
+                  f"{'-' if behind is None else f'{behind:.1f}':>16}", flush=True)
             if proc.poll() is not None:
                 raise SystemExit(f"hazmat exited with {proc.returncode} during the soak (log: {data_dir})")
             if t >= args.minutes * 60:
