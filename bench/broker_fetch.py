@@ -1,13 +1,15 @@
 """How the embedded broker's fetches behave as a partition's record batches grow (issue 26).
 
-One partition on a fresh embedded broker is filled with batches of one ~250-byte record
-(the worst case; `bench/soak.py` measures the batches a simulated fleet really makes). At
-each step a new consumer, for each `fetch_max_wait_ms`, seeks to 10 records before the end
-and polls for up to 15 s: did it receive anything, and after how long? Then a consumer that
+The partitions of a topic on a fresh embedded broker are filled with batches of one
+~250-byte record (the worst case; `bench/soak.py` measures the batches a simulated fleet
+really makes). At each step (batches per partition) a new consumer of every partition, for
+each `fetch_max_wait_ms`, seeks to 10 records before each end and polls for up to 15 s: did
+it receive anything, and after how long? (With several partitions: does one fetch cost the
+sum of its partitions' batches?) Then a consumer of partition 0 that
 has caught up receives 10 records produced 100 ms apart: how late does each arrive (what a
 longer wait costs a live reader)?
 
-    python -m bench.broker_fetch [--steps 1000,50000,100000,150000] [--waits 50,500]
+    python -m bench.broker_fetch [--steps 1000,50000,100000,150000] [--waits 50,500] [--partitions 1]
 """
 from __future__ import annotations
 
@@ -23,13 +25,15 @@ from tracker.dev.localstack import EmbeddedBroker
 TOPIC = "fetch.bench"
 
 
-async def probe(bootstrap: str, wait_ms: int, offset: int) -> tuple[int, float]:
-    """Records received by a fresh consumer from `offset` within 15 s, and the time taken."""
+async def probe(bootstrap: str, wait_ms: int, offsets: list[int]) -> tuple[int, float]:
+    """Records received by a fresh consumer of every partition from `offsets` within 15 s,
+    and the time taken."""
     c = AIOKafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=wait_ms)
     await c.start()
-    tp = TopicPartition(TOPIC, 0)
-    c.assign([tp])
-    c.seek(tp, offset)
+    tps = [TopicPartition(TOPIC, p) for p in range(len(offsets))]
+    c.assign(tps)
+    for tp, offset in zip(tps, offsets):
+        c.seek(tp, offset)
     started, got = time.monotonic(), 0
     try:
         while time.monotonic() - started < 15 and not got:
@@ -71,27 +75,31 @@ async def tail_delay_ms(bootstrap: str, producer: AIOKafkaProducer, wait_ms: int
     return sorted(delays)
 
 
-async def run(steps: list[int], waits: list[int]) -> None:
+async def one_batch(producer: AIOKafkaProducer, partition: int) -> None:
+    batch = producer.create_batch()
+    batch.append(key=None, value=b"x" * 250, timestamp=None)
+    await producer.send_batch(batch, TOPIC, partition=partition)
+
+
+async def run(steps: list[int], waits: list[int], partitions: int) -> None:
     broker = EmbeddedBroker.start()
     try:
-        await ensure_topics(broker.bootstrap, [TOPIC], 1)
+        await ensure_topics(broker.bootstrap, [TOPIC], partitions)
         producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=0)
         await producer.start()
-        sent, t0 = 0, time.monotonic()
+        sent, tail, t0 = 0, 0, time.monotonic()  # batches in every partition; records partition 0 has more
         try:
             for target in steps:
                 while sent < target:  # one record per batch: each waits for the previous to leave
-                    batch = producer.create_batch()
-                    batch.append(key=None, value=b"x" * 250, timestamp=None)
-                    await producer.send_batch(batch, TOPIC, partition=0)
+                    await asyncio.gather(*(one_batch(producer, p) for p in range(partitions)))
                     sent += 1
                 await producer.flush()
                 rss = (broker.rss_bytes() or 0) >> 20
                 for wait in waits:
-                    got, took = await probe(broker.bootstrap, wait, sent - 10)
+                    got, took = await probe(broker.bootstrap, wait, [sent + tail - 10] + [sent - 10] * (partitions - 1))
                     delays = await tail_delay_ms(broker.bootstrap, producer, wait) if got else []
-                    sent += len(delays)
-                    print(f"[{time.monotonic() - t0:6.0f} s] batches={sent:>7} broker={rss:>4} MB "
+                    tail += len(delays)
+                    print(f"[{time.monotonic() - t0:6.0f} s] batches/partition={sent:>7} broker={rss:>4} MB "
                           f"fetch_max_wait_ms={wait:>4}: {'received' if got else 'NOTHING'} "
                           f"{got} in {took * 1000:.0f} ms"
                           + (f"; live records arrive after {delays[5]:.0f} ms (median), {delays[-1]:.0f} ms (max)"
@@ -106,8 +114,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", default="1000,50000,100000,150000")
     parser.add_argument("--waits", default="50,500")
+    parser.add_argument("--partitions", type=int, default=1)
     args = parser.parse_args()
-    asyncio.run(run([int(s) for s in args.steps.split(",")], [int(w) for w in args.waits.split(",")]))
+    asyncio.run(run([int(s) for s in args.steps.split(",")], [int(w) for w in args.waits.split(",")],
+                    args.partitions))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ memory of every process and the growth of the fix topic (issue 26, "run for week
 Every `--interval` seconds it records the resident set (RSS) of the hazmat process and of
 the broker, the proportional set size (PSS: shared buffers split between the processes
 that share them, so the sum adds up) of PostgreSQL's postmaster and backends, and for the fix topic
-how far behind the workers are (the newest stored fix's arrival), and the record batches each partition gained (a raw fetch of the new range:
+how far behind the workers are (on their most delayed partition), and the record batches each partition gained (a raw fetch of the new range:
 the embedded broker's memory and every fetch's cost grow with the batches it holds,
 docs/operations.md). At the end it prints the curve and the growth per day extrapolated
 from a straight line fitted after the warm-up.
@@ -121,16 +121,17 @@ async def sample_topic(bootstrap: str, topic: str, last: dict[int, int]) -> tupl
 
 
 async def worker_behind_s(stack_dir: Path, group: str, topic: str) -> float | None:
-    """How long ago the newest fix the workers stored was received (their offsets and
-    partition clocks are in PostGIS): a few seconds while they keep up, growing when they
-    stop receiving. (Offsets cannot say it: the embedded broker's offsets are unreliable.)"""
+    """For the partition the workers are furthest behind on, how long ago the newest fix
+    they stored from it was received (their offsets and partition clocks are in PostGIS): a
+    few seconds while they keep up, growing when a partition stops arriving. (Offsets
+    cannot say it: the embedded broker's offsets are unreliable.)"""
     port = (stack_dir / "pg" / "postmaster.pid").read_text().split("\n")[3]
     password = (stack_dir / "pg.password").read_text().strip()
     conn = await asyncpg.connect(host="127.0.0.1", port=int(port), user="postgres", password=password,
                                  database="hazmat")
     try:
         return await conn.fetchval(
-            "SELECT extract(epoch FROM now()) - max(received_ms) / 1000.0 FROM consumer_offsets "
+            "SELECT extract(epoch FROM now()) - min(received_ms) / 1000.0 FROM consumer_offsets "
             "WHERE group_id = $1 AND topic = $2", group, topic)
     finally:
         await conn.close()
