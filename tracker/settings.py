@@ -109,8 +109,8 @@ class WorkerTuning:
     chunk: int = 8_000
     # Per partition and fetch (the client's default 1 MB kept polls small).
     fetch_partition_bytes: int = 4 << 20
-    # How long the broker holds a fetch waiting for data: most of the latency from fix to
-    # violation event when traffic is light.
+    # How long the broker holds a fetch waiting for data (the workers' and the live feed's):
+    # most of the latency from fix to violation event when traffic is light.
     fetch_wait_ms: int = 50
     # Geofences and waybills are re-read before a batch when older than this (and at once
     # when PostgreSQL notifies a change): the contract allows 2 s.
@@ -184,6 +184,10 @@ class Settings:
     topic_retention_mb: int = 0
     # `hazmat up` warns when its embedded broker's resident memory passes this (0: never).
     embedded_broker_warn_mb: int = 512
+    # The least fetch wait on the embedded broker: it answers a fetch it cannot finish within
+    # the wait with nothing, and its fetches slow down with the batches they walk
+    # (docs/operations.md), so a short wait starves consumers within hours.
+    embedded_fetch_wait_ms: int = 500
     max_body_bytes: int = 8 * 1024 * 1024
     max_batch_items: int = 10_000
     # How long an HTTP intake waits for the broker's acknowledgement before a 503.
@@ -239,6 +243,7 @@ class Settings:
             topic_retention_hours=_int(env, "HAZMAT_TOPIC_RETENTION_HOURS", 168, 1, 87_600),
             topic_retention_mb=_size_mb(env, "HAZMAT_TOPIC_RETENTION_MB", 0, 4),
             embedded_broker_warn_mb=_size_mb(env, "HAZMAT_EMBEDDED_BROKER_WARN_MB", 512, 64),
+            embedded_fetch_wait_ms=_int(env, "HAZMAT_EMBEDDED_FETCH_WAIT_MS", 500, 0, 10_000),
             worker_group=env.get("HAZMAT_WORKER_GROUP") or "hazmat-workers",
             metrics_port=_int(env, "HAZMAT_METRICS_PORT", 0, 0, 65535) if env.get("HAZMAT_METRICS_PORT") else None,
             max_body_bytes=_int(env, "HAZMAT_MAX_BODY_BYTES", 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),

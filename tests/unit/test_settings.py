@@ -86,3 +86,14 @@ def test_topic_retention_compression_and_broker_warning_come_from_the_environmen
         Settings.from_env({"HAZMAT_TOPIC_RETENTION_MB": "2"})
     with pytest.raises(SettingsError, match="HAZMAT_TOPIC_RETENTION_HOURS"):
         Settings.from_env({"HAZMAT_TOPIC_RETENTION_HOURS": "0"})
+
+
+def test_the_embedded_broker_gets_fetch_waits_it_can_answer_within():
+    from tracker.cli import embedded_broker_settings
+
+    s = embedded_broker_settings(Settings.from_env({}), "127.0.0.1:9092")
+    assert (s.kafka_bootstrap, s.worker.fetch_wait_ms) == ("127.0.0.1:9092", 500)
+    assert embedded_broker_settings(Settings.from_env({"HAZMAT_WORKER_FETCH_WAIT_MS": "800"}), "b:1").worker \
+        .fetch_wait_ms == 800
+    assert embedded_broker_settings(Settings.from_env({"HAZMAT_EMBEDDED_FETCH_WAIT_MS": "0"}), "b:1").worker \
+        .fetch_wait_ms == 50
