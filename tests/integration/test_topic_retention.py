@@ -1,6 +1,6 @@
 """Topics are created with the retention configs, and what the publisher sends, compressed
-(gzip) or not, reads back, on the real broker. (The embedded Tansu broker stores the configs and enforces
-none: docs/operations.md; Apache Kafka enforces them.)"""
+(gzip) or not, reads back, on the real broker. (The embedded Tansu broker stores the
+configs and enforces none: docs/operations.md; Apache Kafka enforces them.)"""
 from __future__ import annotations
 
 import orjson

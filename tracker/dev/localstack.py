@@ -273,7 +273,8 @@ class EmbeddedBroker:
 
     async def watch_memory(self, limit_bytes: int, interval_s: float = 60.0) -> None:
         """Log a warning (with what to do) when the broker's memory passes `limit_bytes`, and
-        again each time it has grown by another half of the limit; runs until cancelled."""
+        again each time it has grown by another half of the limit; runs until cancelled or
+        until the broker exits."""
         next_warning = limit_bytes
         while (rss := self.rss_bytes()) is not None:
             if rss >= next_warning:
