@@ -3,11 +3,12 @@ memory of every process and the growth of the fix topic (issue 26, "run for week
 
 Every `--interval` seconds it records the resident set (RSS) of the hazmat process and of
 the broker, the proportional set size (PSS: shared buffers split between the processes
-that share them, so the sum adds up) of PostgreSQL's postmaster and backends, and for the fix topic
-how far behind the workers are (on their most delayed partition), and the record batches each partition gained (a raw fetch of the new range:
-the embedded broker's memory and every fetch's cost grow with the batches it holds,
-docs/operations.md). At the end it prints the curve and the growth per day extrapolated
-from a straight line fitted after the warm-up.
+that share them, so the sum adds up) of PostgreSQL's postmaster and backends, how far
+behind the workers are (on their most delayed partition), and the record batches each
+partition of the fix topic gained (a raw fetch of the new range: the embedded broker's
+memory and every fetch's cost grow with the batches it holds, docs/operations.md). At the
+end it prints the curve and the growth per day extrapolated from a straight line fitted
+after the warm-up.
 
     python -m bench.soak --minutes 10 [--vehicles 668] [--interval 30] [--json out.json]
 
