@@ -131,9 +131,10 @@ async def worker_behind_s(stack_dir: Path, group: str, topic: str) -> float | No
     conn = await asyncpg.connect(host="127.0.0.1", port=int(port), user="postgres", password=password,
                                  database="hazmat")
     try:
-        return await conn.fetchval(
+        behind = await conn.fetchval(
             "SELECT extract(epoch FROM now()) - min(received_ms) / 1000.0 FROM consumer_offsets "
             "WHERE group_id = $1 AND topic = $2", group, topic)
+        return None if behind is None else float(behind)
     finally:
         await conn.close()
 
