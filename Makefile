@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: run test fuzz postgis browser assets bench clean
+.PHONY: run test fuzz postgis browser assets bench soak clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -69,6 +69,12 @@ bench: $(STAMP) postgis
 	$(PY) -m bench.writes
 	$(PY) -m bench.jt808_gateway --terminals 1000
 	$(PY) -m bench.jt809_links --links 50
+
+# `hazmat up --simulate 668` for 10 minutes (SOAK_MINUTES), the memory of every process and
+# the fix topic's batches sampled every 30 s (issue 26; bench/RESULTS.md).
+SOAK_MINUTES ?= 10
+soak: $(STAMP) $(NPM_STAMP) postgis
+	$(PY) -m bench.soak --minutes $(SOAK_MINUTES)
 
 clean:
 	rm -rf $(VENV) node_modules .hazmat .pytest_cache .hypothesis

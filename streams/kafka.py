@@ -27,8 +27,10 @@ class BrokerUnavailable(RuntimeError):
 Message = tuple[bytes | None, bytes]  # (key, value)
 
 
-async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int) -> list[str]:
-    """Create missing topics with `partitions` partitions; returns those it created."""
+async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int,
+                        configs: dict[str, str] | None = None) -> list[str]:
+    """Create missing topics with `partitions` partitions and the topic `configs` (e.g.
+    streams.topics.retention_configs); returns those it created. Existing topics keep theirs."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
     await admin.start()
     try:
@@ -37,7 +39,8 @@ async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int) 
         if missing:
             try:
                 await admin.create_topics(
-                    [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing]
+                    [NewTopic(t, num_partitions=partitions, replication_factor=1, topic_configs=configs or {})
+                     for t in missing]
                 )
             except TopicAlreadyExistsError:
                 pass  # another process created them first: that is what we wanted
@@ -62,9 +65,11 @@ def partition_for(key: bytes | None, partitions: Sequence[int]) -> int:
 class Publisher:
     """A producer with acks=all whose `publish` returns only once every message is acknowledged."""
 
-    def __init__(self, bootstrap: str, *, timeout_s: float = 10.0) -> None:
+    def __init__(self, bootstrap: str, *, timeout_s: float = 10.0, compression: str = "gzip") -> None:
+        """`compression`: "gzip" or "none" (HAZMAT_KAFKA_COMPRESSION)."""
         self._bootstrap = bootstrap
         self._timeout_s = timeout_s
+        self._compression = None if compression == "none" else compression
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
         self._locks: dict[tuple[str, int], asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -78,6 +83,7 @@ class Publisher:
                 producer = AIOKafkaProducer(
                     bootstrap_servers=self._bootstrap,
                     acks="all",
+                    compression_type=self._compression,
                     linger_ms=2,
                     max_batch_size=1024 * 1024,
                     max_request_size=8 * 1024 * 1024,

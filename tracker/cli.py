@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from prometheus_client import start_http_server
@@ -41,9 +42,16 @@ def shown_token(token: str | None, settings: Settings) -> str:
     return token
 
 
+def embedded_broker_settings(settings: Settings, bootstrap: str) -> Settings:
+    """Settings for the embedded broker: its address, and fetch waits of at least
+    HAZMAT_EMBEDDED_FETCH_WAIT_MS (a fetch it cannot finish within the wait returns nothing)."""
+    wait = max(settings.worker.fetch_wait_ms, settings.embedded_fetch_wait_ms)
+    return settings.with_(kafka_bootstrap=bootstrap, worker=replace(settings.worker, fetch_wait_ms=wait))
+
+
 async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> None:
     started: list[str] = []
-    postgres = broker = None
+    postgres = broker = watch = None
     try:
         if settings.database_url is None:
             postgres = await asyncio.to_thread(EmbeddedPostgres.start, settings.data_dir / "pg")
@@ -52,8 +60,10 @@ async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> No
         if settings.kafka_bootstrap is None:
             private_dir(settings.data_dir)
             broker = await asyncio.to_thread(EmbeddedBroker.start, settings.data_dir / "broker.log")
-            settings = settings.with_(kafka_bootstrap=broker.bootstrap)
+            settings = embedded_broker_settings(settings, broker.bootstrap)
             started.append(f"Kafka-compatible broker (embedded Tansu, in memory) {broker.bootstrap}")
+            if settings.embedded_broker_warn_mb:
+                watch = asyncio.create_task(broker.watch_memory(settings.embedded_broker_warn_mb << 20))
         token = await prepare(settings, new_broker=broker is not None)
         if postgres is not None:
             token = _remember_admin_token(settings.data_dir, token)
@@ -86,6 +96,8 @@ async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> No
                                                 jt808=jt808_address, jt809=jt809_address, scene=True))
                     if simulated else None)
     finally:
+        if watch is not None:
+            watch.cancel()
         if broker is not None:
             broker.stop()
         if postgres is not None:

@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from aiohttp import web
 
 from streams.kafka import Publisher, ensure_topics
-from streams.topics import Topics
+from streams.topics import Topics, retention_configs
 from tracker.api.app import create_app
 from tracker.api.server import ApiRunner
 from tracker.auth import bootstrap_admin
@@ -39,7 +39,8 @@ async def wait_for_stop_signal() -> None:
 
 
 async def create_topics(settings: Settings) -> None:
-    await ensure_topics(settings.kafka_bootstrap, Topics(settings.topic_prefix).all(), settings.topic_partitions)
+    await ensure_topics(settings.kafka_bootstrap, Topics(settings.topic_prefix).all(), settings.topic_partitions,
+                        retention_configs(settings.topic_retention_hours, settings.topic_retention_mb))
 
 
 async def prepare(settings: Settings, *, new_broker: bool = False) -> str | None:
@@ -76,7 +77,8 @@ async def worker_running(settings: Settings):
     references (given to the members that judge fixes); yields the future running them.
     References load while the members join."""
     pool = await create_pool(settings.asyncpg_dsn)
-    publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s)
+    publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s,
+                          compression=settings.kafka_compression)
     refs = References(settings.worker.references_max_age_s, settings.asyncpg_dsn)
     refs.preload(pool)
     stop = asyncio.Event()
@@ -100,7 +102,8 @@ async def gateway_running(settings: Settings):
     from tracker.jt808.server import Gateway  # the codec is imported only by processes that serve terminals
 
     pool = await create_pool(settings.asyncpg_dsn)
-    publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s)
+    publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s,
+                          compression=settings.kafka_compression)
     gateway = Gateway(settings, pool, publisher)
     try:
         await gateway.start()

@@ -34,6 +34,14 @@ def _int(env: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
+def _size_mb(env: dict[str, str], name: str, default: int, lo: int) -> int:
+    """Megabytes, at least `lo`, or 0 for "no limit"."""
+    value = _int(env, name, default, 0, 1 << 30)
+    if 0 < value < lo:
+        raise SettingsError(f"{name}={value}: 0 (no limit) or at least {lo}")
+    return value
+
+
 def _flag(env: dict[str, str], name: str, default: bool) -> bool:
     raw = (env.get(name) or "").strip().lower()
     if raw == "":
@@ -133,8 +141,8 @@ class WorkerTuning:
     chunk: int = 8_000
     # Per partition and fetch (the client's default 1 MB kept polls small).
     fetch_partition_bytes: int = 4 << 20
-    # How long the broker holds a fetch waiting for data: most of the latency from fix to
-    # violation event when traffic is light.
+    # How long the broker holds a fetch waiting for data (the workers' and the live feed's):
+    # most of the latency from fix to violation event when traffic is light.
     fetch_wait_ms: int = 50
     # Geofences and waybills are re-read before a batch when older than this (and at once
     # when PostgreSQL notifies a change): the contract allows 2 s.
@@ -266,6 +274,19 @@ class Settings:
     data_dir: Path = Path(".hazmat")
     # Partitions of every topic the system creates; more partitions allow more workers.
     topic_partitions: int = 8
+    # Retention the topics are created with (streams/topics.py retention_configs): hours, and
+    # MB per partition (0: time alone). PostGIS, not Kafka, is the record.
+    # Producer batches compressed ("gzip") or not ("none"): gzip halves what the embedded
+    # broker holds and costs the API ~3 us a fix (bench/RESULTS.md, soak).
+    kafka_compression: str = "gzip"
+    topic_retention_hours: int = 168
+    topic_retention_mb: int = 0
+    # `hazmat up` warns when its embedded broker's resident memory passes this (0: never).
+    embedded_broker_warn_mb: int = 512
+    # The least fetch wait on the embedded broker: it answers a fetch it cannot finish within
+    # the wait with nothing, and its fetches slow down with the batches they walk
+    # (docs/operations.md), so a short wait starves consumers within hours.
+    embedded_fetch_wait_ms: int = 500
     max_body_bytes: int = 8 * 1024 * 1024
     max_batch_items: int = 10_000
     # How long an HTTP intake waits for the broker's acknowledgement before a 503.
@@ -336,6 +357,11 @@ class Settings:
             topic_prefix=prefix,
             data_dir=Path(env["HAZMAT_DATA_DIR"]) if env.get("HAZMAT_DATA_DIR") else d.data_dir,
             topic_partitions=_int(env, "HAZMAT_TOPIC_PARTITIONS", d.topic_partitions, 1, 1024),
+            kafka_compression=_choice(env, "HAZMAT_KAFKA_COMPRESSION", ("gzip", "none")),
+            topic_retention_hours=_int(env, "HAZMAT_TOPIC_RETENTION_HOURS", d.topic_retention_hours, 1, 87_600),
+            topic_retention_mb=_size_mb(env, "HAZMAT_TOPIC_RETENTION_MB", d.topic_retention_mb, 4),
+            embedded_broker_warn_mb=_size_mb(env, "HAZMAT_EMBEDDED_BROKER_WARN_MB", d.embedded_broker_warn_mb, 64),
+            embedded_fetch_wait_ms=_int(env, "HAZMAT_EMBEDDED_FETCH_WAIT_MS", d.embedded_fetch_wait_ms, 0, 10_000),
             worker_group=env.get("HAZMAT_WORKER_GROUP") or d.worker_group,
             metrics_port=_int(env, "HAZMAT_METRICS_PORT", 0, 0, 65535) if env.get("HAZMAT_METRICS_PORT") else None,
             event_loop=_choice(env, "HAZMAT_EVENT_LOOP", ("asyncio", "uvloop")),

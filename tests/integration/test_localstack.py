@@ -68,3 +68,22 @@ def test_broker_listens_and_stops():
     wait_for_port(broker.port, 5)
     broker.stop()
     assert broker.process.poll() is not None
+
+
+async def test_broker_memory_warning_says_what_to_do(caplog):
+    """Past the limit one warning naming the remedy; the next only after another half of the
+    limit; the watch ends by itself when the broker exits."""
+    broker = EmbeddedBroker.start()
+    try:
+        rss = broker.rss_bytes()
+        assert rss and rss > 1 << 20
+        watch = asyncio.create_task(broker.watch_memory(rss // 2, interval_s=0.05))
+        await asyncio.sleep(0.3)
+        warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+        assert len(warnings) == 1  # rss did not grow by another quarter of itself
+        assert "HAZMAT_KAFKA_BOOTSTRAP" in warnings[0].getMessage()
+        assert "Restart `hazmat up`" in warnings[0].getMessage()
+    finally:
+        broker.stop()
+    await asyncio.wait_for(watch, 1)
+    assert broker.rss_bytes() is None

@@ -117,3 +117,30 @@ def test_no_environment_gives_the_fields_defaults():
 def test_tunables_that_were_fixed_are_settable():
     got = Settings.from_env({"HAZMAT_BROKER_TIMEOUT_S": "30", "HAZMAT_WORKER_CHECKPOINT_EVERY_S": "1800"})
     assert (got.broker_timeout_s, got.worker.checkpoint_every_ms) == (30, 1_800_000)
+
+
+def test_topic_retention_compression_and_broker_warning_come_from_the_environment():
+    s = Settings.from_env({})
+    assert (s.topic_retention_hours, s.topic_retention_mb, s.embedded_broker_warn_mb, s.kafka_compression) == (
+        168, 0, 512, "gzip")
+    s = Settings.from_env({"HAZMAT_TOPIC_RETENTION_HOURS": "24", "HAZMAT_TOPIC_RETENTION_MB": "1024",
+                           "HAZMAT_EMBEDDED_BROKER_WARN_MB": "0", "HAZMAT_KAFKA_COMPRESSION": "none"})
+    assert (s.topic_retention_hours, s.topic_retention_mb, s.embedded_broker_warn_mb, s.kafka_compression) == (
+        24, 1024, 0, "none")
+    with pytest.raises(SettingsError, match="HAZMAT_KAFKA_COMPRESSION='lz4': one of gzip, none"):
+        Settings.from_env({"HAZMAT_KAFKA_COMPRESSION": "lz4"})
+    with pytest.raises(SettingsError, match="HAZMAT_TOPIC_RETENTION_MB=2: 0 \\(no limit\\) or at least 4"):
+        Settings.from_env({"HAZMAT_TOPIC_RETENTION_MB": "2"})
+    with pytest.raises(SettingsError, match="HAZMAT_TOPIC_RETENTION_HOURS"):
+        Settings.from_env({"HAZMAT_TOPIC_RETENTION_HOURS": "0"})
+
+
+def test_the_embedded_broker_gets_fetch_waits_it_can_answer_within():
+    from tracker.cli import embedded_broker_settings
+
+    s = embedded_broker_settings(Settings.from_env({}), "127.0.0.1:9092")
+    assert (s.kafka_bootstrap, s.worker.fetch_wait_ms) == ("127.0.0.1:9092", 500)
+    assert embedded_broker_settings(Settings.from_env({"HAZMAT_WORKER_FETCH_WAIT_MS": "800"}), "b:1").worker \
+        .fetch_wait_ms == 800
+    assert embedded_broker_settings(Settings.from_env({"HAZMAT_EMBEDDED_FETCH_WAIT_MS": "0"}), "b:1").worker \
+        .fetch_wait_ms == 50

@@ -104,7 +104,9 @@ async def _refresh_fleet(fleet: Fleet, every_s: float) -> None:
 
 async def _broker(app: web.Application):
     settings = app[SETTINGS]
-    app[PUBLISHER] = publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s)
+    publisher = Publisher(settings.kafka_bootstrap, timeout_s=settings.broker_timeout_s,
+                          compression=settings.kafka_compression)
+    app[PUBLISHER] = publisher
     yield
     await publisher.close()
 

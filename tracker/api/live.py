@@ -162,7 +162,7 @@ class LiveFeed:
 
     async def _run(self) -> None:
         c = consumer(self.settings.kafka_bootstrap, [self.topics.fixes, self.topics.violations], group_id=None,
-                     start="latest", fetch_max_wait_ms=50)
+                     start="latest", fetch_max_wait_ms=self.settings.worker.fetch_wait_ms)
         try:
             await c.start()
             await from_now(c)

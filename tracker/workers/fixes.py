@@ -50,7 +50,8 @@ class Worker(PartitionedLoop):
         super().__init__(settings, pool, self.topics.fixes, settings.worker_group, publisher, refs)
         self.writer = BackgroundWriter(settings.asyncpg_dsn)
         # Relays each batch's events right after its commit, on the writer's thread.
-        self.relayer = outbox.Relayer(Publisher(settings.kafka_bootstrap), is_outage)
+        self.relayer = outbox.Relayer(Publisher(settings.kafka_bootstrap, compression=settings.kafka_compression),
+                                      is_outage)
         self.index = self.refs.index
         self.ctx = Context(self.index, self.refs.waybill_at, settings.rules)
         self.states: dict[str, VehicleState] = {}
