@@ -34,6 +34,9 @@ from tracker.serve import create_topics
 from tracker.settings import Settings
 
 OWNS = re.compile(r"(\S+) owns partitions")
+# The consumer-group members of one `hazmat worker` (tracker.serve.worker_running): the fix
+# worker, the filling check, the plate-read check, the reminders, the dead-letter store.
+MEMBERS = 5
 
 
 def features(count: int) -> list[tuple[str, dict, dict]]:
@@ -110,7 +113,7 @@ def main() -> None:
         for _ in range(2):
             worker = WorkerProcess(env)
             try:
-                worker.wait_owning(3)
+                worker.wait_owning(MEMBERS)
             finally:
                 worker.stop()
             print("one worker, start -> owns partitions: "
@@ -118,12 +121,12 @@ def main() -> None:
         first = WorkerProcess(env)
         second = WorkerProcess(env)
         try:
-            first.wait_owning(3)
-            second.wait_owning(3)
+            first.wait_owning(MEMBERS)
+            second.wait_owning(MEMBERS)
             stopped = time.perf_counter()
             first.stop()
             again = WorkerProcess(env)
-            again.wait_owning(3)
+            again.wait_owning(MEMBERS)
             print(f"rolling restart of one of two workers, stop -> the new one owns partitions: "
                   f"{time.perf_counter() - stopped:.1f} s")
             again.stop()
