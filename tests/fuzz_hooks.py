@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import quote
 
 import schemathesis
 from hypothesis import strategies as st
 
-EDGE_DATES = ["9999-12-31", "0001-01-01", "2100-01-01", "2099-12-31", "2000-01-01", "2028-02-29", "2026-11-30"]
+# The system's bounds and beyond, a leap day, and last month's end (a day is added to each).
+EDGE_DATES = ["9999-12-31", "0001-01-01", "2100-01-01", "2099-12-31", "2000-01-01", "2028-02-29",
+              (date.today().replace(day=1) - timedelta(days=1)).isoformat()]
 KNOWN: dict[str, list[str]] = json.loads(os.environ.get("HAZMAT_FUZZ_KNOWN", "{}"))
 
 # Half edges, half dates the system can mean (any date at all is seldom one).

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import time
 
 import pytest
 
@@ -9,6 +10,8 @@ from tests.client import fleet_body
 from tests.contracts import validate
 
 pytestmark = pytest.mark.integration
+# The local (UTC+8) day the tests run on: waybills of today.
+TODAY = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600))
 
 PARK = {
     "type": "Feature",
@@ -26,7 +29,7 @@ def waybill(fleet, carrier: int = 0, **over) -> dict:
         "origin": {"name": "Depot", "lat": 29.91, "lon": 121.82},
         "destination": {"name": "Station", "lat": 29.95, "lon": 121.90},
         "route": {"type": "LineString", "coordinates": [[121.82, 29.91], [121.86, 29.93], [121.90, 29.95]]},
-        "valid_from": "2026-11-28T08:00:00+08:00", "valid_to": "2026-11-28T20:00:00+08:00",
+        "valid_from": f"{TODAY}T08:00:00+08:00", "valid_to": f"{TODAY}T20:00:00+08:00",
     }
     body.update(over)
     return body
@@ -156,11 +159,11 @@ async def test_waybill_new_replaced_and_ownership(api, fleet):
 
 
 @pytest.mark.parametrize("over, field", [
-    ({"valid_to": "2026-11-28T07:00:00+08:00"}, "valid_to"),
+    ({"valid_to": f"{TODAY}T07:00:00+08:00"}, "valid_to"),
     ({"driver_id": "nobody"}, "driver_id"),
     ({"route": {"type": "LineString", "coordinates": [[121.8, 29.9], [121.8, 29.9]]}}, "route.coordinates"),
     ({"plate": "浙X99999"}, "plate"),
-    ({"valid_from": "2026-11-28T08:00:00"}, "valid_from"),
+    ({"valid_from": f"{TODAY}T08:00:00"}, "valid_from"),
     ({"un_number": "12"}, "un_number"),
 ])
 async def test_waybill_validation(api, fleet, over, field):

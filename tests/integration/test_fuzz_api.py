@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -76,7 +77,7 @@ async def test_schemathesis_finds_nothing_for_any_role(settings, tmp_path):
             roles[role] = token = new_token()
             await insert_token(pool, token, role, f"fuzz {role}", **binding)
         known = {"plate": [p for plates in fleet.plates.values() for p in plates], "carrier_id": fleet.carriers,
-                 "period": ["day"], "date": ["2026-11-30"]}
+                 "period": ["day"], "date": [(date.today() - timedelta(days=1)).isoformat()]}
         st_env = dict(os.environ, SCHEMATHESIS_HOOKS=str(HOOKS), HAZMAT_FUZZ_KNOWN=json.dumps(known))
         failures = []
         for role, token in roles.items():

@@ -7,6 +7,7 @@ import pytest
 
 from geofence.gcj02 import wgs84_to_gcj02
 from streams.rules.violations import close_violation, open_violation
+from streams.times import rfc3339
 from tests.contracts import validate
 from tracker.api.context import POOL
 from tracker.db.violations import upsert_violations, violation_row
@@ -47,11 +48,13 @@ async def test_filters_and_pages(api, stored):
     _, page = await api.json("GET", f"/v1/violations?plate={plate}&kind=speeding&status=open", api.admin_token,
                              expect=200)
     assert [v["violation_id"] for v in page["items"]] == [violations[i]["violation_id"] for i in (2, 0)]
-    since, until = "2026-11-28T13:00:00Z", T0 + 4 * HOUR  # mixed time formats, [since, until)
+    # mixed time formats, [since, until): the third and fourth violations
+    since, until = rfc3339(T0 + 2 * HOUR).replace(".000Z", "Z"), T0 + 4 * HOUR
     _, page = await api.json("GET", f"/v1/violations?plate={plate}&since={since}&until={until}", api.admin_token,
                              expect=200)
     assert [v["started_at"] for v in page["items"]] == [v["started_at"] for v in reversed(violations[:4])
-                                                         if v["started_at"] >= "2026-11-28T13:00:00.000Z"]
+                                                         if v["started_at"] >= rfc3339(T0 + 2 * HOUR)]
+    assert len(page["items"]) == 2
     _, page = await api.json("GET", f"/v1/violations?plate={plate}&bbox=121.7,29.925,121.9,29.945", api.admin_token,
                              expect=200)
     assert [v["violation_id"] for v in page["items"]] == [violations[4]["violation_id"], violations[3]["violation_id"]]
