@@ -58,7 +58,9 @@ async def post_plate_reads(request: web.Request, principal: Principal) -> web.Re
     if len(items) > MAX_READS:
         raise Problem(413, f"{len(items)} reads in one request; the limit is {MAX_READS}")
     pool = request.app[POOL]
-    named = {i.get("checkpoint_id") for i in items if isinstance(i, dict) and isinstance(i.get("checkpoint_id"), str)}
+    schema = validator("plate_read.schema.json")
+    # only the ids of reads that are reads reach the database (a NUL in an id is a 400 item, not a 500)
+    named = {i["checkpoint_id"] for i in items if isinstance(i, dict) and schema.is_valid(i)}
     known = await checkpoints.known(pool, sorted(named))
     received_at = now_ms()
     own = frozenset(h for h in (request.url.host, request.host.rsplit(":", 1)[0]) if h)
@@ -68,7 +70,7 @@ async def post_plate_reads(request: web.Request, principal: Principal) -> web.Re
                               own_hosts=frozenset(h.lower() for h in own), now_ms=received_at)
         return read["plate"], read
 
-    batch = sort_items(items, validator("plate_read.schema.json"), accept, SOURCE, received_at)
+    batch = sort_items(items, schema, accept, SOURCE, received_at)
     return await publish_and_answer(request, "plate_read", request.app[TOPICS].plate_reads, batch)
 
 
