@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
 from hypothesis import settings as hypothesis_settings
 
+from streams.times import LOCAL
 from streams.topics import Topics
 from tests import stack
 from tests.client import Api, ApiTestServer, fleet_body
@@ -29,12 +30,19 @@ if os.environ.get("HAZMAT_FUZZ_EXAMPLES"):
 def shifted_clock():
     """`HAZMAT_CLOCK_SHIFT_DAYS=N` runs each test with the wall clock N days ahead (time, datetime;
     the loop's monotonic clock is untouched): `make test`'s guard that a test passes on any day,
-    not only in the week it was written."""
+    not only in the week it was written. `HAZMAT_CLOCK_LOCAL_TIME=HH:MM` also sets that day's
+    Beijing time of day, e.g. just after local midnight, when "today" and "12 minutes ago" are
+    different local days (a CI run at 16:05 UTC found a test that assumed otherwise)."""
     days = int(os.environ.get("HAZMAT_CLOCK_SHIFT_DAYS", "0"))
-    if not days:
+    local_time = os.environ.get("HAZMAT_CLOCK_LOCAL_TIME")
+    if not days and not local_time:
         yield
         return
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(days=days), tick=True):
+    target = datetime.now(LOCAL) + timedelta(days=days)
+    if local_time:
+        hour, minute = (int(part) for part in local_time.split(":"))
+        target = target.replace(hour=hour, minute=minute)
+    with time_machine.travel(target, tick=True):
         yield
 
 

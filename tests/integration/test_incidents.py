@@ -137,7 +137,8 @@ def waybill_of(fleet, carrier: str, plate: str, un_number: str, hazard_class: st
             "quantity_kg": 20000, "origin": {"name": "Depot", "lat": 29.91, "lon": 121.82},
             "destination": {"name": "Station", "lat": 29.95, "lon": 121.90},
             "route": {"type": "LineString", "coordinates": [[121.82, 29.91], [121.86, 29.93], [121.90, 29.95]]},
-            "valid_from": rfc3339(now - 3_600_000), "valid_to": rfc3339(now + 3_600_000)}
+            # valid since before the desk's "last night" and "last noon" (up to a day ago)
+            "valid_from": rfc3339(now - 26 * 3_600_000), "valid_to": rfc3339(now + 3_600_000)}
 
 
 async def test_a_chlorine_tanker_at_night_in_a_north_wind(api, fleet, at_night):

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from streams.kafka import partition_for
-from streams.times import local_day, now_ms
+from streams.times import local_day, local_midnight, now_ms, utc
 from tests.client import fleet_body
 from tests.contracts import validate
 from tests.topic import read_topic, topic_is_empty
@@ -90,7 +90,9 @@ async def test_reads_are_judged_on_the_vehicles_own_time(api, settings, topics):
         await until(late_stored, 30)
         await post_fixes([fix(pacer, now - 1000, GATE, 9000)])
         await post_reads(camera, [read("R-dark", gate, dark, t_read)], 1)  # a repeat: accepted, ignored
-        await post_reads(api.admin_token, [read("R-unknown-2", road, unknown, t_read - 60 * MIN),
+        # (the unregistered plate's second read, the same local day as its first: one verdict)
+        await post_reads(api.admin_token, [read("R-unknown-2", gate, unknown, max(t_read - 60 * MIN,
+                                                                                  local_midnight(t_read))),
                                            read("R-clone-2", road, cloned, now - 10 * MIN)], 2)
 
         async def decided():
@@ -142,7 +144,8 @@ async def test_reads_are_judged_on_the_vehicles_own_time(api, settings, topics):
     assert [(r["id"], r["matched"], r["checkpoint_name"]) for r in answer["items"]] == [
         ("R-blurred", None, "北仑化工园区北门"), ("R-dark", False, "北仑化工园区北门")]
     assert answer["items"][1]["ts"].endswith("Z")
-    day = local_day(now)
+    # The KPI's day is the reads' local day (near local midnight it is not today's).
+    day, midnight = local_day(t_read), local_midnight(t_read)
     _, kpis = await api.json("GET", f"/v1/reports/kpis?period=day&date={day}&carrier_id={carrier_of[dark]}",
                              api.admin_token, expect=200)
     decided_reads = await pool.fetch("SELECT r.matched FROM plate_reads r JOIN vehicles v USING (plate) WHERE "
