@@ -126,7 +126,7 @@ def own_database(pg_server, worker_settings):
 async def worker(settings):
     """A fix worker on the test's topics, in the test's event loop (the API's pool is its own)."""
     async with member_running(Worker, settings) as member:
-        yield member
+        yield member.handler
 
 
 @pytest.fixture

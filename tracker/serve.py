@@ -21,6 +21,7 @@ from tracker.settings import Settings
 from tracker.workers.deadletters import DeadletterStore
 from tracker.workers.filling import FillingWorker
 from tracker.workers.fixes import Worker
+from tracker.workers.loop import PartitionedLoop
 from tracker.workers.references import References
 from tracker.workers.reads import ReadWorker
 from tracker.workers.reminders import Reminders
@@ -82,10 +83,10 @@ async def worker_running(settings: Settings):
     refs = References(settings.worker.references_max_age_s, settings.asyncpg_dsn)
     refs.preload(pool)
     stop = asyncio.Event()
-    task = asyncio.gather(Worker(settings, pool, publisher, refs).run(stop),
-                          FillingWorker(settings, pool, publisher, refs).run(stop),
-                          ReadWorker(settings, pool, publisher, refs).run(stop), Reminders(settings, pool, publisher).run(stop),
-                          DeadletterStore(settings, pool, publisher).run(stop))
+    handlers = [Worker(settings, pool, publisher, refs), FillingWorker(settings, pool, publisher, refs),
+                ReadWorker(settings, pool, publisher, refs), Reminders(settings, pool, publisher),
+                DeadletterStore(settings, pool, publisher)]
+    task = asyncio.gather(*(PartitionedLoop(settings, pool, publisher, h, h.refs).run(stop) for h in handlers))
     try:
         yield task
     finally:

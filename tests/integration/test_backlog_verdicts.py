@@ -105,14 +105,14 @@ async def test_a_days_backlog_read_unevenly_gives_no_phantom_alarm(aiohttp_clien
 
     async with member_running(Worker, settings) as worker, member_running(FillingWorker, settings):
         async def owns_all() -> bool:
-            return worker.owned == set(range(PARTITIONS))
+            return worker.partitions.owned == set(range(PARTITIONS))
 
         await until(owns_all, 30, "the worker owns every partition")
         await publish_in_chunks(settings.kafka_bootstrap, f"{topics}fixes.v1", received_now(first_hour), 4, 0.0)
         await until(lambda: stored(len(first_hour)), 60, "the first hour stored")
 
         tp = TopicPartition(f"{topics}fixes.v1", held)
-        worker._consumer.pause(tp)  # the fetcher takes this partition later than the others
+        worker.partitions.consumer.pause(tp)  # the fetcher takes this partition later than the others
         rest = received_now(rest)
         await publish_in_chunks(settings.kafka_bootstrap, f"{topics}fixes.v1", rest, len(rest) // 500, 0.0)
         elsewhere = sum(1 for f in fixes if home[f["plate"]] != held)
@@ -136,7 +136,7 @@ async def test_a_days_backlog_read_unevenly_gives_no_phantom_alarm(aiohttp_clien
         assert await until(decided("F-other"), 30, "the other record decided") == "present"
         await asyncio.sleep(settings.worker.quiet_s + 3)  # the held partition is quiet meanwhile
         assert await presence("F-held") == "pending"  # its track does not cover the window yet
-        worker._consumer.resume(tp)
+        worker.partitions.consumer.resume(tp)
         await until(lambda: stored(len(fixes)), 120, "the whole day stored")
         assert await until(decided("F-held"), 30, "the held record decided") == "present"
 

@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 import pytest
 
 from tests.scenario import fix_at
-from tracker.workers.loop import PartitionedLoop
-from tracker.settings import Settings
+from tracker.workers.loop import decode as decode_batch
 
 Record = namedtuple("Record", "key value offset")
 T = 1_764_000_000_000
@@ -20,9 +19,8 @@ FIX = fix_at("浙B00001", "C1", T, 0.0)
 
 
 def decode(*partitions: list[bytes]) -> tuple[list[dict], list[tuple]]:
-    member = PartitionedLoop(Settings(), pool=None, topic="fixes", group="g", publisher=None)
     records = {p: [Record(b"k", value, i) for i, value in enumerate(values)] for p, values in enumerate(partitions)}
-    return member.decode(records, "normalised_fix.schema.json", "a normalised fix")
+    return decode_batch(records, "normalised_fix.schema.json", "a normalised fix", "g", "fixes")
 
 
 def fix(**changes) -> bytes:

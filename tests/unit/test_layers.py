@@ -47,3 +47,21 @@ def test_the_intake_imports_no_entrance():
 @pytest.mark.parametrize("core", ["geofence", "streams", "filling_stations", "incidents", "checkpoints"])
 def test_the_pure_core_imports_no_process_code(core):
     assert offending(core, ("tracker", "aiohttp", "asyncpg")) == []
+
+
+def test_the_worker_loop_calls_only_its_handlers_protocol():
+    """The loop is given a handler (docs/architecture.md): it may use the `Handler` methods
+    and names, nothing else of it, and handlers reach the member only through `Partitions`."""
+    from tracker.workers.loop import Handler
+
+    protocol = {name for name in vars(Handler) if not name.startswith("_")} | {"topic", "group"}
+    tree = ast.parse((ROOT / "tracker/workers/loop.py").read_text())
+    used = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Attribute) and node.value.attr == "handler"}
+    assert used and used <= protocol, used - protocol
+    handlers = Path(ROOT / "tracker/workers").glob("*.py")
+    reaching = sorted(f"{p.name}: {node.attr}" for p in handlers if p.name != "loop.py"
+                      for node in ast.walk(ast.parse(p.read_text()))
+                      if isinstance(node, ast.Attribute) and node.attr.startswith("_")
+                      and isinstance(node.value, ast.Name) and node.value.id == "partitions")
+    assert reaching == []

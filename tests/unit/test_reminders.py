@@ -11,6 +11,7 @@ from streams.rules.violations import CLOSED, OPENED, cloud_event, open_violation
 from streams.times import now_ms
 from tracker.settings import Settings
 from tracker.workers import reminders
+from tracker.workers.loop import Partitions
 
 
 @dataclass
@@ -60,6 +61,6 @@ async def test_only_recent_openings_of_the_configured_kinds_remind(monkeypatch):
               (OPENED, parking, now - 11 * 60_000), (CLOSED, withdraw_violation(parking, "late fixes"), now)]
     records = {0: [Record(orjson.dumps(cloud_event(t, v)), stamp, n) for n, (t, v, stamp) in enumerate(events)]}
     member = reminders.Reminders(Settings(), Pool(), Publisher())
-    await member.handle(records)
+    await member.handle(records, Partitions(member.topic, 1))
     assert sent == [(speeding["violation_id"], "浙B12345", "您已超速，请减速慢行")]
     assert saved == [{(member.topic, 0): 5}]  # every record's offset, reminded or not

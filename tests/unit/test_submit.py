@@ -6,12 +6,11 @@ import asyncio
 import asyncpg
 import pytest
 
-from tracker.workers.loop import PartitionedLoop
-from tracker.settings import Settings
+from tracker.workers.loop import Partitions
 
 
-def member() -> PartitionedLoop:
-    return PartitionedLoop(Settings(), pool=None, topic="fixes", group="g", publisher=None)
+def member() -> Partitions:
+    return Partitions("fixes", 1)
 
 
 async def test_a_transaction_starts_only_once_the_one_before_has_committed():

@@ -18,7 +18,7 @@ from streams.topics import Topics
 from tracker.db.deadletters import insert_deadletters
 from tracker.db.offsets import save_offsets
 from tracker.settings import Settings
-from tracker.workers.loop import PartitionedLoop
+from tracker.workers.loop import Handler, Partitions
 
 FIX_SOURCES = ("http/fixes", "jt808", "jt809")
 
@@ -52,13 +52,13 @@ def deadletter_row(key: bytes | None, value: bytes | None, fixes_topic: str) -> 
             orjson.dumps(item.get("input")).replace(b"\\u0000", b""))  # jsonb holds no NUL
 
 
-class DeadletterStore(PartitionedLoop):
+class DeadletterStore(Handler):
     def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher: Publisher) -> None:
-        self.topics = Topics(settings.topic_prefix)
-        super().__init__(settings, pool, self.topics.deadletter, f"{settings.worker_group}-deadletters", publisher)
+        topics = Topics(settings.topic_prefix)
+        super().__init__(settings, pool, publisher, topics, topics.deadletter, f"{settings.worker_group}-deadletters")
 
-    async def handle(self, records: dict[int, list]) -> None:
+    async def handle(self, records: dict[int, list], partitions: Partitions) -> None:
         rows = [deadletter_row(r.key, r.value, self.topics.fixes) for rs in records.values() for r in rs]
         async with self.pool.acquire() as conn, conn.transaction():
             await insert_deadletters(conn, rows)
-            await save_offsets(conn, self.group, self.offsets_of(records))
+            await save_offsets(conn, self.group, partitions.offsets_of(records))

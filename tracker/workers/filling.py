@@ -21,14 +21,14 @@ from tracker.db.clocks import window_clocks
 from tracker.db.offsets import save_offsets
 from tracker.settings import Settings
 from tracker.workers import outbox
-from tracker.workers.loop import PartitionedLoop
+from tracker.workers.loop import Handler, Partitions, decode
 from tracker.workers.references import References
 
 
-class FillingWorker(PartitionedLoop):
+class FillingWorker(Handler):
     def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher: Publisher, refs: References) -> None:
-        self.topics = Topics(settings.topic_prefix)
-        super().__init__(settings, pool, self.topics.filling, f"{settings.worker_group}-filling", publisher, refs)
+        topics = Topics(settings.topic_prefix)
+        super().__init__(settings, pool, publisher, topics, topics.filling, f"{settings.worker_group}-filling", refs)
 
     def _station(self, station_id: str):
         """(area, (lat, lon)) of the station's geofence, or (None, None) when it has none."""
@@ -69,8 +69,9 @@ class FillingWorker(PartitionedLoop):
         checks["violations"] = [v["violation_id"] for v in violations]
         return checks, violations
 
-    async def handle(self, records: dict[int, list]) -> None:
-        decoded, dead = self.decode(records, "normalised_filling_record.schema.json", "a filling record as the intake publishes it")
+    async def handle(self, records: dict[int, list], partitions: Partitions) -> None:
+        decoded, dead = decode(records, "normalised_filling_record.schema.json",
+                               "a filling record as the intake publishes it", self.group, self.topic)
         await self.publisher.publish(self.topics.deadletter, dead)
         async with self.pool.acquire() as conn, conn.transaction():
             new = await filling.insert_new(conn, decoded) if decoded else set()
@@ -82,13 +83,13 @@ class FillingWorker(PartitionedLoop):
                     checks[key], found = await self._check_new(conn, record, tracks[record["plate"]])
                     violations += found
             await self._save(conn, checks, violations)
-            await save_offsets(conn, self.group, self.offsets_of(records))
+            await save_offsets(conn, self.group, partitions.offsets_of(records))
 
     async def _save(self, conn, checks: dict, violations: list[dict]) -> None:
         await filling.save_checks(conn, checks)
         await outbox.save_decided(conn, self.topics, violations)
 
-    async def periodic(self, fed: set[int]) -> None:
+    async def periodic(self, fed: set[int], partitions: Partitions) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             waiting = await filling.pending(conn)
             if waiting:

@@ -34,7 +34,7 @@ from tracker.db.violations import violation_row
 from tracker.metrics import LATE_REPLAYS, LATE_UNREPLAYED, WITHDRAWALS
 from tracker.settings import Settings
 from tracker.workers import outbox
-from tracker.workers.loop import PartitionedLoop, chunks, is_outage
+from tracker.workers.loop import Handler, Partitions, chunks, decode, is_outage
 from tracker.workers.references import References
 from tracker.workers.writer import BackgroundWriter
 
@@ -44,11 +44,15 @@ QUIET_SAVE_EVERY_S = 5  # quiet partitions' clocks are stored this often, for th
 GC_THRESHOLD = (50_000, 20, 100)
 
 
-class Worker(PartitionedLoop):
+class Worker(Handler):
+    """The fix member's handler (tracker.workers.loop runs it)."""
+
     def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher: Publisher, refs: References) -> None:
-        self.topics = Topics(settings.topic_prefix)
-        super().__init__(settings, pool, self.topics.fixes, settings.worker_group, publisher, refs)
+        topics = Topics(settings.topic_prefix)
+        super().__init__(settings, pool, publisher, topics, topics.fixes, settings.worker_group, refs)
+        self.partition_count = settings.topic_partitions
         self.writer = BackgroundWriter(settings.asyncpg_dsn)
+        self._relaying = None  # the relayer's run on the writer's thread, from open() to close()
         # Relays each batch's events right after its commit, on the writer's thread; not
         # compressed: few messages, every millisecond of them an agency's wait.
         self.relayer = outbox.Relayer(Publisher(settings.kafka_bootstrap, compression="none"), is_outage)
@@ -67,13 +71,14 @@ class Worker(PartitionedLoop):
     def _home(self, plate: str) -> int:
         return _home_partition(plate, self.partition_count)
 
-    async def load_owned(self) -> None:
-        self.states = {s.plate: s for s in await stored_states(self.pool) if self._home(s.plate) in self.owned}
+    async def load(self, partitions: Partitions) -> None:
+        owned, self.partition_count = partitions.owned, partitions.count
+        self.states = {s.plate: s for s in await stored_states(self.pool) if self._home(s.plate) in owned}
         # The clocks stored with the offsets: what is consumed next comes after them.
         stored = await stored_clocks.stored_clocks(self.pool, self.group, self.topic)
-        self.clocks = {p: clock for p, clock in stored.items() if p in self.owned}
+        self.clocks = {p: clock for p, clock in stored.items() if p in owned}
         started = time.monotonic()
-        self._fed_at = {p: started for p in self.owned}
+        self._fed_at = {p: started for p in owned}
 
     def _result(self, outcome: Outcome) -> BatchResult:
         result = BatchResult()
@@ -90,27 +95,27 @@ class Worker(PartitionedLoop):
         result.outbox = outbox.rows(self.topics, outcome.events)
         return result
 
-    async def handle(self, records: dict[int, list]) -> None:
+    async def handle(self, records: dict[int, list], partitions: Partitions) -> None:
         """Chunk by chunk, as if polled `chunk` records at a time, but in one transaction;
         except that a chunk with late fixes first submits the chunks before it, because its
         replay reads the stored track."""
         done: list[BatchResult] = []
         for chunk in chunks(records, self.tuning.chunk):
-            fixes, dead = self.decode(chunk, "normalised_fix.schema.json", "a normalised fix")
+            fixes, dead = decode(chunk, "normalised_fix.schema.json", "a normalised fix", self.group, self.topic)
             await self.publisher.publish(self.topics.deadletter, dead)
             late = late_fixes(fixes, self.states)
             if late and done:
-                await self._submit(BatchResult.merged(done))
+                await self._submit(BatchResult.merged(done), partitions)
                 done = []
-            result = await self._handle_chunk(fixes, late)
-            result.offsets = self.offsets_of(chunk)
+            result = await self._handle_chunk(fixes, late, partitions)
+            result.offsets = partitions.offsets_of(chunk)
             result.clocks = {(self.topic, p): (c.event_ms, c.received_ms, self.partition_count)
                              for p in chunk if (c := self.clocks.get(p)) is not None and c.event_ms is not None}
             done.append(result)
-        await self._submit(BatchResult.merged(done))
+        await self._submit(BatchResult.merged(done), partitions)
 
-    async def _handle_chunk(self, fixes: list[dict], late: dict[str, int]) -> BatchResult:
-        replayed, history = await self._replay(late) if late else ({}, [])
+    async def _handle_chunk(self, fixes: list[dict], late: dict[str, int], partitions: Partitions) -> BatchResult:
+        replayed, history = await self._replay(late, partitions) if late else ({}, [])
         outcome = process(history + fixes, self.states, self.ctx)
         if replayed:
             stored = {v["violation_id"]: v for v in await replays.arisen_since(self.pool, replayed, WITHDRAWABLE)}
@@ -122,12 +127,12 @@ class Worker(PartitionedLoop):
         result.replayed = replayed
         return result
 
-    async def _submit(self, result: BatchResult) -> None:
+    async def _submit(self, result: BatchResult, partitions: Partitions) -> None:
         """The states are taken now, once per submitted batch (not per chunk: a vehicle in
         every chunk of a 40 000-record poll was serialised five times, 15 % of the
         worker's time), before the next batch changes them."""
         result.states = [state_row(self.states[p]) for p in result.touched]
-        await self.submit(lambda: self.writer.run(lambda pool: self._commit(pool, result)))
+        await partitions.submit(lambda: self.writer.run(lambda pool: self._commit(pool, result)))
 
     async def _commit(self, pool: asyncpg.Pool, result: BatchResult) -> None:
         """On the writer's thread: the batch's transaction; its events leave at once."""
@@ -135,24 +140,23 @@ class Worker(PartitionedLoop):
         if result.outbox:
             self.relayer.wake()
 
-    async def run(self, stop) -> None:
+    async def open(self) -> None:
         await self.writer.start()
-        relaying = self.writer.run(self.relayer.run)
-        try:
-            await super().run(stop)
-        finally:
-            await self.writer.run(self._stop_relayer)
-            await relaying
-            await self.writer.close()
+        self._relaying = self.writer.run(self.relayer.run)
+
+    async def close(self) -> None:
+        await self.writer.run(self._stop_relayer)
+        await self._relaying
+        await self.writer.close()
 
     async def _stop_relayer(self, pool: asyncpg.Pool) -> None:
         self.relayer.stop()
 
-    async def _replay(self, oldest: dict[str, int]) -> tuple[dict[str, int], list[dict]]:
+    async def _replay(self, oldest: dict[str, int], partitions: Partitions) -> tuple[dict[str, int], list[dict]]:
         """Go back to the newest checkpoint before each vehicle's oldest late fix and return,
         with the checkpoint's event time per vehicle, the stored fixes since it, so the rules
         see the whole track in event-time order again."""
-        await self.settle()  # the stored track and checkpoints must include the batch before
+        await partitions.settle()  # the stored track and checkpoints must include the batch before
         found = await replays.checkpoints_before(self.pool, oldest)
         LATE_UNREPLAYED.inc(len(oldest) - len(found))  # older than every checkpoint kept: stored, not replayed
         LATE_REPLAYS.inc(len(found))
@@ -161,7 +165,7 @@ class Worker(PartitionedLoop):
         replayed = {plate: at for plate, (at, _) in found.items()}
         return replayed, await replays.history(self.pool, replayed) if replayed else []
 
-    async def periodic(self, fed: set[int]) -> None:
+    async def periodic(self, fed: set[int], partitions: Partitions) -> None:
         """Offline timers, each vehicle's on its own partition's clock: event time while
         records come, going on at the wall clock's pace once the partition is quiet
         (streams.clock). When idle, a relay for rows no commit relayed (a failed relay, a
@@ -169,18 +173,18 @@ class Worker(PartitionedLoop):
         now, wall = time.monotonic(), now_ms()
         for p in fed:
             self._fed_at[p] = now
-        quiet = {p for p in self.owned
-                 if now - self._fed_at.get(p, now) >= self.tuning.quiet_s and self.caught_up(p)}
-        times = {p: self.clocks.get(p, PartitionClock()).now(wall, p in quiet) for p in self.owned}
+        quiet = {p for p in partitions.owned
+                 if now - self._fed_at.get(p, now) >= self.tuning.quiet_s and partitions.caught_up(p)}
+        times = {p: self.clocks.get(p, PartitionClock()).now(wall, p in quiet) for p in partitions.owned}
         outcome = tick_all(self.states, lambda plate: times.get(self._home(plate)), self.ctx)
         if outcome.events:
-            await self._submit(self._result(outcome))
+            await self._submit(self._result(outcome), partitions)
         if quiet and now - self._quiet_saved_at >= QUIET_SAVE_EVERY_S:
-            await self.settle()  # after the batch that may have stored these partitions' event times
+            await partitions.settle()  # after the batch that may have stored these partitions' event times
             await stored_clocks.save_quiet(self.pool, self.group, self.topic, {p: times[p] for p in quiet})
             self._quiet_saved_at = now
         if not fed:
-            await self.settle()
+            await partitions.settle()
             await outbox.relay(self.pool, self.publisher)
 
 

@@ -1,12 +1,13 @@
 """A consumer-group member whose offsets live in PostGIS beside the results they produced.
 
-The subclass handles contiguous batches and writes their offsets in its own transaction;
-this class owns what makes that safe: seeking to stored offsets on assignment, pausing
-and rewinding while the database is unavailable, and dropping records fetched before a
-seek. A rebalance waits for the batch in hand to commit (the listener runs in aiokafka's
-task and takes the same lock).
+The loop is given a `Handler` that does the member's work (decode, decide, write) and
+calls nothing else of it; the handler sees the member only through `Partitions` (what it
+owns, the offsets to commit, the transactions in flight). The loop owns what makes that
+safe: seeking to stored offsets on assignment, pausing and rewinding while the database
+is unavailable, and dropping records fetched before a seek. A rebalance waits for the
+batch in hand to commit (the listener runs in aiokafka's task and takes the same lock).
 
-A subclass may `submit` a batch's transaction instead of awaiting it, so the next batch is
+A handler may `submit` a batch's transaction instead of awaiting it, so the next batch is
 fetched and processed while it commits. Transactions stay in order, one in flight; when
 one fails, the next is never started and the member rewinds to the stored offsets, so
 memory that ran ahead is rebuilt from PostGIS. Whatever reads what the worker wrote (and
@@ -104,64 +105,55 @@ def dead_letter(record, error: str, source: str, topic: str, partition: int) -> 
         "origin": {"topic": topic, "partition": partition, "offset": record.offset}})
 
 
-class PartitionedLoop:
-    """`refs`: the process's geofences and waybills (shared by its members; none for a
-    member that judges nothing), fresh before every batch."""
+def decode(records: dict[int, list], schema: str, what: str, group: str, topic: str) -> tuple[list[dict], list]:
+    """The messages that match the topic's schema, and dead-letter messages for the rest: a
+    foreign producer's garbage is explained, never dropped, and never reaches (and stops)
+    the rules. A batch is parsed and checked whole first; only one with a bad message is
+    gone through message by message."""
+    messages = [r for rs in records.values() for r in rs]
+    try:
+        items = [orjson.loads(r.value) for r in messages]
+    except (ValueError, TypeError):
+        items = None
+    if items is not None and list_validator(schema).is_valid(items):
+        return items, []
+    items, dead, valid = [], [], validator(schema)
+    for partition, rs in records.items():
+        for r in rs:
+            try:
+                item = orjson.loads(r.value)
+                if not valid.is_valid(item):
+                    valid.validate(item)
+                items.append(item)
+            except (ValueError, TypeError) as exc:  # orjson's, the validator's (a ValueError), a null value
+                reason = explain(exc)[1] if isinstance(exc, SchemaError) else str(exc)
+                dead.append(dead_letter(r, f"not {what}: {reason}", group, topic, partition))
+    return items, dead
 
-    def __init__(self, settings: Settings, pool: asyncpg.Pool, topic: str, group: str, publisher,
-                 refs: References | None = None) -> None:
-        self.settings, self.pool, self.topic, self.group = settings, pool, topic, group
-        self.tuning = settings.worker
-        self.publisher = publisher
-        self.deadletter_topic = Topics(settings.topic_prefix).deadletter
-        self.refs = refs
+
+class Partitions:
+    """What a handler knows of its member and may ask of it: the partitions it owns (of
+    `count`), whether one is caught up, the offsets to commit with a batch, and the
+    transactions in flight (`submit`, `settle`). The loop keeps it current; handlers only
+    read it and submit through it."""
+
+    def __init__(self, topic: str, count: int) -> None:
+        self.topic, self.count = topic, count
         self.owned: set[int] = set()
-        self.partition_count = settings.topic_partitions
-        self._consumer = None
-        self._busy = asyncio.Lock()
-        self._stale = False  # in-memory state or positions may be ahead of PostGIS
         # Per owned partition, the offset the next batch must start at (None: from the start).
-        self._next: dict[int, int | None] = {}
+        self.next: dict[int, int | None] = {}
+        self.consumer = None
+        self.one_at_a_time = False  # while a poison message is isolated
         self._writing: asyncio.Future | None = None  # the submitted transaction, until known committed
-        self._isolation: Isolation | None = None
-        self._failure: BaseException | None = None  # the last data failure, for the dead letter
 
-    # -- for subclasses ---------------------------------------------------------------------
-    async def load_owned(self) -> None:
-        """Reload whatever in-memory state belongs to the owned partitions."""
+    def offsets_of(self, records: dict[int, list]) -> dict[tuple[str, int], int]:
+        return {(self.topic, p): rs[-1].offset + 1 for p, rs in records.items()}
 
-    async def handle(self, records: dict[int, list]) -> None:
-        """Process contiguous records per partition and commit them with `offsets_of(records)`."""
-        raise NotImplementedError
-
-    async def periodic(self, fed: set[int]) -> None:
-        """Work after each poll (timers, relays), inside the same lock; `fed` holds the
-        partitions the poll brought records for (none: the member is idle)."""
-
-    def decode(self, records: dict[int, list], schema: str, what: str) -> tuple[list[dict], list]:
-        """The messages that match the topic's schema, and dead-letter messages for the rest:
-        a foreign producer's garbage is explained, never dropped, and never reaches (and
-        stops) the rules. A batch is parsed and checked whole first; only one with a bad
-        message is gone through message by message."""
-        messages = [r for rs in records.values() for r in rs]
-        try:
-            items = [orjson.loads(r.value) for r in messages]
-        except (ValueError, TypeError):
-            items = None
-        if items is not None and list_validator(schema).is_valid(items):
-            return items, []
-        items, dead, valid = [], [], validator(schema)
-        for partition, rs in records.items():
-            for r in rs:
-                try:
-                    item = orjson.loads(r.value)
-                    if not valid.is_valid(item):
-                        valid.validate(item)
-                    items.append(item)
-                except (ValueError, TypeError) as exc:  # orjson's, the validator's (a ValueError), a null value
-                    reason = explain(exc)[1] if isinstance(exc, SchemaError) else str(exc)
-                    dead.append(dead_letter(r, f"not {what}: {reason}", self.group, self.topic, partition))
-        return items, dead
+    def caught_up(self, partition: int) -> bool:
+        """Is everything the broker held at the last fetch of this partition handled?
+        (The end offset is a hint: the embedded broker under-reports it.)"""
+        end = highwater(self.consumer, self.topic, partition)
+        return end is not None and (self.next.get(partition) or 0) >= end
 
     async def submit(self, start: Callable[[], asyncio.Future]) -> None:
         """Start a transaction (`start()` begins it elsewhere and returns its future) once
@@ -170,7 +162,7 @@ class PartitionedLoop:
         failure belongs to the records in hand."""
         await self.settle()
         self._writing = start()
-        if self._isolation is not None:
+        if self.one_at_a_time:
             await self.settle()
 
     async def settle(self) -> None:
@@ -179,37 +171,79 @@ class PartitionedLoop:
             writing, self._writing = self._writing, None
             await writing
 
+
+class Handler:
+    """What a member does with its topic's records; the loop calls only these methods.
+    `load` reloads whatever in-memory state belongs to the owned partitions; `handle`
+    processes contiguous records per partition and commits them with
+    `partitions.offsets_of(records)` (awaited, or submitted to run while the next batch is
+    processed); `periodic` is the work after each poll (timers, relays), inside the same
+    lock, `fed` holding the partitions the poll brought records for (none: idle); `open`
+    and `close` bracket the member's run. The defaults do nothing."""
+
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher, topics: Topics, topic: str, group: str,
+                 refs: References | None = None) -> None:
+        self.settings, self.pool, self.publisher, self.refs = settings, pool, publisher, refs
+        self.topics, self.topic, self.group, self.tuning = topics, topic, group, settings.worker
+
+    async def open(self) -> None:
+        """Before the member joins its group."""
+
+    async def close(self) -> None:
+        """After it has left and its last transaction has settled."""
+
+    async def load(self, partitions: Partitions) -> None:
+        """Reload the state of `partitions.owned` (after an assignment or a failure)."""
+
+    async def handle(self, records: dict[int, list], partitions: Partitions) -> None:
+        raise NotImplementedError
+
+    async def periodic(self, fed: set[int], partitions: Partitions) -> None:
+        """After each poll."""
+
+
+class PartitionedLoop:
+    """A member of `handler.group` on `handler.topic`, given the handler that does its work.
+    `refs`: the process's geofences and waybills (shared by its members; none for a
+    member that judges nothing), fresh before every batch."""
+
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher, handler: Handler,
+                 refs: References | None = None) -> None:
+        self.settings, self.pool, self.handler = settings, pool, handler
+        self.topic, self.group = handler.topic, handler.group
+        self.tuning = settings.worker
+        self.publisher = publisher
+        self.deadletter_topic = Topics(settings.topic_prefix).deadletter
+        self.refs = refs
+        self.partitions = Partitions(self.topic, settings.topic_partitions)
+        self._busy = asyncio.Lock()
+        self._stale = False  # in-memory state or positions may be ahead of PostGIS
+        self._isolation: Isolation | None = None
+        self._failure: BaseException | None = None  # the last data failure, for the dead letter
+
     async def _settle_quietly(self) -> bool:
         try:
-            await self.settle()
+            await self.partitions.settle()
             return True
         except Exception as exc:  # noqa: BLE001 - the rewind that follows starts over from PostGIS
             log.warning("%s: batch not committed, back to the stored offsets: %r", self.group, exc)
             self._stale = True
             return False
 
-    def caught_up(self, partition: int) -> bool:
-        """Is everything the broker held at the last fetch of this partition handled?
-        (The end offset is a hint: the embedded broker under-reports it.)"""
-        end = highwater(self._consumer, self.topic, partition)
-        return end is not None and (self._next.get(partition) or 0) >= end
-
-    def offsets_of(self, records: dict[int, list]) -> dict[tuple[str, int], int]:
-        return {(self.topic, p): rs[-1].offset + 1 for p, rs in records.items()}
-
     # -- the loop -----------------------------------------------------------------------------
     async def _assigned(self, partitions: list[int]) -> None:
         async with self._busy:
-            self.owned = set(partitions)
-            self.partition_count = len(self._consumer.partitions_for_topic(self.topic) or partitions)
+            own = self.partitions
+            own.owned = set(partitions)
+            own.count = len(own.consumer.partitions_for_topic(self.topic) or partitions)
             await self._rewind()
             log.info("%s owns partitions %s of %s", self.group, partitions, self.topic)
 
     async def _revoked(self, partitions: list[int]) -> None:
         async with self._busy:
-            self.owned -= set(partitions)
+            self.partitions.owned -= set(partitions)
             if await self._settle_quietly():  # else the rewind that follows reloads
-                await self.load_owned()
+                await self.handler.load(self.partitions)
 
     async def _rewind(self) -> None:
         """Back to what PostGIS holds; until that succeeds nothing is processed."""
@@ -218,26 +252,27 @@ class PartitionedLoop:
         WORKER_REWINDS.labels(self.group).inc()
         try:
             offsets = await stored.stored_offsets(self.pool, self.group, self.topic)
-            await self.load_owned()
+            await self.handler.load(self.partitions)
         except Exception as exc:  # noqa: BLE001 - retried at the next poll
             log.warning("%s: cannot reload from the database, processing paused: %r", self.group, exc)
             return
-        for p in self.owned:
+        own = self.partitions
+        for p in own.owned:
             if p in offsets:
-                seek(self._consumer, self.topic, p, offsets[p])
+                seek(own.consumer, self.topic, p, offsets[p])
             else:
-                await seek_to_beginning(self._consumer, self.topic, p)
-        self._next = {p: offsets.get(p) for p in self.owned}
+                await seek_to_beginning(own.consumer, self.topic, p)
+        own.next = {p: offsets.get(p) for p in own.owned}
         self._stale = False
 
     def _contiguous(self, partition: int, records: list) -> list:
         """The records that continue exactly where the committed ones end."""
-        expected = self._next.get(partition)
+        expected = self.partitions.next.get(partition)
         if expected is None:
             return records
         records = [r for r in records if r.offset >= expected]
         if records and records[0].offset > expected:
-            seek(self._consumer, self.topic, partition, expected)  # fetched before a seek: read again
+            seek(self.partitions.consumer, self.topic, partition, expected)  # fetched before a seek: read again
             return []
         return records
 
@@ -247,7 +282,7 @@ class PartitionedLoop:
             return
         records = {}
         for tp, rs in batches.items():
-            if tp.partition in self.owned:  # else revoked meanwhile: its new owner consumes it
+            if tp.partition in self.partitions.owned:  # else revoked meanwhile: its new owner consumes it
                 rs = self._contiguous(tp.partition, rs)
                 if rs:
                     records[tp.partition] = rs
@@ -260,14 +295,14 @@ class PartitionedLoop:
             await self.refs.ensure_fresh(self.pool)
         if records:
             with WORKER_BATCH_SECONDS.labels(self.group).time():
-                await self.handle(records)
+                await self.handler.handle(records, self.partitions)
             WORKER_RECORDS.labels(self.group).inc(sum(len(rs) for rs in records.values()))
             for p, rs in records.items():
-                self._next[p] = rs[-1].offset + 1
+                self.partitions.next[p] = rs[-1].offset + 1
             if self._isolation is not None and self._isolation.succeeded(self.tuning.batch):
                 log.info("%s: past the failing records, back to whole batches", self.group)
-                self._isolation = None
-        await self.periodic({tp.partition for tp in batches})
+                self._isolate(None)
+        await self.handler.periodic({tp.partition for tp in batches}, self.partitions)
 
     async def _give_up(self, records: dict[int, list]) -> None:
         """Dead-letter the one record that failed every try and commit past it."""
@@ -277,7 +312,7 @@ class PartitionedLoop:
                                      [dead_letter(record, error, self.group, self.topic, partition)])
         async with self.pool.acquire() as conn, conn.transaction():
             await stored.save_offsets(conn, self.group, {(self.topic, partition): record.offset + 1})
-        self._next[partition] = record.offset + 1
+        self.partitions.next[partition] = record.offset + 1
         WORKER_DEADLETTERED.labels(self.group).inc()
         log.error("%s: %s partition %s offset %s dead-lettered: %s", self.group, self.topic, partition,
                   record.offset, error)
@@ -296,27 +331,34 @@ class PartitionedLoop:
         log.error("%s: batch failed, isolating the records that fail it", self.group, exc_info=exc)
         self._failure = exc
         if self._isolation is None:
-            self._isolation = Isolation(self.tuning.chunk)
+            self._isolate(Isolation(self.tuning.chunk))
         self._isolation.failed()
+
+    def _isolate(self, isolation: Isolation | None) -> None:
+        self._isolation = isolation
+        self.partitions.one_at_a_time = isolation is not None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Joins the group at once: the process's references load meanwhile (References.
         preload; the first batch waits for them), so a start is not as long as both."""
-        self._consumer = group_consumer(self.settings.kafka_bootstrap, self.topic, self.group,
-                                        on_assigned=self._assigned, on_revoked=self._revoked,
-                                        max_poll_records=self.tuning.batch, fetch_max_wait_ms=self.tuning.fetch_wait_ms,
-                                        max_partition_fetch_bytes=self.tuning.fetch_partition_bytes,
-                                        session_timeout_ms=self.tuning.session_timeout_ms,
-                                        heartbeat_interval_ms=self.tuning.heartbeat_ms)
-        await self._consumer.start()
+        consumer = self.partitions.consumer = group_consumer(
+            self.settings.kafka_bootstrap, self.topic, self.group, on_assigned=self._assigned,
+            on_revoked=self._revoked, max_poll_records=self.tuning.batch, fetch_max_wait_ms=self.tuning.fetch_wait_ms,
+            max_partition_fetch_bytes=self.tuning.fetch_partition_bytes,
+            session_timeout_ms=self.tuning.session_timeout_ms, heartbeat_interval_ms=self.tuning.heartbeat_ms)
+        await self.handler.open()
         try:
-            while not stop.is_set():
-                batches = await self._consumer.getmany(timeout_ms=500, max_records=self.tuning.batch)
-                try:
-                    async with self._busy:
-                        await self._step(batches)
-                except Exception as exc:  # noqa: BLE001 - no message may stop the member
-                    await self._failed(exc)
+            await consumer.start()
+            try:
+                while not stop.is_set():
+                    batches = await consumer.getmany(timeout_ms=500, max_records=self.tuning.batch)
+                    try:
+                        async with self._busy:
+                            await self._step(batches)
+                    except Exception as exc:  # noqa: BLE001 - no message may stop the member
+                        await self._failed(exc)
+            finally:
+                await self._settle_quietly()
+                await consumer.stop()
         finally:
-            await self._settle_quietly()
-            await self._consumer.stop()
+            await self.handler.close()

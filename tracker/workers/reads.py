@@ -27,14 +27,14 @@ from tracker.db.offsets import save_offsets
 from tracker.metrics import READ_CHECKS
 from tracker.settings import Settings
 from tracker.workers import outbox
-from tracker.workers.loop import PartitionedLoop
+from tracker.workers.loop import Handler, Partitions, decode
 from tracker.workers.references import References
 
 
-class ReadWorker(PartitionedLoop):
+class ReadWorker(Handler):
     def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher: Publisher, refs: References) -> None:
-        self.topics = Topics(settings.topic_prefix)
-        super().__init__(settings, pool, self.topics.plate_reads, f"{settings.worker_group}-reads", publisher, refs)
+        topics = Topics(settings.topic_prefix)
+        super().__init__(settings, pool, publisher, topics, topics.plate_reads, f"{settings.worker_group}-reads", refs)
         self.config = settings.checkpoints
 
     async def _tracks(self, conn, reads: list[dict]) -> dict[str, WindowClocks]:
@@ -92,8 +92,9 @@ class ReadWorker(PartitionedLoop):
             violations += await self._gps(conn, read, checkpoint, carrier_id, track, checks)
         return checks, violations
 
-    async def handle(self, records: dict[int, list]) -> None:
-        reads, dead = self.decode(records, "normalised_plate_read.schema.json", "a plate read as the intake publishes it")
+    async def handle(self, records: dict[int, list], partitions: Partitions) -> None:
+        reads, dead = decode(records, "normalised_plate_read.schema.json", "a plate read as the intake publishes it",
+                             self.group, self.topic)
         await self.publisher.publish(self.topics.deadletter, dead)
         async with self.pool.acquire() as conn, conn.transaction():
             new = await stored.insert_new(conn, reads) if reads else set()
@@ -114,7 +115,7 @@ class ReadWorker(PartitionedLoop):
                     waiting.append(read)
             await stored.add_pending(conn, waiting)
             await self._save(conn, decided, violations)
-            await save_offsets(conn, self.group, self.offsets_of(records))
+            await save_offsets(conn, self.group, partitions.offsets_of(records))
 
     async def _save(self, conn, decided: dict, violations: list[dict]) -> None:
         """Each read's checks name the violations it opened; those go through the outbox (one
@@ -129,7 +130,7 @@ class ReadWorker(PartitionedLoop):
         await stored.save_checks(conn, decided)
         await outbox.save_decided(conn, self.topics, violations)
 
-    async def periodic(self, fed: set[int]) -> None:
+    async def periodic(self, fed: set[int], partitions: Partitions) -> None:
         """Reads waiting for their vehicle's track, judged again on the clocks as they are."""
         async with self.pool.acquire() as conn, conn.transaction():
             waiting = await stored.pending(conn)
