@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import time
 import uuid
 from functools import lru_cache
 
@@ -41,12 +40,9 @@ from tracker.metrics import (
     JT808_REPLIES,
 )
 from tracker.settings import Settings
+from tracker.tcp import StreamConnection, StreamServer
 
 log = logging.getLogger(__name__)
-READ_BYTES = 4096
-# How often the gateway closes idle connections, asks for overdue subpackages and flushes
-# last-seen times to PostgreSQL.
-TICK_S = 1.0
 MESSAGES_EVERY_S = 5.0  # queued texts are looked for (and expired) this often besides NOTIFY
 LIMITS = ("idle", "rate", "frame_size", "buffer")  # the reasons a connection is closed for a limit
 
@@ -57,8 +53,12 @@ def replies_counter(msg_id: int, result: int | None):
     return JT808_REPLIES.labels(f"0x{msg_id:04X}", "none" if result is None else str(result))
 
 
-class Gateway:
+class Gateway(StreamServer):
+    """Once a second (tracker.tcp) it closes idle connections, asks for overdue
+    subpackages and flushes last-seen times to PostgreSQL."""
+
     def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher: Publisher) -> None:
+        super().__init__(JT808_CONNECTIONS, log)
         self.settings = settings
         self.limits = settings.jt808
         self.pool = pool
@@ -68,36 +68,23 @@ class Gateway:
         self.holders = Holders()
         self.id = uuid.uuid4().hex[:12]  # connection ids are '<this>:<n>'
         self._numbers = itertools.count(1)
-        self.connections: set[Connection] = set()
         self.seen: set[str] = set()  # terminal phones heard since the last flush
-        self._server: asyncio.Server | None = None
         self._listener: asyncpg.Connection | None = None
-        self._ticker: asyncio.Task | None = None
         self.background: set[asyncio.Task] = set()  # text deliveries under way
         self._messages_at = 0.0
 
     @property
     def port(self) -> int:
-        return self._server.sockets[0].getsockname()[1] if self._server else self.settings.jt808_port
+        return self.bound_port(self.settings.jt808_port)
 
     async def start(self) -> None:
         await self.fleet.reload()
         await self._listen()
-        self._server = await asyncio.start_server(self._connected, self.settings.jt808_host, self.settings.jt808_port,
-                                                  limit=self.limits.max_buffer_bytes, backlog=4096)
-        self._ticker = asyncio.create_task(self._tick())
+        await self.listen(self.settings.jt808_host, self.settings.jt808_port, self.limits.max_buffer_bytes, 4096)
         log.info("JT/T 808 gateway %s listening on %s:%d", self.id, self.settings.jt808_host, self.port)
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for connection in list(self.connections):
-            connection.close("shutdown")
-        tasks = [c.task for c in self.connections if c.task is not None]
-        await asyncio.gather(*tasks, *self.background, return_exceptions=True)
-        if self._ticker is not None:
-            self._ticker.cancel()
-            await asyncio.gather(self._ticker, return_exceptions=True)
+        await self.close_all(*self.background)
         await self._flush_seen()
         await self.outlet.close()
         try:
@@ -106,22 +93,10 @@ class Gateway:
             log.warning("could not mark this gateway's terminals disconnected: %r", exc)
         if self._listener is not None:
             await self._listener.close()
-        if self._server is not None:
-            await self._server.wait_closed()
+        await self.closed()
 
-    def connection_id(self) -> str:
-        return f"{self.id}:{next(self._numbers)}"
-
-    async def _connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connection = Connection(self, reader, writer)
-        connection.task = asyncio.current_task()
-        self.connections.add(connection)
-        JT808_CONNECTIONS.inc()
-        try:
-            await connection.run()
-        finally:
-            self.connections.discard(connection)
-            JT808_CONNECTIONS.dec()
+    def connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> "Connection":
+        return Connection(self, reader, writer, f"{self.id}:{next(self._numbers)}")
 
     def claim(self, phone: str, connection: "Connection") -> None:
         """`connection` authenticated (or registered) as `phone`: another holding it is closed."""
@@ -159,22 +134,17 @@ class Gateway:
         if holder is not None and holder.id != connection_id:
             holder.close("takeover")
 
-    async def _tick(self) -> None:
-        while True:
-            await asyncio.sleep(TICK_S)
-            now = time.monotonic()
-            for connection in list(self.connections):
-                connection.tick(now)
-            try:
-                await self._listen()
-                await self._flush_seen()
-                if self.fleet.age_s() >= self.settings.registry_refresh_s:
-                    await self.fleet.reload()
-                if now - self._messages_at >= MESSAGES_EVERY_S:
-                    self._messages_at = now
-                    await self._messages()
-            except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("JT/T 808 gateway: database unavailable, last-seen times wait: %r", exc)
+    async def tick(self, now: float) -> None:
+        try:
+            await self._listen()
+            await self._flush_seen()
+            if self.fleet.age_s() >= self.settings.registry_refresh_s:
+                await self.fleet.reload()
+            if now - self._messages_at >= MESSAGES_EVERY_S:
+                self._messages_at = now
+                await self._messages()
+        except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("JT/T 808 gateway: database unavailable, last-seen times wait: %r", exc)
 
     async def _messages(self) -> None:
         """Expire texts that waited too long; send those a missed NOTIFY left queued."""
@@ -191,55 +161,23 @@ class Gateway:
             await db.seen(self.pool, phones)
 
 
-class Connection:
-    def __init__(self, gateway: Gateway, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+class Connection(StreamConnection):
+    def __init__(self, gateway: Gateway, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 connection_id: str) -> None:
+        super().__init__(reader, writer, connection_id, gateway.limits.idle_s)
         self.gateway = gateway
-        self.reader, self.writer = reader, writer
         self.session = Session(gateway.limits)
-        self.id = gateway.connection_id()
-        peer = writer.get_extra_info("peername")
-        self.remote = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
-        self.task: asyncio.Task | None = None
-        self.closing: str | None = None
-        self.last_heard = time.monotonic()
         self.sending = asyncio.Lock()  # texts to the terminal (tracker.jt808.texts)
 
-    def close(self, reason: str) -> None:
-        """Ends the connection from outside its coroutine (takeover, shutdown)."""
-        if self.closing is None:
-            self.closing = reason
-        transport = self.writer.transport
-        if not transport.is_closing():
-            transport.abort()
-
-    async def run(self) -> None:
-        """Read until the terminal hangs up, a limit is passed or the connection is closed
-        from outside (the gateway's tick closes idle ones: no timer per read)."""
-        reason = "eof"
-        try:
-            while self.closing is None:
-                data = await self.reader.read(READ_BYTES)
-                if not data:
-                    break
-                self.last_heard = time.monotonic()
-                closed = await self._act(self.session.receive(data, now_ms()))
-                if closed is not None:
-                    reason = closed
-                    break
-        except (ConnectionError, OSError) as exc:
-            reason = "reset"
-            log.debug("terminal connection %s %s: %r", self.id, self.remote, exc)
-        finally:
-            reason = self.closing or reason
-            await self._end(reason)
+    async def received(self, data: bytes) -> str | None:
+        return await self._act(self.session.receive(data, now_ms()))
 
     def tick(self, now: float) -> None:
         """Once a second, from the gateway: close when idle too long, ask for overdue subpackages."""
         if self.closing is not None:
             return
-        if now - self.last_heard >= self.gateway.limits.idle_s:
+        if self.idle(now):
             JT808_REFUSALS.labels("idle").inc()
-            self.close("idle")
             return
         late = self.session.overdue(now_ms())
         if late:
@@ -274,7 +212,7 @@ class Connection:
         self.writer.write(wire)
         replies_counter(msg_id, result).inc()
 
-    async def _end(self, reason: str) -> None:
+    async def ended(self, reason: str) -> None:
         JT808_CLOSED.labels(reason).inc()
         if reason in LIMITS:
             log.warning("terminal connection %s from %s closed: %s limit passed", self.id, self.remote, reason)
@@ -289,10 +227,3 @@ class Connection:
                 await db.disconnected(self.gateway.pool, terminal.phone, self.id)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("could not mark terminal %s disconnected: %r", terminal.phone, exc)
-        try:
-            if not self.writer.transport.is_closing():
-                await self.writer.drain()
-            self.writer.close()
-            await self.writer.wait_closed()  # the socket is closed before the coroutine ends
-        except (ConnectionError, OSError):
-            pass

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import time
 import uuid
 
 import asyncpg
@@ -32,16 +31,19 @@ from tracker.jt809 import handlers
 from tracker.jt809.links import Close, Link
 from tracker.metrics import JT809_CLOSED, JT809_CONNECTIONS, JT809_LINKS, JT809_REFUSALS
 from tracker.settings import Settings
+from tracker.tcp import StreamConnection, StreamServer
 
 log = logging.getLogger(__name__)
-READ_BYTES = 16384
-TICK_S = 1.0  # idle links closed, link state flushed, registry re-read
 LIMITS = ("idle", "rate", "frame_size", "buffer", "login_failures")
 DB_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
-class Server:
+class Server(StreamServer):
+    """Once a second (tracker.tcp) it closes idle links, flushes link state and re-reads
+    the registry when due."""
+
     def __init__(self, settings: Settings, pool: asyncpg.Pool, publisher: Publisher) -> None:
+        super().__init__(JT809_CONNECTIONS, log)
         self.settings = settings
         self.limits = settings.jt809
         self.pool = pool
@@ -50,51 +52,30 @@ class Server:
         self.fleet = Fleet(pool)
         self.id = uuid.uuid4().hex[:12]  # connection ids are '<this>:<n>'
         self._numbers = itertools.count(1)
-        self.connections: set[Connection] = set()
         self.holders: dict[str, Connection] = {}  # platform id -> the connection logged in as it
         self.counts: dict[str, list[int]] = {}  # platform id -> [frames, fixes, refused] since the last flush
-        self._server: asyncio.Server | None = None
-        self._ticker: asyncio.Task | None = None
 
     @property
     def port(self) -> int:
-        return self._server.sockets[0].getsockname()[1] if self._server else self.settings.jt809_port
+        return self.bound_port(self.settings.jt809_port)
 
     async def start(self) -> None:
         await self.fleet.reload()
-        self._server = await asyncio.start_server(self._connected, self.settings.jt809_host, self.settings.jt809_port,
-                                                  limit=self.limits.max_buffer_bytes, backlog=1024)
-        self._ticker = asyncio.create_task(self._tick())
+        await self.listen(self.settings.jt809_host, self.settings.jt809_port, self.limits.max_buffer_bytes, 1024)
         log.info("JT/T 809 server %s listening on %s:%d", self.id, self.settings.jt809_host, self.port)
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for connection in list(self.connections):
-            connection.close("shutdown")
-        await asyncio.gather(*[c.task for c in self.connections if c.task is not None], return_exceptions=True)
-        if self._ticker is not None:
-            self._ticker.cancel()
-            await asyncio.gather(self._ticker, return_exceptions=True)
+        await self.close_all()
         try:
             await self._flush()
             await db.server_stopped(self.pool, self.id)
         except DB_ERRORS as exc:
             log.warning("could not record this JT/T 809 server's links as ended: %r", exc)
         await self.outlet.close()
-        if self._server is not None:
-            await self._server.wait_closed()
+        await self.closed()
 
-    async def _connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connection = Connection(self, reader, writer, f"{self.id}:{next(self._numbers)}")
-        connection.task = asyncio.current_task()
-        self.connections.add(connection)
-        JT809_CONNECTIONS.inc()
-        try:
-            await connection.run()
-        finally:
-            self.connections.discard(connection)
-            JT809_CONNECTIONS.dec()
+    def connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> "Connection":
+        return Connection(self, reader, writer, f"{self.id}:{next(self._numbers)}")
 
     async def linked(self, connection: "Connection") -> None:
         """`connection` logged in: it holds its platform now, an older one is closed."""
@@ -120,18 +101,13 @@ class Server:
         except DB_ERRORS as exc:
             log.warning("platform %s: end of link not recorded: %r", pid, exc)
 
-    async def _tick(self) -> None:
-        while True:
-            await asyncio.sleep(TICK_S)
-            now = time.monotonic()
-            for connection in list(self.connections):
-                connection.tick(now)
-            try:
-                await self._flush()
-                if self.fleet.age_s() >= self.settings.registry_refresh_s:
-                    await self.fleet.reload()
-            except DB_ERRORS as exc:
-                log.warning("JT/T 809 server: database unavailable, link state waits: %r", exc)
+    async def tick(self, now: float) -> None:
+        try:
+            await self._flush()
+            if self.fleet.age_s() >= self.settings.registry_refresh_s:
+                await self.fleet.reload()
+        except DB_ERRORS as exc:
+            log.warning("JT/T 809 server: database unavailable, link state waits: %r", exc)
 
     async def _flush(self) -> None:
         if self.counts:
@@ -139,30 +115,18 @@ class Server:
             await db.heard(self.pool, {pid: tuple(c) for pid, c in counts.items()})
 
 
-class Connection:
+class Connection(StreamConnection):
+    read_bytes = 16384
+
     def __init__(self, server: Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                  connection_id: str) -> None:
+        super().__init__(reader, writer, connection_id, server.limits.idle_s)
         self.server = server
-        self.reader, self.writer = reader, writer
         self.link = Link(server.limits)
-        self.id = connection_id
-        peer = writer.get_extra_info("peername")
-        self.remote = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
-        self.task: asyncio.Task | None = None
-        self.closing: str | None = None
-        self.last_heard = time.monotonic()
         self.pending = Sorted()  # positions of this read not yet handed to the broker
 
-    def close(self, reason: str) -> None:
-        """Ends the connection (from its handlers, or from outside: takeover, shutdown, idle)."""
-        if self.closing is None:
-            self.closing = reason
-        transport = self.writer.transport
-        if not transport.is_closing():
-            if reason in ("logout", "login_failures"):
-                transport.close()  # the answer already written goes out first
-            else:
-                transport.abort()
+    def graceful(self, reason: str) -> bool:
+        return reason in ("logout", "login_failures")  # the answer already written goes out first
 
     def counted(self, frames: int = 0, fixes: int = 0, refused: int = 0) -> None:
         platform = self.link.platform
@@ -176,25 +140,8 @@ class Connection:
         if not self.writer.transport.is_closing():
             self.writer.write(self.link.answer(msg_id, body, now_ms() // 1000, **login))
 
-    async def run(self) -> None:
-        """Read until the platform hangs up, a limit is passed or the connection is closed
-        (the server's tick closes idle ones: no timer per read)."""
-        reason = "eof"
-        try:
-            while self.closing is None:
-                data = await self.reader.read(READ_BYTES)
-                if not data:
-                    break
-                self.last_heard = time.monotonic()
-                closed = await self._act(self.link.receive(data, now_ms()))
-                if closed is not None:
-                    reason = closed
-                    break
-        except (ConnectionError, OSError) as exc:
-            reason = "reset"
-            log.debug("platform connection %s %s: %r", self.id, self.remote, exc)
-        finally:
-            await self._end(self.closing or reason)
+    async def received(self, data: bytes) -> str | None:
+        return await self._act(self.link.receive(data, now_ms()))
 
     async def _act(self, items: list) -> str | None:
         """The frames of one read in order; their positions go to the broker together."""
@@ -217,20 +164,12 @@ class Connection:
         return closed
 
     def tick(self, now: float) -> None:
-        if self.closing is None and now - self.last_heard >= self.server.limits.idle_s:
+        if self.idle(now):
             JT809_REFUSALS.labels("idle").inc()
-            self.close("idle")
 
-    async def _end(self, reason: str) -> None:
+    async def ended(self, reason: str) -> None:
         JT809_CLOSED.labels(reason).inc()
         level = logging.WARNING if reason in LIMITS else logging.INFO
         log.log(level, "platform connection %s from %s closed: %s", self.id, self.remote, reason)
         if self.link.platform is not None:
             await self.server.unlinked(self)
-        try:
-            if not self.writer.transport.is_closing():
-                await self.writer.drain()
-            self.writer.close()
-            await self.writer.wait_closed()
-        except (ConnectionError, OSError):
-            pass
