@@ -19,22 +19,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import subprocess
-import sys
 import time
-import uuid
 
 import aiohttp
 import asyncpg
 
-from bench.ingest import ceiling, cpu_seconds
-from streams.kafka import ensure_topics
-from streams.topics import Topics
-from tests import stack
+from bench import entrances
+from bench.entrances import rss_kib
+from bench.ingest import cpu_seconds
 from tracker.db.terminals import hash_code
-from tracker.dev.localstack import free_port, wait_for_port
 from tracker.dev.terminal import Terminal, location
 
 CARRIER = "BENCH"
@@ -65,13 +59,6 @@ async def registry(db: str, terminals: int) -> None:
             [(phone(n), plate(n), hash_code(CODE)) for n in range(terminals)])
     finally:
         await conn.close()
-
-
-def rss_kib(pid: int) -> int:
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
 
 
 async def connect_all(port: int, count: int) -> list[Terminal]:
@@ -161,28 +148,8 @@ def main() -> None:
     parser.add_argument("--profile", metavar="FILE", help="profile the gateway with py-spy during the flat-out "
                         "phase, writing a speedscope profile to FILE")
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load average {open('/proc/loadavg').read().split()[0]} (shared with other sessions)")
-    with stack.postgres_server() as server, stack.fresh_database(server) as db, stack.broker() as broker:
-        asyncio.run(registry(db, args.terminals))
-        port, metrics_port = free_port(), free_port()
-        env = dict(os.environ, HAZMAT_DATABASE_URL=db, HAZMAT_KAFKA_BOOTSTRAP=broker.bootstrap,
-                   HAZMAT_JT808_PORT=str(port), HAZMAT_METRICS_PORT=str(metrics_port),
-                   HAZMAT_TOPIC_PREFIX=f"bench{uuid.uuid4().hex[:6]}.")
-        gateway = subprocess.Popen([sys.executable, "-m", "tracker.cli", "jt808"], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_for_port(port, 60, gateway)
-            time.sleep(1)
-            asyncio.run(_measure(args, port, metrics_port, gateway.pid))
-        finally:
-            gateway.terminate()
-            gateway.wait(30)
-        topic = Topics(f"ceiling{uuid.uuid4().hex[:6]}.").fixes
-        asyncio.run(ensure_topics(broker.bootstrap, [topic], 8))
-        elapsed = asyncio.run(ceiling(broker.bootstrap, topic, args.ceiling_fixes, 500))
-        print(f"ceiling, producer alone (acks=all, batches of 500): {args.ceiling_fixes} messages in {elapsed:.2f} s "
-              f"= {args.ceiling_fixes / elapsed:,.0f} msg/s")
+    entrances.run("jt808", "HAZMAT_JT808_PORT", lambda db: registry(db, args.terminals),
+                  lambda port, metrics_port, pid: _measure(args, port, metrics_port, pid), args.ceiling_fixes)
 
 
 async def _measure(args, port: int, metrics_port: int, pid: int) -> None:

@@ -19,23 +19,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
-import subprocess
-import sys
 import time
-import uuid
 
 import aiohttp
 import asyncpg
 
-from bench.ingest import ceiling, cpu_seconds
-from bench.jt808_gateway import rss_kib
-from streams.kafka import ensure_topics
-from streams.topics import Topics
-from tests import stack
+from bench import entrances
+from bench.entrances import rss_kib
+from bench.ingest import cpu_seconds
 from tracker.db.platforms import hash_password
-from tracker.dev.localstack import free_port, wait_for_port
 from tracker.dev.platform import SubPlatform, position
 from tracker.jt809.messages import DYNAMIC
 from tracker.jt809.positions import encode_real_time
@@ -120,29 +112,8 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=50, help="frames a link sends between heartbeats")
     parser.add_argument("--ceiling-fixes", type=int, default=100_000)
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load average {open('/proc/loadavg').read().split()[0]} (shared with other sessions)")
-    with stack.postgres_server() as server, stack.fresh_database(server) as db, stack.broker() as broker:
-        asyncio.run(registry(db, args.links, args.vehicles))
-        port, metrics_port = free_port(), free_port()
-        env = dict(os.environ, HAZMAT_DATABASE_URL=db, HAZMAT_KAFKA_BOOTSTRAP=broker.bootstrap,
-                   HAZMAT_JT809_PORT=str(port), HAZMAT_METRICS_PORT=str(metrics_port),
-                   HAZMAT_TOPIC_PREFIX=f"bench{uuid.uuid4().hex[:6]}.")
-        env.pop("HAZMAT_JT809_UPSTREAM", None)
-        server_process = subprocess.Popen([sys.executable, "-m", "tracker.cli", "jt809"], env=env,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_for_port(port, 60, server_process)
-            time.sleep(1)
-            asyncio.run(_measure(args, port, metrics_port, server_process.pid))
-        finally:
-            server_process.terminate()
-            server_process.wait(30)
-        topic = Topics(f"ceiling{uuid.uuid4().hex[:6]}.").fixes
-        asyncio.run(ensure_topics(broker.bootstrap, [topic], 8))
-        elapsed = asyncio.run(ceiling(broker.bootstrap, topic, args.ceiling_fixes, 500))
-        print(f"ceiling, producer alone (acks=all, batches of 500): {args.ceiling_fixes} messages in {elapsed:.2f} s "
-              f"= {args.ceiling_fixes / elapsed:,.0f} msg/s")
+    entrances.run("jt809", "HAZMAT_JT809_PORT", lambda db: registry(db, args.links, args.vehicles),
+                  lambda port, metrics_port, pid: _measure(args, port, metrics_port, pid), args.ceiling_fixes)
 
 
 async def _measure(args, port: int, metrics_port: int, pid: int) -> None:
