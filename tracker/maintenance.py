@@ -1,8 +1,9 @@
 """`hazmat maintain` and the daily task of `hazmat up`: retention and partitions ahead.
 
 Drops the day partitions of positions older than HAZMAT_POSITIONS_RETENTION_DAYS (whole
-tables: no DELETE, no bloat, no vacuum), dead letters as old, published outbox rows older
-than HAZMAT_OUTBOX_RETENTION_DAYS and rule checkpoints no late fix can need; creates the
+tables: no DELETE, no bloat, no vacuum), dead letters, checkpoint cameras' reads and
+finished texts to terminals as old, published outbox rows older than
+HAZMAT_OUTBOX_RETENTION_DAYS and rule checkpoints no late fix can need; creates the
 partitions of the days ahead. Violations are kept (at least 3 years: they are never
 deleted). One run at a time across processes (an advisory lock); a run that finds the lock
 taken does nothing.
@@ -35,6 +36,8 @@ class Maintained:
     deadletters: int = 0
     outbox: int = 0
     checkpoints: int = 0
+    plate_reads: int = 0
+    messages: int = 0
     skipped: bool = False  # another process held the lock
     failed: list[str] = field(default_factory=list)
 
@@ -44,7 +47,8 @@ class Maintained:
         days = (f"{len(self.dropped)} day partitions of positions dropped ({self.dropped[0]}..{self.dropped[-1]})"
                 if self.dropped else "no day partition of positions past retention")
         text = (f"{days}; {self.created} partitions created ahead; pruned {self.deadletters} dead letters, "
-                f"{self.outbox} published outbox rows, {self.checkpoints} checkpoints")
+                f"{self.outbox} published outbox rows, {self.checkpoints} checkpoints, {self.plate_reads} plate reads, "
+                f"{self.messages} texts to terminals")
         return text + (f"; FAILED: {'; '.join(self.failed)}" if self.failed else "")
 
 
@@ -70,11 +74,14 @@ async def maintain(pool: asyncpg.Pool, settings: Settings, today: date | None = 
             MAINTENANCE_PARTITIONS.labels("created").inc(out.created)
             midnight = datetime(oldest_kept.year, oldest_kept.month, oldest_kept.day, tzinfo=timezone.utc)
             out.deadletters = await retention.prune_deadletters(conn, midnight)
+            out.plate_reads = await retention.prune_plate_reads(conn, midnight)
+            out.messages = await retention.prune_messages(conn, midnight)
             out.outbox = await retention.prune_outbox(
                 conn, datetime.now(timezone.utc) - timedelta(days=settings.outbox_retention_days))
             out.checkpoints = await replays.prune_checkpoints(conn, now_ms() - MAX_AGE_MS)
             for table, n in (("deadletters", out.deadletters), ("outbox", out.outbox),
-                             ("vehicle_checkpoints", out.checkpoints)):
+                             ("vehicle_checkpoints", out.checkpoints), ("plate_reads", out.plate_reads),
+                             ("terminal_messages", out.messages)):
                 MAINTENANCE_ROWS.labels(table).inc(n)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)

@@ -1,6 +1,7 @@
 """Retention on real partitions: `maintain` drops the days of positions past retention and
 nothing else, keeps violations of any age, creates the days ahead, prunes dead letters,
-published outbox rows and old checkpoints; a second run at once finds nothing to do."""
+published outbox rows, old checkpoints, plate reads and finished texts to terminals; a
+second run at once finds nothing to do."""
 from __future__ import annotations
 
 import asyncio
@@ -54,6 +55,18 @@ async def test_old_days_go_violations_stay(retention_db):
                                 ("new-sent", now - timedelta(days=1))])
         await pool.executemany("INSERT INTO vehicle_checkpoints (plate, at, state) VALUES ('P', $1, '{}')",
                                [(now - timedelta(days=d),) for d in (30, 20, 10, 1)])
+        await pool.executemany(
+            """INSERT INTO plate_reads (checkpoint_id, id, plate, ts, confidence, read, received_at, checks)
+               VALUES ('K', $1, 'P', $2, 0.9, '{}', $2, '{}')""",
+            [("old", at(TODAY - timedelta(days=191))), ("kept", at(TODAY - timedelta(days=189)))])
+        await pool.execute("INSERT INTO pending_read_checks (checkpoint_id, read_id, plate, ts) VALUES ('K', 'old', 'P', $1)",
+                           at(TODAY - timedelta(days=191)))
+        await pool.executemany(
+            """INSERT INTO terminal_messages (phone, text, tts, urgent, state, by, created_at, expires_at)
+               VALUES ('13800000000', $1, true, false, $2, 'test', $3, $3)""",
+            [("old-delivered", "delivered", at(TODAY - timedelta(days=191))),
+             ("old-queued", "queued", at(TODAY - timedelta(days=191))),
+             ("new-expired", "expired", at(TODAY - timedelta(days=189)))])
         before = MAINTENANCE_PARTITIONS.labels("dropped")._value.get()
 
         done = await maintain(pool, settings, TODAY)
@@ -70,10 +83,16 @@ async def test_old_days_go_violations_stay(retention_db):
         # checkpoints older than the late-fix window go, but the newest of them (a replay starts there)
         assert await pool.fetchval("SELECT count(*) FROM vehicle_checkpoints") == 2
         assert (done.deadletters, done.outbox, done.checkpoints, done.failed) == (1, 1, 2, [])
+        # reads and finished texts as old as the positions dropped go; a text still queued waits for its expiry
+        assert [r["id"] for r in await pool.fetch("SELECT id FROM plate_reads")] == ["kept"]
+        assert await pool.fetchval("SELECT count(*) FROM pending_read_checks") == 0
+        assert sorted(r["text"] for r in await pool.fetch("SELECT text FROM terminal_messages")) == [
+            "new-expired", "old-queued"]
+        assert (done.plate_reads, done.messages) == (1, 1)
         assert MAINTENANCE_PARTITIONS.labels("dropped")._value.get() - before == 210
 
         again = await maintain(pool, settings, TODAY)
-        assert (again.dropped, again.created, again.outbox) == ([], 0, 0)
+        assert (again.dropped, again.created, again.outbox, again.plate_reads, again.messages) == ([], 0, 0, 0, 0)
 
         async with pool.acquire() as holder:  # another process's run in progress
             await holder.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)

@@ -1,6 +1,7 @@
 """What retention removes: whole day partitions of positions, and rows of the tables that
-only serve the recent past (dead letters, published outbox rows). Violations are never
-touched: no key ties them to positions, so dropping a day of positions leaves them whole."""
+only serve the recent past (dead letters, published outbox rows, checkpoint cameras'
+reads, finished texts to terminals). Violations are never touched: no key ties them to
+positions, so dropping a day of positions leaves them whole."""
 from __future__ import annotations
 
 import re
@@ -40,3 +41,18 @@ async def prune_deadletters(conn: asyncpg.Connection, before: datetime) -> int:
 async def prune_outbox(conn: asyncpg.Connection, before: datetime) -> int:
     """Published rows only: a row not yet published is an event still owed to the broker."""
     return int((await conn.execute("DELETE FROM outbox WHERE published_at < $1", before)).split()[-1])
+
+
+async def prune_plate_reads(conn: asyncpg.Connection, before: datetime) -> int:
+    """Reads older than the positions they were checked against (their pending checks go
+    with them: ON DELETE CASCADE). The intake refuses reads that old, so a read id pruned
+    here cannot come back as new."""
+    return int((await conn.execute("DELETE FROM plate_reads WHERE ts < $1", before)).split()[-1])
+
+
+async def prune_messages(conn: asyncpg.Connection, before: datetime) -> int:
+    """Texts to terminals created before `before` and finished (delivered, failed,
+    expired); one still queued or sent is left to its own expiry."""
+    return int((await conn.execute(
+        "DELETE FROM terminal_messages WHERE created_at < $1 AND state IN ('delivered', 'failed', 'expired')",
+        before)).split()[-1])
