@@ -34,7 +34,7 @@ from streams.topics import Topics
 from tests import stack
 from tracker.db import geofences
 from tracker.db.pool import create_pool
-from tracker.serve import create_topics
+from tracker.serve import create_topics, tune_collector
 from tracker.settings import Settings
 from tracker.workers.fixes import Worker
 from tracker.workers.loop import PartitionedLoop
@@ -146,6 +146,7 @@ async def end_to_end(settings: Settings, pool: asyncpg.Pool, total: int) -> tupl
     first load excluded) to the commit of the last fix. (Timing from the first commit
     seen, as before, left out the batches processed while it committed and gave figures
     above the ceiling.)"""
+    tune_collector()  # as `hazmat worker` does
     publisher = Publisher(settings.kafka_bootstrap)
     worker = Worker(settings, pool, publisher, References(settings.worker.references_max_age_s))
     began: list[float] = []

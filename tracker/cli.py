@@ -178,7 +178,7 @@ async def _jt808(settings: Settings) -> None:
 async def _jt809(settings: Settings) -> None:
     _require_urls(settings)
     await create_topics(settings)  # migrations are `hazmat migrate`'s
-    start_http_server(settings.metrics_port)
+    serve_metrics(settings)
     await serve(settings, api=False, worker=False, jt809=True)
 
 

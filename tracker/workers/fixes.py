@@ -9,7 +9,6 @@ the uncommitted batch, with the same violation ids. The decisions are the pure c
 """
 from __future__ import annotations
 
-import gc
 import time
 from datetime import date
 from functools import lru_cache
@@ -39,9 +38,6 @@ from tracker.workers.references import References
 from tracker.workers.writer import BackgroundWriter
 
 QUIET_SAVE_EVERY_S = 5  # quiet partitions' clocks are stored this often, for the window checks
-# The cyclic collector at its default threshold rescans the long-lived geofence index and
-# states ~30 times a batch (bench/RESULTS.md: ~15 % of the worker's CPU).
-GC_THRESHOLD = (50_000, 20, 100)
 
 
 class Worker(Handler):
@@ -66,7 +62,6 @@ class Worker(Handler):
         self._fed_at: dict[int, float] = {}  # monotonic time each owned partition last brought records
         self._quiet_saved_at = 0.0
         self._days_made: set[date] = set()  # positions partitions known to exist (writer's thread)
-        gc.set_threshold(*GC_THRESHOLD)
 
     def _home(self, plate: str) -> int:
         return _home_partition(plate, self.partition_count)
