@@ -149,7 +149,8 @@ async def test_reads_are_judged_on_the_vehicles_own_time(api, settings, topics):
     _, kpis = await api.json("GET", f"/v1/reports/kpis?period=day&date={day}&carrier_id={carrier_of[dark]}",
                              api.admin_token, expect=200)
     decided_reads = await pool.fetch("SELECT r.matched FROM plate_reads r JOIN vehicles v USING (plate) WHERE "
-                                     "v.carrier_id = $1 AND r.matched IS NOT NULL", carrier_of[dark])
+                                     "v.carrier_id = $1 AND r.matched IS NOT NULL AND r.ts >= $2 AND r.ts < $3",
+                                     carrier_of[dark], utc(midnight), utc(midnight + 86_400_000))
     rate = kpis["figures"]["checkpoint_match_rate"]
     assert (rate["numerator"], rate["denominator"]) == (sum(r["matched"] for r in decided_reads), len(decided_reads))
     assert rate["denominator"] >= 1 and "1 km" in rate["definition"]
