@@ -11,7 +11,6 @@ from streams.batch import process
 from streams.rules.config import RuleConfig
 from streams.rules.engine import Context
 from streams.rules.state import VehicleState
-from streams.times import rfc3339
 from tests.unit.rules.harness import MONDAY_10, Run, drive, fix, park, square
 
 T = MONDAY_10
@@ -81,12 +80,11 @@ def test_a_confirmed_jump_is_stored_so_that_a_replay_of_the_track_decides_the_sa
     ctx = Context(GeofenceIndex(), lambda plate, ts: None, RuleConfig())
     live = process([dict(f) for f in track], {}, ctx)
     assert [f["ts"] for f in live.positions] == [f["ts"] for f in track if f is not spike]
-    assert [v["started_at"] for t, v in live.events if t.endswith("opened")] == [rfc3339(spike["ts"]),
-                                                                                  rfc3339(relocated[0]["ts"])]
+    assert [v.started_ms for t, v in live.events if t.endswith("opened")] == [spike["ts"], relocated[0]["ts"]]
     replay = process([dict(f) for f in live.positions], {}, ctx)
     # The spike cannot be replayed (the worker never withdraws a gps_jump for that reason).
-    relocation = [(t, v["violation_id"]) for t, v in live.events[2:]]
-    assert [(t, v["violation_id"]) for t, v in replay.events] == relocation
+    relocation = [(t, v.violation_id) for t, v in live.events[2:]]
+    assert [(t, v.violation_id) for t, v in replay.events] == relocation
 
 
 def _replayed(live_track: list[dict], checkpoint_after: int, new: list[dict]) -> list[int]:
