@@ -58,9 +58,9 @@ def violation_id(plate: str, kind: str, geofence_id: str | None, started_ms: int
 class Violation:
     """A violation as the rules hold it: a value (every change makes a new one with
     dataclasses.replace: close_violation, withdraw_violation, revise_violation, `noted`),
-    times as epoch ms. Its wire form (`wire`, RFC 3339 times: the
-    Violation of /work/shared/CONTRACTS.md) is made only at the edges: the events, the
-    database row, the event ids. Stored as it is in the vehicle states (orjson)."""
+    times as epoch ms. Its wire form (`wire`, RFC 3339 times: the Violation of docs/api.md
+    and docs/topics.md) is made only at the edges: the events, a revision's event id, the
+    API. Stored as it is in the vehicle states (orjson writes it)."""
     violation_id: str
     kind: str
     plate: str
