@@ -5,10 +5,15 @@ nothing new.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from geofence.metric import haversine_m
-from streams.rules.violations import close_violation, open_violation, violation_id
+from streams.rules.violations import (
+    Violation,
+    close_violation,
+    open_violation,
+    violation_id,
+)
 from streams.times import local_day, rfc3339
 
 MATCHED, MISSING, PENDING = "matched", "missing", "pending"
@@ -49,17 +54,17 @@ def gps_verdict(checkpoint: Checkpoint, fixes: list[tuple[int, float, float]], w
 
 
 def _at_checkpoint(kind: str, read: dict, checkpoint: Checkpoint, carrier_id: str | None, part: str, *,
-                   severity: str | None = None, waybill_id: str | None = None, **details) -> dict:
+                   severity: str | None = None, waybill_id: str | None = None, **details) -> Violation:
     opened = open_violation(kind, read["plate"], carrier_id, read["ts"], checkpoint.lat, checkpoint.lon,
                             severity=severity, waybill_id=waybill_id,
                             details={"checkpoint_id": checkpoint.id, "checkpoint_name": checkpoint.name,
                                      "read_id": read["id"], "confidence": read["confidence"], **details})
-    opened["violation_id"] = violation_id(read["plate"], kind, None, 0, part)
+    opened = replace(opened, violation_id=violation_id(read["plate"], kind, None, 0, part))
     return close_violation(opened, read["ts"], duration_s=0)
 
 
 def gps_missing(read: dict, checkpoint: Checkpoint, carrier_id: str | None, waybill_id: str | None,
-                last_fix: tuple[int, float, float] | None) -> dict:
+                last_fix: tuple[int, float, float] | None) -> Violation:
     """A registered vehicle seen at the checkpoint with no fix near it around the read;
     high while a waybill is active (a loaded tanker driving dark)."""
     distance = None if last_fix is None else round(haversine_m(last_fix[1], last_fix[2], checkpoint.lat,
@@ -69,7 +74,7 @@ def gps_missing(read: dict, checkpoint: Checkpoint, carrier_id: str | None, wayb
                           last_fix_at=rfc3339(last_fix[0]) if last_fix else None, last_fix_distance_m=distance)
 
 
-def unregistered(read: dict, checkpoint: Checkpoint) -> dict:
+def unregistered(read: dict, checkpoint: Checkpoint) -> Violation:
     """One a plate and local day: the id is the plate's and the day's."""
     return _at_checkpoint("unregistered_vehicle", read, checkpoint, None, f"day:{local_day(read['ts'])}")
 
@@ -92,7 +97,7 @@ def clone_conflict(read: dict, checkpoint: Checkpoint, others: list[tuple[int, f
 
 
 def cloned(read: dict, checkpoint: Checkpoint, carrier_id: str | None,
-           conflict: tuple[tuple[int, float, float, str], float, float]) -> dict:
+           conflict: tuple[tuple[int, float, float, str], float, float]) -> Violation:
     (ts, lat, lon, what), distance, speed = conflict
     # One a pair of sightings, whichever of two reads saw the other first.
     pair = "|".join(sorted((f"read {read_key(read)}", f"{what}@{ts}" if what == "fix" else what)))

@@ -6,13 +6,18 @@ Dates are compared on the local (Asia/Shanghai) day of `filled_at`: a permit val
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from shapely import Point
 
 from geofence.metric import LocalPlane
-from streams.rules.violations import close_violation, open_violation, violation_id
+from streams.rules.violations import (
+    Violation,
+    close_violation,
+    open_violation,
+    violation_id,
+)
 from streams.times import local_day
 
 PRESENCE_WINDOW_MS = 15 * 60 * 1000
@@ -49,13 +54,14 @@ def un(number: str) -> str:
 
 
 def _violation(kind: str, record: dict, carrier_id: str | None, station_lat: float, station_lon: float,
-               **details) -> dict:
+               **details) -> Violation:
     """Filling violations open and close at once; the id is per record and kind."""
     opened = open_violation(kind, record["plate"], carrier_id, record["filled_at"], station_lat, station_lon,
                             waybill_id=record.get("waybill_id"), details={"record_id": record["id"],
                                                                           "station_id": record["station_id"], **details})
-    opened["violation_id"] = violation_id(record["plate"], kind, f"filling:{record['station_id']}/{record['id']}",
-                                          record["filled_at"])
+    opened = replace(opened, violation_id=violation_id(record["plate"], kind,
+                                                       f"filling:{record['station_id']}/{record['id']}",
+                                                       record["filled_at"]))
     return close_violation(opened, record["filled_at"], duration_s=0)
 
 
@@ -85,7 +91,7 @@ def qualification_problems(record: dict, vehicle: Vehicle | None, people: dict[s
 
 
 def immediate_checks(record: dict, vehicle: Vehicle | None, people: dict[str, Person], waybills: list[Waybill],
-                     station: tuple[float, float]) -> tuple[list[dict], dict]:
+                     station: tuple[float, float]) -> tuple[list[Violation], dict]:
     """(violations, check results) of everything decidable from the registry and waybills."""
     carrier = vehicle.carrier_id if vehicle else None
     lat, lon = station
@@ -133,5 +139,6 @@ def presence(record: dict, station_area, fixes: list[tuple[int, float, float]], 
     return ABSENT, details
 
 
-def absent_violation(record: dict, carrier_id: str | None, station: tuple[float, float], details: dict) -> dict:
+def absent_violation(record: dict, carrier_id: str | None, station: tuple[float, float],
+                     details: dict) -> Violation:
     return _violation("filling_vehicle_absent", record, carrier_id, station[0], station[1], **details)

@@ -46,11 +46,11 @@ def process(fixes: list[dict], states: dict[str, VehicleState], ctx: Context) ->
         for i in indexes:
             f = fixes[i]
             duplicate = state.last_ts == times[i]
-            confirmed = state.unconfirmed and confirmed_by(state, f, ctx.config)
+            confirmed = state.jump.unconfirmed and confirmed_by(state, f, ctx.config)
             events = step(state, f, zones[i], ctx)
             if events:
                 out.events += events
-                if events[-1][1]["kind"] == "gps_jump":  # a jump stays out of the track
+                if events[-1][1].kind == "gps_jump":  # a jump stays out of the track
                     continue
             if confirmed and "stored" not in confirmed:  # ... unless the next fix confirms it
                 out.positions.append(confirmed)

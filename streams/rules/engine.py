@@ -1,8 +1,11 @@
 """The per-vehicle state machine: one fix at a time, in event time, returning events.
 
-`step` applies one fix; `tick` advances the clock for timers (offline) when no fix
-comes. Both are pure: the same state and inputs give the same events, at any replay
-speed, which is what makes violation ids stable.
+`step` applies one fix (`Step`: every rule of a fix, the gps_jump and
+offline_displacement ones too); `tick` advances the clock for timers when no fix comes
+(`Clock`: offline, and incident_zone_entry of a closed incident). Both are pure: the same
+state and inputs give the same events, at any replay speed, which is what makes
+violation ids stable. Each rule keeps its own part of the state (streams.rules.state);
+the violations are values (streams.rules.violations.Violation), replaced, never edited.
 """
 from __future__ import annotations
 
@@ -16,15 +19,15 @@ from streams.rules.config import RuleConfig
 from streams.rules.motion import CREEPS, LEAVES, MOVES_ON, STAYS, STOPS, transition
 from streams.rules.signals import terminal_alarms
 from streams.rules.state import VehicleState
-from streams.rules.violations import CLOSED, OPENED, close_violation, open_violation, withdraw_violation
+from streams.rules.violations import CLOSED, OPENED, Violation, close_violation, open_violation, withdraw_violation
 from streams.rules.waybills import ActiveWaybill
 from streams.rules.windows import banned, window_in_force
 from streams.times import in_minutes, local_midnight, rfc3339
 
-Event = tuple[str, dict]  # (event type, violation)
+Event = tuple[str, Violation]  # (event type, violation)
 STOP_ALLOWED = ("parking", "chem_park", "filling_station")
 NO_ZONES: list[Geofence] = []
-JUDGED_NO_STOPPING, JUDGED_PARKING = 1, 2  # VehicleState.stop_judged bits
+JUDGED_NO_STOPPING, JUDGED_PARKING = 1, 2  # Stop.stop_judged bits
 INCIDENT_ZONES = ("isolation", "protective", "fire")
 NEAREST_REPORTED_M = 1000.0  # an illegal stop's details name the nearest allowed zone this close
 
@@ -50,30 +53,16 @@ def point(lat: float, lon: float) -> dict:
     return {"lat": round(lat, 7), "lon": round(lon, 7)}
 
 
-class Step:
-    """One fix applied to one state; collects the events it causes.
+class Rules:
+    """What the rules of a fix (`Step`) and of the clock (`Clock`) share: the state, the
+    events they cause, and opening and closing the state's open violations."""
 
-    Each rule is a method that starts with its own guard (most fixes give most rules
-    nothing to do), in the order run() calls them."""
+    __slots__ = ("s", "ctx", "cfg", "events")
 
-    __slots__ = ("s", "ctx", "cfg", "t", "lat", "lon", "speed", "zones", "events", "_waybill")
-
-    def __init__(self, state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) -> None:
+    def __init__(self, state: VehicleState, ctx: Context) -> None:
         self.s, self.ctx, self.cfg = state, ctx, ctx.config
-        self.t, self.lat, self.lon, self.speed = fix["ts"], fix["lat"], fix["lon"], fix["speed_kmh"]
-        geofences = ctx.geofences
-        self.zones = [geofences[g] for g in sorted(zones) if g in geofences] if zones else NO_ZONES
         self.events: list[Event] = []
-        self._waybill: ActiveWaybill | None | bool = False  # False: not looked up yet
 
-    @property
-    def waybill(self) -> ActiveWaybill | None:
-        """The active waybill at this fix, looked up once per fix (several rules ask)."""
-        if self._waybill is False:
-            self._waybill = self.ctx.waybill_at(self.s.plate, self.t)
-        return self._waybill
-
-    # -- opening and closing -------------------------------------------------------
     def open(self, key: str, kind: str, started: int, lat: float, lon: float, **extra) -> None:
         if key in self.s.open:
             return
@@ -90,8 +79,108 @@ class Step:
         for key in [k for k in self.s.open if k.startswith(prefix)]:
             self.close(key, ended)
 
+    def note(self, key: str, **details) -> None:
+        """Figures of an open violation that grew while it lasts (announced when it closes)."""
+        self.s.open[key] = self.s.open[key].noted(**details)
+
+    def decided(self, kind: str, started: int, lat: float, lon: float, ended: int, closing: dict | None = None,
+                **extra) -> None:
+        """A violation opened and closed at once (never kept open)."""
+        violation = open_violation(kind, self.s.plate, self.s.carrier_id, started, lat, lon, **extra)
+        self.events += [(OPENED, violation), (CLOSED, close_violation(violation, ended, **(closing or {})))]
+
+
+class Clock(Rules):
+    """The timers of one state at `now` without a fix: `offline` once the silence reaches
+    offline_s, if at that moment a waybill is active or the last fix was moving (a parked
+    vehicle whose trip has ended may be switched off); incident_zone_entry once its
+    incident has closed."""
+
+    __slots__ = ("now",)
+
+    def __init__(self, state: VehicleState, now_ms: int, ctx: Context) -> None:
+        super().__init__(state, ctx)
+        self.now = now_ms
+
+    def run(self) -> list[Event]:
+        if self.s.incidents:
+            self.incidents_closed()
+        self.offline()
+        return self.events
+
+    def incidents_closed(self) -> None:
+        """incident_zone_entry of a vehicle gone silent inside: closed when the incident closes."""
+        s = self.s
+        for iid in [i for i in s.incidents if incident_gone(i, self.ctx)]:
+            del s.incidents[iid]
+            self.close(f"incident_zone_entry:{iid}", max(self.now, s.last_ts or self.now),
+                       closed_because="incident_closed")
+
+    def offline(self) -> None:
+        s, cfg = self.s, self.cfg
+        if s.last_ts is None or "offline" in s.open or self.now - s.last_ts < cfg.offline_s * 1000:
+            return
+        reached = s.last_ts + cfg.offline_s * 1000
+        waybill = self.ctx.waybill_at(s.plate, reached)
+        moving = s.last_speed >= cfg.stop_speed_kmh
+        if waybill is None and not moving:
+            return
+        self.open("offline", "offline", s.last_ts, s.last_lat, s.last_lon, waybill_id=waybill.id if waybill else None,
+                  details={"last_speed_kmh": s.last_speed, "silence_reached_at": rfc3339(reached),
+                           "because": "waybill_active" if waybill else "last_fix_moving",
+                           "waybill": waybill_details(waybill, reached) if waybill else None})
+
+
+class Step(Rules):
+    """One fix applied to one state; collects the events it causes.
+
+    Each rule is a method that starts with its own guard (most fixes give most rules
+    nothing to do), in the order run() calls them."""
+
+    __slots__ = ("fix", "t", "lat", "lon", "speed", "zones", "_zone_ids", "_waybill")
+
+    def __init__(self, state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) -> None:
+        super().__init__(state, ctx)
+        self.fix, self.t, self.lat, self.lon, self.speed = fix, fix["ts"], fix["lat"], fix["lon"], fix["speed_kmh"]
+        self._zone_ids = zones
+        self.zones = NO_ZONES
+        self._waybill: ActiveWaybill | None | bool = False  # False: not looked up yet
+
+    @property
+    def waybill(self) -> ActiveWaybill | None:
+        """The active waybill at this fix, looked up once per fix (several rules ask)."""
+        if self._waybill is False:
+            self._waybill = self.ctx.waybill_at(self.s.plate, self.t)
+        return self._waybill
+
     # -- the rules, in order ---------------------------------------------------------
     def run(self) -> list[Event]:
+        """Duplicates and fixes older than the last one change no state; impossible jumps
+        yield a gps_jump and are kept out of state; a silence the clock did not see pass
+        runs its timers first. The terminal's own alarms (streams.rules.signals) count on
+        every new fix, a jump too."""
+        s, fix = self.s, self.fix
+        carrier = fix.get("carrier_id")  # the registry's answer when the fix was accepted
+        if carrier is not None:  # (a stored fix read back for a replay has none)
+            s.carrier_id = carrier  # a vehicle moved to another carrier: its violations from now on
+        if s.last_ts is not None:
+            if self.t <= s.last_ts:
+                if self.t < s.last_ts:
+                    s.late_fixes += 1
+                return self.events
+            # A silence the clock did not see pass (a backlog, a replay, a back-filled track): the
+            # offline violation it makes must not depend on where batches happened to end.
+            silent = self.t - s.last_ts >= self.cfg.offline_s * 1000
+            if silent:
+                self.events += Clock(s, self.t, self.ctx).run()
+            if self.gps_jump():
+                self.events += terminal_alarms(s, fix, self.cfg)
+                return self.events
+            if silent:
+                self.offline_displacement()
+        if self._zone_ids:
+            geofences = self.ctx.geofences
+            self.zones = [geofences[g] for g in sorted(self._zone_ids) if g in geofences]
         self.back_online()
         self.motion()
         self.rest()
@@ -103,9 +192,38 @@ class Step:
         self.night()
         self.fatigue()
         self.route()
-        s = self.s
         s.last_ts, s.last_lat, s.last_lon, s.last_speed = self.t, self.lat, self.lon, self.speed
+        if "alarm_flags" in fix or "active_safety" in fix:  # (what a terminal signals, wherever it is)
+            self.events += terminal_alarms(s, fix, self.cfg)
         return self.events
+
+    def gps_jump(self) -> bool:
+        """Is the fix impossible to reach from the last one? Then a gps_jump (opened and
+        closed) and the fix is kept out of state, unless it agrees with the jump before it:
+        two fixes in a row outweigh the last position."""
+        s, fix, cfg = self.s, self.fix, self.cfg
+        jump, distance, implied = is_jump(s.last_lat, s.last_lon, s.last_ts, fix, cfg)
+        if jump and not _agrees(s.jump.unconfirmed, fix, cfg):
+            s.jump.unconfirmed = fix
+            self.decided("gps_jump", self.t, self.lat, self.lon, self.t, {"duration_s": 0},
+                         details={"distance_m": round(distance, 1), "implied_speed_kmh": round(implied, 1),
+                                  "from": {"lat": s.last_lat, "lon": s.last_lon}})
+            return True
+        s.jump.unconfirmed = None  # a spike (this fix continues from the last good one), or confirmed
+        return False
+
+    def offline_displacement(self) -> None:
+        """The first fix after a silence of offline_s is far from the last one before it, so
+        the vehicle drove with its terminal off (opened and closed at once, spanning the
+        silence)."""
+        s = self.s
+        distance = haversine_m(s.last_lat, s.last_lon, self.lat, self.lon)
+        if distance <= self.cfg.offline_displacement_m:
+            return
+        self.decided("offline_displacement", s.last_ts, self.lat, self.lon, self.t,
+                     details={"gap_s": (self.t - s.last_ts) // 1000, "distance_m": round(distance, 1),
+                              "from": {**point(s.last_lat, s.last_lon), "at": rfc3339(s.last_ts)},
+                              "to": {**point(self.lat, self.lon), "at": rfc3339(self.t)}})
 
     def back_online(self) -> None:
         """The clock opened `offline` while no fix had arrived; a fix from within offline_s
@@ -123,80 +241,81 @@ class Step:
         does): a stop begins below stop_speed and lasts until the vehicle is move_away_m
         from where it stopped, whatever speed jitter reports. The stop's first fixes are
         kept: its centre is their median."""
-        s, cfg = self.s, self.cfg
-        if s.anchor_ts is None and self.speed >= cfg.stop_speed_kmh:
+        stop, cfg = self.s.stop, self.cfg
+        if stop.anchor_ts is None and self.speed >= cfg.stop_speed_kmh:
             return  # driving on: the common case, decided without a call
-        anchor = None if s.anchor_ts is None else (s.anchor_lat, s.anchor_lon)
+        anchor = None if stop.anchor_ts is None else (stop.anchor_lat, stop.anchor_lon)
         move = transition(anchor, self.lat, self.lon, self.speed, cfg)
         if move in (LEAVES, MOVES_ON):
             self.end_stop()
         if move in (STOPS, MOVES_ON) or (move == CREEPS and not self.stop_violation_open()):
             self.begin_stop()  # (creeping on with a stop violation open stays the same stop)
-        elif move in (STAYS, CREEPS) and len(s.stop_fixes) < 2 * cfg.stop_sample:
-            s.stop_fixes += (round(self.lat * 1e6), round(self.lon * 1e6))
+        elif move in (STAYS, CREEPS) and len(stop.stop_fixes) < 2 * cfg.stop_sample:
+            stop.stop_fixes += (round(self.lat * 1e6), round(self.lon * 1e6))
 
     def begin_stop(self) -> None:
-        s = self.s
-        s.anchor_ts, s.anchor_lat, s.anchor_lon = self.t, self.lat, self.lon
-        s.stop_fixes = [round(self.lat * 1e6), round(self.lon * 1e6)]
-        s.stop_judged = 0
+        stop = self.s.stop
+        stop.anchor_ts, stop.anchor_lat, stop.anchor_lon = self.t, self.lat, self.lon
+        stop.stop_fixes = [round(self.lat * 1e6), round(self.lon * 1e6)]
+        stop.stop_judged = 0
 
     def centre(self) -> tuple[float, float]:
         """The stop's centre; its anchor for a stop begun before states kept a sample (a
         state stored by an older version)."""
-        s = self.s
-        return stop_centre(s.stop_fixes) if s.stop_fixes else (s.anchor_lat, s.anchor_lon)
+        stop = self.s.stop
+        return stop_centre(stop.stop_fixes) if stop.stop_fixes else (stop.anchor_lat, stop.anchor_lon)
 
     def stop_violation_open(self) -> bool:
         return any(k == "illegal_parking" or k.startswith("no_stopping:") for k in self.s.open)
 
     def end_stop(self) -> None:
-        s = self.s
-        if s.open:
+        stop = self.s.stop
+        if self.s.open:
             self.close("illegal_parking", self.t)
             self.close_matching("no_stopping:", self.t)
-        if self.t - s.anchor_ts >= self.cfg.rest_s * 1000:
-            self.rested(s.anchor_ts + self.cfg.rest_s * 1000)
-        s.anchor_ts, s.stop_fixes, s.stop_judged = None, [], 0
+        if self.t - stop.anchor_ts >= self.cfg.rest_s * 1000:
+            self.rested(stop.anchor_ts + self.cfg.rest_s * 1000)
+        stop.anchor_ts, stop.stop_fixes, stop.stop_judged = None, [], 0
 
     def rested(self, at: int) -> None:
-        s = self.s
+        driving = self.s.driving
         self.close("fatigue_driving", at)
-        s.drive_start_ts, s.night_drive_ms = None, 0
+        driving.drive_start_ts, driving.night_drive_ms = None, 0
 
     def rest(self) -> None:
         """A stop of rest_s ends a stretch of driving (and an open fatigue_driving)."""
         s, cfg = self.s, self.cfg
-        if s.anchor_ts is None or (s.drive_start_ts is None and "fatigue_driving" not in s.open):
+        anchor_ts = s.stop.anchor_ts
+        if anchor_ts is None or (s.driving.drive_start_ts is None and "fatigue_driving" not in s.open):
             return
-        if self.t - s.anchor_ts >= cfg.rest_s * 1000:
-            self.rested(s.anchor_ts + cfg.rest_s * 1000)
+        if self.t - anchor_ts >= cfg.rest_s * 1000:
+            self.rested(anchor_ts + cfg.rest_s * 1000)
 
     def verdict_due(self, verdict: int, after_s: int) -> bool:
         """Has the stop lasted `after_s` without this verdict made? Then it is made now."""
-        s = self.s
-        if s.anchor_ts is None or s.stop_judged & verdict or self.t - s.anchor_ts < after_s * 1000:
+        stop = self.s.stop
+        if stop.anchor_ts is None or stop.stop_judged & verdict or self.t - stop.anchor_ts < after_s * 1000:
             return False
-        s.stop_judged |= verdict
+        stop.stop_judged |= verdict
         return True
 
     def no_stopping(self) -> None:
         """A stop whose centre is inside a no-stopping zone once it has lasted no_stopping_s;
         judged once a stop, open until the vehicle moves away."""
-        s = self.s
+        stop = self.s.stop
         if not self.verdict_due(JUDGED_NO_STOPPING, self.cfg.no_stopping_s):
             return
         lat, lon = self.centre()
         for _, gid in self.ctx.index.near(lat, lon, 0.0, ("no_stopping",)):
-            self.open(f"no_stopping:{gid}", "no_stopping", s.anchor_ts, lat, lon, geofence_id=gid,
-                      details={"centre": point(lat, lon), "centre_of_fixes": len(s.stop_fixes) // 2,
+            self.open(f"no_stopping:{gid}", "no_stopping", stop.anchor_ts, lat, lon, geofence_id=gid,
+                      details={"centre": point(lat, lon), "centre_of_fixes": len(stop.stop_fixes) // 2,
                                "geofence_name": self.ctx.geofences[gid].name})
 
     def illegal_parking(self) -> None:
         """A stop of illegal_parking_s whose centre is neither within the edge tolerance of
         a parking lot, chemical park or filling station nor near the waybill's ends;
         judged once a stop, open until the vehicle moves away."""
-        s, cfg = self.s, self.cfg
+        stop, cfg = self.s.stop, self.cfg
         if not self.verdict_due(JUDGED_PARKING, cfg.illegal_parking_s):
             return
         lat, lon = self.centre()
@@ -206,13 +325,13 @@ class Step:
         if waybill is not None and waybill.near_an_end(lat, lon, cfg.waybill_place_radius_m):
             return
         nearest = self.ctx.index.near(lat, lon, NEAREST_REPORTED_M, STOP_ALLOWED)
-        details = {"centre": point(lat, lon), "centre_of_fixes": len(s.stop_fixes) // 2,
+        details = {"centre": point(lat, lon), "centre_of_fixes": len(stop.stop_fixes) // 2,
                    "edge_tolerance_m": cfg.stop_edge_tolerance_m,
                    "nearest_allowed": None if not nearest else {
                        "geofence_id": nearest[0][1], "kind": self.ctx.geofences[nearest[0][1]].kind,
                        "distance_m": round(nearest[0][0], 1)},
                    "waybill": waybill_details(waybill, self.t) if waybill else None}
-        self.open("illegal_parking", "illegal_parking", s.anchor_ts, lat, lon,
+        self.open("illegal_parking", "illegal_parking", stop.anchor_ts, lat, lon,
                   waybill_id=waybill.id if waybill else None, details=details)
 
     def restricted_roads(self) -> None:
@@ -285,30 +404,31 @@ class Step:
         return zone.speed_limit_kmh, zone.id
 
     def speeding(self) -> None:
-        s, hold = self.s, self.cfg.speeding_s * 1000
-        if not (self.zones or s.open or s.above_ts is not None or self.speed > self.cfg.default_speed_limit_kmh):
+        s, sp, hold = self.s, self.s.speeding, self.cfg.speeding_s * 1000
+        if not (self.zones or s.open or sp.above_ts is not None or self.speed > self.cfg.default_speed_limit_kmh):
             return
         limit, zone = self.speed_limit()
         if self.speed > limit:
-            s.below_ts = None
-            if s.above_ts is None:
-                s.above_ts, s.max_speed = self.t, 0.0
-            s.max_speed = max(s.max_speed, self.speed)
+            sp.below_ts = None
+            if sp.above_ts is None:
+                sp.above_ts, sp.max_speed = self.t, 0.0
+            sp.max_speed = max(sp.max_speed, self.speed)
             if "speeding" in s.open:
-                s.open["speeding"]["details"]["max_speed_kmh"] = s.max_speed
-            elif self.t - s.above_ts >= hold:
-                severity = "high" if s.max_speed >= 1.5 * limit else "medium"
-                self.open("speeding", "speeding", s.above_ts, self.lat, self.lon, geofence_id=zone, severity=severity,
-                          details={"max_speed_kmh": s.max_speed, "limit_kmh": limit,
+                if s.open["speeding"].details["max_speed_kmh"] != sp.max_speed:
+                    self.note("speeding", max_speed_kmh=sp.max_speed)
+            elif self.t - sp.above_ts >= hold:
+                severity = "high" if sp.max_speed >= 1.5 * limit else "medium"
+                self.open("speeding", "speeding", sp.above_ts, self.lat, self.lon, geofence_id=zone, severity=severity,
+                          details={"max_speed_kmh": sp.max_speed, "limit_kmh": limit,
                                    "limit_source": "zone" if zone else "default"})
         elif "speeding" in s.open:
-            if s.below_ts is None:
-                s.below_ts = self.t
-            if self.t - s.below_ts >= hold:
-                self.close("speeding", s.below_ts, max_speed_kmh=s.max_speed)
-                s.above_ts = s.below_ts = None
+            if sp.below_ts is None:
+                sp.below_ts = self.t
+            if self.t - sp.below_ts >= hold:
+                self.close("speeding", sp.below_ts, max_speed_kmh=sp.max_speed)
+                sp.above_ts = sp.below_ts = None
         else:
-            s.above_ts = None
+            sp.above_ts = None
 
     def night(self) -> None:
         s, cfg = self.s, self.cfg
@@ -318,52 +438,52 @@ class Step:
                 end = local_midnight(self.t) + cfg.night_to_min * 60_000
                 self.close("night_driving", end if end <= self.t else self.t)
             elif s.stopped:
-                self.close("night_driving", s.anchor_ts)
+                self.close("night_driving", s.stop.anchor_ts)
             return
         if in_window and not s.stopped and not any(g.is_expressway for g in self.zones):
             self.open("night_driving", "night_driving", self.t, self.lat, self.lon)
 
     def fatigue(self) -> None:
-        s, cfg = self.s, self.cfg
+        s, driving, cfg = self.s, self.s.driving, self.cfg
         if s.stopped:
             return
-        if s.drive_start_ts is None:
-            s.drive_start_ts = self.t
+        if driving.drive_start_ts is None:
+            driving.drive_start_ts = self.t
         elif s.last_ts is not None and in_minutes(s.last_ts, cfg.fatigue_night_from_min, cfg.fatigue_night_to_min):
-            s.night_drive_ms += self.t - s.last_ts
+            driving.night_drive_ms += self.t - s.last_ts
         if "fatigue_driving" in s.open:
             return  # open until a rest: nothing to count (the details are built only to open)
-        driven = self.t - s.drive_start_ts
-        if driven >= cfg.fatigue_s * 1000 or s.night_drive_ms >= cfg.fatigue_night_s * 1000:
-            self.open("fatigue_driving", "fatigue_driving", s.drive_start_ts, self.lat, self.lon,
+        driven = self.t - driving.drive_start_ts
+        if driven >= cfg.fatigue_s * 1000 or driving.night_drive_ms >= cfg.fatigue_night_s * 1000:
+            self.open("fatigue_driving", "fatigue_driving", driving.drive_start_ts, self.lat, self.lon,
                       details={"driving_s": driven // 1000,
-                               "night_driving_s": s.night_drive_ms // 1000})
+                               "night_driving_s": driving.night_drive_ms // 1000})
 
     def route(self) -> None:
-        s, cfg = self.s, self.cfg
+        s, route, cfg = self.s, self.s.route, self.cfg
         waybill = self.waybill
         if waybill is None:
             if "route_deviation" in s.open:
                 self.close("route_deviation", self.t)
-            s.deviation_ts = None
+            route.deviation_ts = None
             return
         distance = waybill.distance_from_route_m(self.lat, self.lon)
         if "route_deviation" in s.open:
-            violation = s.open["route_deviation"]
-            violation["details"]["distance_m"] = max(violation["details"]["distance_m"], round(distance, 1))
+            if round(distance, 1) > s.open["route_deviation"].details["distance_m"]:
+                self.note("route_deviation", distance_m=round(distance, 1))
             if distance <= cfg.deviation_close_m:
                 self.close("route_deviation", self.t)
-                s.deviation_ts = None
+                route.deviation_ts = None
         elif distance > cfg.deviation_open_m:
-            if s.deviation_ts is None:
-                s.deviation_ts = self.t
-            if self.t - s.deviation_ts >= cfg.deviation_s * 1000:
-                self.open("route_deviation", "route_deviation", s.deviation_ts, self.lat, self.lon,
+            if route.deviation_ts is None:
+                route.deviation_ts = self.t
+            if self.t - route.deviation_ts >= cfg.deviation_s * 1000:
+                self.open("route_deviation", "route_deviation", route.deviation_ts, self.lat, self.lon,
                           waybill_id=waybill.id,
                           details={"distance_m": round(distance, 1), "open_m": cfg.deviation_open_m,
                                    "waybill": waybill_details(waybill, self.t)})
         else:
-            s.deviation_ts = None
+            route.deviation_ts = None
 
 
 def stop_centre(stop_fixes: list[int]) -> tuple[float, float]:
@@ -397,7 +517,7 @@ def _agrees(earlier: dict | None, fix: dict, cfg: RuleConfig) -> bool:
 def confirmed_by(state: VehicleState, fix: dict, cfg: RuleConfig) -> dict | None:
     """The fix kept out as a jump that `fix` (not yet stepped) confirms, if any: it belongs
     in the stored track after all, so that a replay of the track decides as this pass did."""
-    earlier = state.unconfirmed  # set only once there is a last fix
+    earlier = state.jump.unconfirmed  # set only once there is a last fix
     if earlier is None or fix["ts"] <= state.last_ts:
         return None
     jump = is_jump(state.last_lat, state.last_lon, state.last_ts, fix, cfg)[0]
@@ -405,54 +525,8 @@ def confirmed_by(state: VehicleState, fix: dict, cfg: RuleConfig) -> dict | None
 
 
 def step(state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) -> list[Event]:
-    """Apply one fix. Duplicates and fixes older than the last one change no state;
-    impossible jumps yield a gps_jump (opened and closed) and are kept out of state, unless
-    the fix agrees with the jump before it: two fixes in a row outweigh the last position.
-    The terminal's own alarms (streams.rules.signals) count on every new fix, a jump too."""
-    carrier = fix.get("carrier_id")  # the registry's answer when the fix was accepted
-    if carrier is not None:  # (a stored fix read back for a replay has none)
-        state.carrier_id = carrier  # a vehicle moved to another carrier: its violations from now on
-    gap: list[Event] = []
-    if state.last_ts is not None:
-        ts, cfg = fix["ts"], ctx.config
-        if ts <= state.last_ts:
-            if ts < state.last_ts:
-                state.late_fixes += 1
-            return gap
-        # A silence the clock did not see pass (a backlog, a replay, a back-filled track): the
-        # offline violation it makes must not depend on where batches happened to end.
-        if ts - state.last_ts >= cfg.offline_s * 1000:
-            gap = tick(state, ts, ctx)
-        jump, distance, implied = is_jump(state.last_lat, state.last_lon, state.last_ts, fix, cfg)
-        if jump and not _agrees(state.unconfirmed, fix, cfg):
-            state.unconfirmed = fix
-            violation = open_violation("gps_jump", state.plate, state.carrier_id, fix["ts"], fix["lat"], fix["lon"],
-                                       details={"distance_m": round(distance, 1), "implied_speed_kmh": round(implied, 1),
-                                                "from": {"lat": state.last_lat, "lon": state.last_lon}})
-            return gap + [(OPENED, violation), (CLOSED, close_violation(violation, fix["ts"], duration_s=0))] + \
-                terminal_alarms(state, fix, cfg)
-        state.unconfirmed = None  # a spike (this fix continues from the last good one), or confirmed
-        if ts - state.last_ts >= cfg.offline_s * 1000:
-            gap += displacement(state, fix, cfg)
-    events = Step(state, fix, zones, ctx).run()
-    if "alarm_flags" in fix or "active_safety" in fix:  # (what a terminal signals, wherever it is)
-        events += terminal_alarms(state, fix, ctx.config)
-    return gap + events if gap else events
-
-
-def displacement(state: VehicleState, fix: dict, cfg: RuleConfig) -> list[Event]:
-    """offline_displacement: the first fix after a silence of offline_s is far from the last
-    one before it, so the vehicle drove with its terminal off (opened and closed at once,
-    spanning the silence)."""
-    distance = haversine_m(state.last_lat, state.last_lon, fix["lat"], fix["lon"])
-    if distance <= cfg.offline_displacement_m:
-        return []
-    violation = open_violation("offline_displacement", state.plate, state.carrier_id, state.last_ts,
-                               fix["lat"], fix["lon"],
-                               details={"gap_s": (fix["ts"] - state.last_ts) // 1000, "distance_m": round(distance, 1),
-                                        "from": {**point(state.last_lat, state.last_lon), "at": rfc3339(state.last_ts)},
-                                        "to": {**point(fix["lat"], fix["lon"]), "at": rfc3339(fix["ts"])}})
-    return [(OPENED, violation), (CLOSED, close_violation(violation, fix["ts"]))]
+    """Apply one fix (Step.run says what each kind of fix does)."""
+    return Step(state, fix, zones, ctx).run()
 
 
 def incident_gone(incident_id: str, ctx: Context) -> bool:
@@ -460,35 +534,6 @@ def incident_gone(incident_id: str, ctx: Context) -> bool:
     return not any(incident_zone_id(incident_id, z) in ctx.geofences for z in INCIDENT_ZONES)
 
 
-def incidents_closed(state: VehicleState, now_ms: int, ctx: Context) -> list[Event]:
-    """incident_zone_entry of a vehicle gone silent inside: closed when the incident closes."""
-    events = []
-    for iid in [i for i in state.incidents if incident_gone(i, ctx)]:
-        del state.incidents[iid]
-        violation = state.open.pop(f"incident_zone_entry:{iid}", None)
-        if violation is not None:
-            events.append((CLOSED, close_violation(violation, max(now_ms, state.last_ts or now_ms),
-                                                   closed_because="incident_closed")))
-    return events
-
-
 def tick(state: VehicleState, now_ms: int, ctx: Context) -> list[Event]:
-    """Timers without a fix: `offline` once the silence reaches offline_s, if at that moment
-    a waybill is active or the last fix was moving (a parked vehicle whose trip has ended
-    may be switched off); incident_zone_entry once its incident has closed."""
-    closed = incidents_closed(state, now_ms, ctx) if state.incidents else []
-    cfg = ctx.config
-    if state.last_ts is None or "offline" in state.open or now_ms - state.last_ts < cfg.offline_s * 1000:
-        return closed
-    reached = state.last_ts + cfg.offline_s * 1000
-    waybill = ctx.waybill_at(state.plate, reached)
-    moving = state.last_speed >= cfg.stop_speed_kmh
-    if waybill is None and not moving:
-        return closed
-    violation = open_violation("offline", state.plate, state.carrier_id, state.last_ts, state.last_lat, state.last_lon,
-                               waybill_id=waybill.id if waybill else None,
-                               details={"last_speed_kmh": state.last_speed, "silence_reached_at": rfc3339(reached),
-                                        "because": "waybill_active" if waybill else "last_fix_moving",
-                                        "waybill": waybill_details(waybill, reached) if waybill else None})
-    state.open["offline"] = violation
-    return closed + [(OPENED, violation)]
+    """Advance one state's timers to `now_ms` (Clock says which)."""
+    return Clock(state, now_ms, ctx).run()

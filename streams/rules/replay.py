@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from streams.rules.engine import Event
 from streams.rules.state import VehicleState
-from streams.rules.violations import CLOSED, OPENED, event_id, revise_violation, withdraw_violation
+from streams.rules.violations import CLOSED, OPENED, Violation, event_id, revise_violation, withdraw_violation
 from streams.vocabulary import FIX_RULE_KINDS, TERMINAL_ALARM_KINDS
 
 # Withdrawn when a replay no longer yields them. Not gps_jump: the jumping fix is kept out
@@ -32,16 +32,16 @@ def late_fixes(fixes: Iterable[dict], states: dict[str, VehicleState]) -> dict[s
     return oldest
 
 
-def changed(stored: dict, replayed: dict) -> bool:
+def changed(stored: Violation, replayed: Violation) -> bool:
     """Does the replay's closed record say something else than the one stored and sent?"""
-    def figures(violation: dict) -> tuple:
-        details = {k: v for k, v in violation["details"].items() if k != "revised"}
-        return violation["status"], violation["ended_at"], details
+    def figures(violation: Violation) -> tuple:
+        details = {k: v for k, v in violation.details.items() if k != "revised"}
+        return violation.status, violation.ended_ms, details
     return figures(stored) != figures(replayed)
 
 
 def reconcile(events: list[Event], replayed: Iterable[str], states: dict[str, VehicleState],
-              stored: dict[str, dict], sent: set[str]) -> tuple[list[Event], list[dict]]:
+              stored: dict[str, Violation], sent: set[str]) -> tuple[list[Event], list[Violation]]:
     """A replay's events as consumers need them, and the violations it withdraws.
 
     `stored` holds the violations the replayed vehicles had open at, or began after, their
@@ -50,19 +50,19 @@ def reconcile(events: list[Event], replayed: Iterable[str], states: dict[str, Ve
     whole track changed (ended later, or goes on after all) and withdrawals of those the
     replay no longer yields (say `offline` across a gap the back-fill filled)."""
     out: list[Event] = []
-    closed = {v["violation_id"] for t, v in events if t == CLOSED}
+    closed = {v.violation_id for t, v in events if t == CLOSED}
     for event_type, violation in events:
-        known = stored.get(violation["violation_id"])
+        known = stored.get(violation.violation_id)
         if event_id(violation, event_type) not in sent:
             out.append((event_type, violation))
         elif event_type == CLOSED and known is not None and changed(known, violation):
             out.append((CLOSED, revise_violation(violation)))
-    decided = {v["violation_id"] for _, v in events}
+    decided = {v.violation_id for _, v in events}
     for plate in replayed:
         for violation in states[plate].open.values():
-            decided.add(violation["violation_id"])
-            known = stored.get(violation["violation_id"])
-            if known is not None and known["status"] == "closed" and violation["violation_id"] not in closed:
+            decided.add(violation.violation_id)
+            known = stored.get(violation.violation_id)
+            if known is not None and known.status == "closed" and violation.violation_id not in closed:
                 out.append((OPENED, revise_violation(violation)))  # it goes on after all
     withdrawn = [violation for violation_id, violation in stored.items() if violation_id not in decided]
     out += [(CLOSED, withdraw_violation(violation, WITHDRAWN_REASON)) for violation in withdrawn]

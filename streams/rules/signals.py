@@ -11,9 +11,9 @@ from __future__ import annotations
 from streams.alarms import ALARM_FLAGS, COLLISION_BITS, FAULT_BITS, SAFETY_EVENTS, SOS_BITS, alarm_names
 from streams.rules.config import RuleConfig
 from streams.rules.state import VehicleState
-from streams.rules.violations import CLOSED, OPENED, close_violation, open_violation
+from streams.rules.violations import CLOSED, OPENED, Violation, close_violation, open_violation
 
-Event = tuple[str, dict]
+Event = tuple[str, Violation]
 
 
 def terminal_alarms(state: VehicleState, fix: dict, cfg: RuleConfig) -> list[Event]:
@@ -29,7 +29,7 @@ def terminal_alarms(state: VehicleState, fix: dict, cfg: RuleConfig) -> list[Eve
     return events
 
 
-def _opened(state: VehicleState, kind: str, fix: dict, started: int, **extra) -> dict:
+def _opened(state: VehicleState, kind: str, fix: dict, started: int, **extra) -> Violation:
     return open_violation(kind, state.plate, state.carrier_id, started, fix["lat"], fix["lon"], **extra)
 
 
@@ -48,10 +48,10 @@ def _collision(state: VehicleState, fix: dict, flags: int, cfg: RuleConfig, even
     collision_repeat_s (the bit stays set while the terminal keeps reporting it)."""
     if not flags & COLLISION_BITS:
         return
-    t = fix["ts"]
-    if state.collision_ts is not None and t - state.collision_ts < cfg.collision_repeat_s * 1000:
+    t, signals = fix["ts"], state.signals
+    if signals.collision_ts is not None and t - signals.collision_ts < cfg.collision_repeat_s * 1000:
         return
-    state.collision_ts = t
+    signals.collision_ts = t
     violation = _opened(state, "collision", fix, t, details={"alarms": alarm_names(flags & COLLISION_BITS),
                                                              "speed_kmh": fix["speed_kmh"]})
     events += [(OPENED, violation), (CLOSED, close_violation(violation, t, duration_s=0))]
@@ -60,29 +60,31 @@ def _collision(state: VehicleState, fix: dict, flags: int, cfg: RuleConfig, even
 def _fault(state: VehicleState, fix: dict, flags: int, cfg: RuleConfig, events: list[Event]) -> None:
     """GNSS module or antenna, main power: set on fixes spanning terminal_fault_s opens
     (from the first of them); clear for terminal_fault_s closes (from the first clear)."""
-    t, hold, bits = fix["ts"], cfg.terminal_fault_s * 1000, flags & FAULT_BITS
+    t, hold, bits, signals = fix["ts"], cfg.terminal_fault_s * 1000, flags & FAULT_BITS, state.signals
     if bits:
-        state.fault_clear_ts = None
-        if state.fault_ts is None:
-            state.fault_ts, state.fault_bits = t, 0
-        state.fault_bits |= bits
+        signals.fault_clear_ts = None
+        if signals.fault_ts is None:
+            signals.fault_ts, signals.fault_bits = t, 0
+        signals.fault_bits |= bits
         violation = state.open.get("terminal_fault")
         if violation is not None:
-            violation["details"]["alarms"] = alarm_names(state.fault_bits)
-        elif t - state.fault_ts >= hold:
+            alarms = alarm_names(signals.fault_bits)
+            if alarms != violation.details["alarms"]:  # a further fault while open
+                state.open["terminal_fault"] = violation.noted(alarms=alarms)
+        elif t - signals.fault_ts >= hold:
             state.open["terminal_fault"] = violation = _opened(
-                state, "terminal_fault", fix, state.fault_ts, details={"alarms": alarm_names(state.fault_bits)})
+                state, "terminal_fault", fix, signals.fault_ts, details={"alarms": alarm_names(signals.fault_bits)})
             events.append((OPENED, violation))
         return
     if "terminal_fault" not in state.open:
-        state.fault_ts = None
+        signals.fault_ts = None
         return
-    if state.fault_clear_ts is None:
-        state.fault_clear_ts = t
-    if t - state.fault_clear_ts >= hold:
-        events.append((CLOSED, close_violation(state.open.pop("terminal_fault"), state.fault_clear_ts)))
-        state.fault_ts = state.fault_clear_ts = None
-        state.fault_bits = 0
+    if signals.fault_clear_ts is None:
+        signals.fault_clear_ts = t
+    if t - signals.fault_clear_ts >= hold:
+        events.append((CLOSED, close_violation(state.open.pop("terminal_fault"), signals.fault_clear_ts)))
+        signals.fault_ts = signals.fault_clear_ts = None
+        signals.fault_bits = 0
 
 
 def _active_safety(state: VehicleState, fix: dict, alarm: dict, cfg: RuleConfig, events: list[Event]) -> None:
@@ -90,12 +92,12 @@ def _active_safety(state: VehicleState, fix: dict, alarm: dict, cfg: RuleConfig,
     type within safety_repeat_s; level 2 is high, level 1 medium."""
     if alarm["flag"] not in ALARM_FLAGS or alarm["type"] in SAFETY_EVENTS:
         return
-    t, key = fix["ts"], f"{alarm['source']}:{alarm['type']}"
-    last = state.safety_ts.get(key)
+    t, key, signals = fix["ts"], f"{alarm['source']}:{alarm['type']}", state.signals
+    last = signals.safety_ts.get(key)
     if last is not None and t - last < cfg.safety_repeat_s * 1000:
         return
-    state.safety_ts = {k: v for k, v in state.safety_ts.items() if t - v < cfg.safety_repeat_s * 1000}
-    state.safety_ts[key] = t
+    signals.safety_ts = {k: v for k, v in signals.safety_ts.items() if t - v < cfg.safety_repeat_s * 1000}
+    signals.safety_ts[key] = t
     violation = _opened(state, "active_safety", fix, t, part=key,
                         severity="high" if alarm["level"] >= 2 else "medium",
                         details={"source": alarm["source"], "type": alarm["type"], "level": alarm["level"],

@@ -193,13 +193,13 @@ async def test_the_console_in_a_browser(api, fleet, worker, browser, topics):
         await publisher.publish(topics.violations, [(parked.encode(), orjson.dumps(cloud_event(OPENED, other_alarm)))])
     finally:
         await publisher.close()
-    other_row = page.locator(f"#alarms li[data-id='{other_alarm['violation_id']}']")
+    other_row = page.locator(f"#alarms li[data-id='{other_alarm.violation_id}']")
     await other_row.locator(".badge.new").wait_for()
     assert "禁停区域停车" in await other_row.text_content()
-    await until_true(page, f"document.querySelector('#alarms li[data-id=\"{other_alarm['violation_id']}\"]')"
+    await until_true(page, f"document.querySelector('#alarms li[data-id=\"{other_alarm.violation_id}\"]')"
                            ".classList.contains('flash')")  # a new high-severity alarm flashes
     assert await page.evaluate(f"state.alarmed.has({parked!r})")
-    await api.json("POST", f"/v1/violations/{other_alarm['violation_id']}/ack", operator, expect=200,
+    await api.json("POST", f"/v1/violations/{other_alarm.violation_id}/ack", operator, expect=200,
                    json={"note": "另一位值班员"})
     await other_row.locator(".badge.acked").wait_for(timeout=20_000)
 
@@ -346,7 +346,7 @@ async def test_every_open_violation_is_read_page_by_page(browser, console_files)
 
     def violation(n: int) -> dict:
         v = open_violation("speeding", f"浙B{n:05d}", "C1", 1_795_800_000_000 + n * 1000, 29.9, 121.8)
-        return {**v, "handling": {"state": "new", "acked_by": None, "acked_at": None, "resolved_by": None,
+        return {**v.wire(), "handling": {"state": "new", "acked_by": None, "acked_at": None, "resolved_by": None,
                                   "resolved_at": None, "disposition": None, "notes": []}}
 
     async def answer(route):
@@ -454,7 +454,7 @@ async def test_checkpoints_reads_sos_and_texts_in_the_console(api, fleet, worker
     await page.click("#sos-pin button.ack")
     await page.wait_for_selector("#sos-pin", state="hidden")
     assert await page.evaluate("signals.ringTimer") is None
-    _, acked = await api.json("GET", f"/v1/violations/{sos['violation_id']}", operator, expect=200)
+    _, acked = await api.json("GET", f"/v1/violations/{sos.violation_id}", operator, expect=200)
     assert acked["handling"]["state"] == "acked"
     _, listing = await api.json("GET", f"/v1/terminals/{phone}/messages", operator, expect=200)
     assert [m["text"] for m in listing["items"]] == ["请立即停车，报告所在位置"]

@@ -56,7 +56,7 @@ async def store_states(pool, rows, now: int) -> list[dict]:
         ts = now - (40 * MINUTE if status == "offline" else MINUTE)
         s = VehicleState(plate, carrier_id=carrier, last_ts=ts, last_lat=lat, last_lon=lon, last_speed=speed)
         if status == "stopped":
-            s.anchor_ts, s.anchor_lat, s.anchor_lon = ts - 10 * MINUTE, lat, lon
+            s.stop.anchor_ts, s.stop.anchor_lat, s.stop.anchor_lon = ts - 10 * MINUTE, lat, lon
         if status == "offline":
             s.open["offline"] = open_violation("offline", plate, carrier, ts + 20 * MINUTE, lat, lon)
             alarms.append(s.open["offline"])

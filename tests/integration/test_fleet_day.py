@@ -109,7 +109,7 @@ async def test_a_day_of_a_small_fleet(api, settings, topics, worker):
     core = process([dict(f) for f in everything], {},
                    Context(index, lambda p, ts: active(waybills.get(p, []), ts)))
     expected_events = {event_id(v, t) for t, v in core.events}
-    final = {v["violation_id"]: v for _, v in core.events}
+    final = {v.violation_id: v.wire() for _, v in core.events}  # as the API answers them
     assert {v["kind"] for v in final.values()} >= {
         "fatigue_driving", "illegal_parking", "speeding", "offline", "night_driving", "gps_jump", "restricted_road",
         "no_stopping", "route_deviation"}

@@ -108,12 +108,12 @@ async def test_a_generated_month_matches_an_independent_count(aiohttp_client, se
         "vehicles": [{"plate": p, "carrier_id": c, "tank_capacity_kg": 30000, "hazard_classes": ["3"],
                       "permit_valid_until": "2030-01-01", "tank_inspection_valid_until": "2030-01-01"}
                      for c, ps in plates.items() for p in ps]})
-    violations = list({v["violation_id"]: v for v in violations}.values())
+    violations = list({v.violation_id: v for v in violations}.values())
     await write_batch(pool, "month-test", BatchResult(positions=fixes, violations=[violation_row(v) for v in violations]))
     await pool.executemany("INSERT INTO deadletters (received_at, plate, source, is_fix, error) VALUES ($1, $2, 'http/fixes', $3, 'e')",
                            dead)
     for carrier in (None, *CARRIERS):
-        want = reference(plates, fixes, dead, violations, carrier)
+        want = reference(plates, fixes, dead, [v.wire() for v in violations], carrier)
         query = "period=month&date=2026-10" + (f"&carrier_id={carrier}" if carrier else "")
         _, got = await api.json("GET", f"/v1/reports/kpis?{query}", token, expect=200)
         f = got["figures"]

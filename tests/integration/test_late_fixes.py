@@ -104,7 +104,7 @@ async def test_a_back_fill_that_prolongs_a_closed_violation_revises_it(one_vehic
     whole = process(sorted([dict(f) for f in live + backfill], key=lambda f: f["ts"]), {},
                     Context(GeofenceIndex(), lambda p, ts: None, settings.rules))
     (closed,) = [v for t, v in whole.events if t == CLOSED]
-    assert closed["ended_at"] == rfc3339(t0 + 44 * 60_000)
+    assert closed.ended_ms == t0 + 44 * 60_000
     revision = event_id(revise_violation(closed), CLOSED)
     expected = expected_event_ids(live, settings.rules) | {revision}
     pool = await create_pool(settings.asyncpg_dsn)
@@ -117,9 +117,9 @@ async def test_a_back_fill_that_prolongs_a_closed_violation_revises_it(one_vehic
             assert {e["id"] for _, e in events} == expected
             revised = [e for _, e in events if e["id"] == revision][0]
             assert revised["type"] == CLOSED and revised["data"]["details"]["revised"] is True
-            assert revised["data"]["ended_at"] == closed["ended_at"]
+            assert revised["data"]["ended_at"] == rfc3339(closed.ended_ms)
             row = await pool.fetchrow("SELECT ended_at, details FROM violations WHERE violation_id = $1",
-                                      closed["violation_id"])
+                                      closed.violation_id)
             assert epoch_ms(row["ended_at"]) == t0 + 44 * 60_000 and row["details"]["revised"] is True
     finally:
         await pool.close()

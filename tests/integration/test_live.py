@@ -66,7 +66,7 @@ async def test_positions_and_violations_of_the_subscription_arrive(api, fleet, s
             await publisher.close()
         # with its handling, read as the event passes (none stored: new)
         assert await receive(ws) == {"type": "violation", "event": OPENED,
-                                     "violation": dict(violation, handling=new_handling())}
+                                     "violation": dict(violation.wire(), handling=new_handling())}
 
         await subscribe(ws, plates=[watched], crs="gcj02")
         await api.json("POST", "/v1/fixes", gateway, expect=202, json=[fix(watched, now + 1000, 29.92, 121.82)])

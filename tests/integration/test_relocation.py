@@ -43,7 +43,7 @@ async def test_a_confirmed_jump_moves_the_vehicle_and_survives_a_restart(own_dat
             await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, [*before, jump], 1, 0.0)
             await until(jump_seen, 60, "the jump seen")
         assert await stored() == len(before)  # the jumping fix is kept out, for now
-        kept = await pool.fetchval("SELECT state->'unconfirmed'->>'ts' FROM vehicle_state WHERE plate = $1", plate)
+        kept = await pool.fetchval("SELECT state->'jump'->'unconfirmed'->>'ts' FROM vehicle_state WHERE plate = $1", plate)
         assert int(kept) == jump["ts"]
         async with worker_running(settings):  # the new worker loads the state from PostGIS
             await publish_in_chunks(settings.kafka_bootstrap, topics.fixes, after, 1, 0.0)

@@ -35,7 +35,7 @@ async def stored(api, fleet):
         s = VehicleState(plate, carrier_id=fleet.carriers[0] if plate != silent else fleet.carriers[1],
                          last_ts=t0 + 4 * MINUTE, last_lat=lat, last_lon=lon, last_speed=speed)
         if status == "stopped":
-            s.anchor_ts, s.anchor_lat, s.anchor_lon = t0, lat, lon
+            s.stop.anchor_ts, s.stop.anchor_lat, s.stop.anchor_lon = t0, lat, lon
         if status == "offline":
             s.open["offline"] = open_violation("offline", plate, s.carrier_id, t0, lat, lon)
         if plate == mover:
@@ -134,7 +134,7 @@ async def test_one_vehicle_for_the_details_panel(api, stored):
     speeding = open_violation("speeding", mover, carrier, t0, 29.90, 121.80)
     async with api.client.app[POOL].acquire() as conn:
         await upsert_violations(conn, [violation_row(speeding)])
-    await api.json("POST", f"/v1/violations/{speeding['violation_id']}/ack", operator, expect=200)
+    await api.json("POST", f"/v1/violations/{speeding.violation_id}/ack", operator, expect=200)
 
     _, details = await api.json("GET", f"/v1/vehicles/{mover}", operator, expect=200)
     validate("vehicle_details.schema.json", details)
@@ -145,7 +145,7 @@ async def test_one_vehicle_for_the_details_panel(api, stored):
     assert details["position"]["properties"]["status"] == "moving"
     assert details["active_waybill"]["id"] == f"W-{mover}" and details["active_waybill"]["un_number"] == "1203"
     assert [(v["violation_id"], v["handling"]["state"]) for v in details["open_violations"]] == [
-        (speeding["violation_id"], "acked")]
+        (speeding.violation_id, "acked")]
 
     _, in_gcj02 = await api.json("GET", f"/v1/vehicles/{mover}?crs=gcj02", operator, expect=200)
     lon, lat = wgs84_to_gcj02(121.80, 29.90)

@@ -28,7 +28,7 @@ async def stored(api):
         violations.append(close_violation(v, T0 + i * HOUR + 60_000) if i % 2 else v)
     async with api.client.app[POOL].acquire() as conn:
         await upsert_violations(conn, [violation_row(v) for v in violations])
-    return plate, violations
+    return plate, [v.wire() for v in violations]  # as the API answers them
 
 
 async def test_filters_and_pages(api, stored):

@@ -100,7 +100,7 @@ def run(fixes: list[dict], order: list[int] | None, step: int) -> set[str]:
         events += out.events
     end = MONDAY_10 + 200 * MINUTE
     events += tick_all(states, lambda plate: end, CTX).events
-    assert not any(v["details"].get("withdrawn") for _, v in events), "a violation opened and withdrawn"
+    assert not any(v.details.get("withdrawn") for _, v in events), "a violation opened and withdrawn"
     return {event_id(v, t) for t, v in events}
 
 
@@ -136,5 +136,5 @@ def test_a_neighbour_four_minutes_fast_times_nobody_out():
     was received, it does not."""
     assert neighbours(lambda t, skew: t + 1_000) == []
     taken_at_its_word = neighbours(lambda t, skew: t + skew)
-    assert [(v["kind"], v["details"].get("withdrawn")) for _, v in taken_at_its_word] == [
+    assert [(v.kind, v.details.get("withdrawn")) for _, v in taken_at_its_word] == [
         ("offline", None), ("offline", True)]

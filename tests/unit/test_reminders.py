@@ -62,5 +62,5 @@ async def test_only_recent_openings_of_the_configured_kinds_remind(monkeypatch):
     records = {0: [Record(orjson.dumps(cloud_event(t, v)), stamp, n) for n, (t, v, stamp) in enumerate(events)]}
     member = reminders.Reminders(Settings(), Pool(), Publisher())
     await member.handle(records, Partitions(member.topic, 1))
-    assert sent == [(speeding["violation_id"], "浙B12345", "您已超速，请减速慢行")]
+    assert sent == [(speeding.violation_id, "浙B12345", "您已超速，请减速慢行")]
     assert saved == [{(member.topic, 0): 5}]  # every record's offset, reminded or not

@@ -83,10 +83,12 @@ class Motions:
         self.last_ts: dict[str, int] = {}
 
     async def load(self, pool: asyncpg.Pool) -> None:
+        # The stop is the rules' part "stop" of the state; a state stored before the parts
+        # (not rewritten since: its vehicle has sent nothing) has its fields at the top.
         rows = await pool.fetch(
-            """SELECT plate, (state->>'last_ts')::bigint AS last_ts, (state->>'anchor_ts') IS NOT NULL AS stopped,
-                      (state->>'anchor_lat')::float8 AS lat, (state->>'anchor_lon')::float8 AS lon
-               FROM vehicle_state""")
+            """SELECT plate, (state->>'last_ts')::bigint AS last_ts, (stop->>'anchor_ts') IS NOT NULL AS stopped,
+                      (stop->>'anchor_lat')::float8 AS lat, (stop->>'anchor_lon')::float8 AS lon
+               FROM vehicle_state, coalesce(state->'stop', state) AS stop""")
         for r in rows:
             self.anchors.setdefault(r["plate"], (r["lat"], r["lon"]) if r["stopped"] else None)
             if r["last_ts"] is not None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncpg
 
+from streams.rules.violations import Violation
 from streams.times import epoch_ms
-from tracker.db.violations import COLUMNS, as_violation
+from tracker.db.violations import COLUMNS, violation_of
 
 
 async def checkpoints_before(pool: asyncpg.Pool, oldest: dict[str, int]) -> dict[str, tuple[int, dict]]:
@@ -29,7 +30,7 @@ async def prune_checkpoints(pool: asyncpg.Pool, before_ts: int) -> int:
     return int(done.split()[-1])
 
 
-async def arisen_since(pool: asyncpg.Pool, since: dict[str, int], kinds: tuple[str, ...]) -> list[dict]:
+async def arisen_since(pool: asyncpg.Pool, since: dict[str, int], kinds: tuple[str, ...]) -> list[Violation]:
     """The violations of these kinds each plate had still open at its event time or begun
     after it, not withdrawn: what a replay from checkpoints at those times re-decides."""
     rows = await pool.fetch(
@@ -38,7 +39,7 @@ async def arisen_since(pool: asyncpg.Pool, since: dict[str, int], kinds: tuple[s
             WHERE v.kind = ANY($3::text[]) AND (v.ended_at IS NULL OR v.ended_at > replay.at)
               AND NOT coalesce((v.details->>'withdrawn')::boolean, false)""",
         list(since), list(since.values()), list(kinds))
-    return [as_violation(r) for r in rows]
+    return [violation_of(r) for r in rows]
 
 
 async def history(pool: asyncpg.Pool, since: dict[str, int]) -> list[dict]:

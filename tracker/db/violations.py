@@ -3,16 +3,25 @@ from __future__ import annotations
 
 import asyncpg
 
-from streams.times import epoch_ms, parse_rfc3339, rfc3339
+from streams.rules.violations import Violation
+from streams.times import epoch_ms, rfc3339
 
 COLUMNS = """violation_id, kind, plate, carrier_id, status, started_at, ended_at, lat, lon, geofence_id,
              waybill_id, severity, agencies, details"""
 
 
-def violation_row(v: dict) -> tuple:
-    return (v["violation_id"], v["kind"], v["plate"], v["carrier_id"], v["status"], parse_rfc3339(v["started_at"]),
-            parse_rfc3339(v["ended_at"]) if v["ended_at"] else None, v["lat"], v["lon"], v["geofence_id"],
-            v["waybill_id"], v["severity"], v["agencies"], dict(v["details"]))  # an open one's details change in place
+def violation_row(v: Violation) -> tuple:
+    """Times as epoch ms: the pool's timestamptz codec takes them."""
+    return (v.violation_id, v.kind, v.plate, v.carrier_id, v.status, v.started_ms, v.ended_ms, v.lat, v.lon,
+            v.geofence_id, v.waybill_id, v.severity, v.agencies, v.details)
+
+
+def violation_of(row) -> Violation:
+    """A violations row as the rules hold a violation (a late-fix replay re-decides it)."""
+    return Violation(row["violation_id"], row["kind"], row["plate"], row["carrier_id"], row["status"],
+                     epoch_ms(row["started_at"]), epoch_ms(row["ended_at"]) if row["ended_at"] else None,
+                     row["lat"], row["lon"], row["geofence_id"], row["waybill_id"], row["severity"],
+                     list(row["agencies"]), row["details"])
 
 
 def as_violation(row) -> dict:

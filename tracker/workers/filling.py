@@ -66,7 +66,7 @@ class FillingWorker(Handler):
                                               centre or (0.0, 0.0))
         violations += await self._presence(conn, record, checks, vehicle.carrier_id if vehicle else None, track)
         checks["carrier_id"] = vehicle.carrier_id if vehicle else None
-        checks["violations"] = [v["violation_id"] for v in violations]
+        checks["violations"] = [v.violation_id for v in violations]
         return checks, violations
 
     async def handle(self, records: dict[int, list], partitions: Partitions) -> None:
@@ -100,7 +100,7 @@ class FillingWorker(Handler):
                     found = await self._presence(conn, record, current, current.get("carrier_id"),
                                                  tracks[record["plate"]])
                     if current["presence"] != PENDING:
-                        current["violations"] = current.get("violations", []) + [v["violation_id"] for v in found]
+                        current["violations"] = current.get("violations", []) + [v.violation_id for v in found]
                         checks[(record["station_id"], record["id"])] = current
                         violations += found
                 await self._save(conn, checks, violations)

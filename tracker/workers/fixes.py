@@ -82,10 +82,10 @@ class Worker(Handler):
              f["h3_cell"], f["source"], f["received_at"])
             for f in outcome.positions]
         result.touched = set(outcome.touched)
-        latest = {v["violation_id"]: v for _, v in outcome.events}
+        latest = {v.violation_id: v for _, v in outcome.events}
         for violation in latest.values():
-            if violation["details"].get("withdrawn"):  # a false alarm the agencies were told of
-                WITHDRAWALS.labels(violation["kind"]).inc()
+            if violation.details.get("withdrawn"):  # a false alarm the agencies were told of
+                WITHDRAWALS.labels(violation.kind).inc()
         result.violations = [violation_row(v) for v in latest.values()]
         result.outbox = outbox.rows(self.topics, outcome.events)
         return result
@@ -113,7 +113,7 @@ class Worker(Handler):
         replayed, history = await self._replay(late, partitions) if late else ({}, [])
         outcome = process(history + fixes, self.states, self.ctx)
         if replayed:
-            stored = {v["violation_id"]: v for v in await replays.arisen_since(self.pool, replayed, WITHDRAWABLE)}
+            stored = {v.violation_id: v for v in await replays.arisen_since(self.pool, replayed, WITHDRAWABLE)}
             sent = await stored_outbox.emitted(self.pool, [event_id(v, t) for t, v in outcome.events])
             outcome.events, _ = reconcile(outcome.events, replayed, self.states, stored, sent)
         advance_all(self.clocks, fixes, self._home)

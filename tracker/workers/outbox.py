@@ -11,7 +11,7 @@ import orjson
 
 from streams.kafka import Publisher
 from streams.rules.engine import Event
-from streams.rules.violations import CLOSED, OPENED, cloud_event, event_id
+from streams.rules.violations import CLOSED, OPENED, Violation, cloud_event
 from streams.topics import Topics
 from tracker.db.outbox import insert_outbox, lock_pending, mark_published
 from tracker.db.violations import upsert_violations, violation_row
@@ -25,20 +25,20 @@ log = logging.getLogger(__name__)
 def rows(topics: Topics, events: list[Event]) -> list[tuple[str, str | None, str, bytes]]:
     out = []
     for event_type, violation in events:
-        VIOLATION_EVENTS.labels(violation["kind"], event_type.rsplit(".", 1)[1]).inc()
-        value = orjson.dumps(cloud_event(event_type, violation))
-        eid = event_id(violation, event_type)
-        out.append((topics.violations, violation["plate"], eid, value))
-        out += [(topics.agency(agency), violation["plate"], eid, value) for agency in violation["agencies"]]
+        VIOLATION_EVENTS.labels(violation.kind, event_type.rsplit(".", 1)[1]).inc()
+        event = cloud_event(event_type, violation)
+        value, eid = orjson.dumps(event), event["id"]
+        out.append((topics.violations, violation.plate, eid, value))
+        out += [(topics.agency(agency), violation.plate, eid, value) for agency in violation.agencies]
     return out
 
 
-async def save_decided(conn: asyncpg.Connection, topics: Topics, violations: list[dict]) -> None:
+async def save_decided(conn: asyncpg.Connection, topics: Topics, violations: list[Violation]) -> None:
     """Violations decided whole (opened and closed at once, like gps_jump): stored, and an
     opened and a closed event with the same violation id put in the outbox, in the
     caller's transaction."""
     await upsert_violations(conn, [violation_row(v) for v in violations])
-    events = [e for v in violations for e in ((OPENED, dict(v, status="open", ended_at=None)), (CLOSED, v))]
+    events = [e for v in violations for e in ((OPENED, v.reopened()), (CLOSED, v))]
     await insert_outbox(conn, rows(topics, events))
 
 

@@ -73,7 +73,7 @@ class ReadWorker(Handler):
         if conflict is None:
             return []
         violation = cloned(read, checkpoint, carrier_id, conflict)
-        return [] if await stored.decided_before(conn, violation["violation_id"]) else [violation]
+        return [] if await stored.decided_before(conn, violation.violation_id) else [violation]
 
     async def _check_new(self, conn, read: dict, checkpoint: Checkpoint, carrier_id: str | None,
                          track: WindowClocks | None) -> tuple[dict, list[dict]]:
@@ -86,7 +86,7 @@ class ReadWorker(Handler):
         if carrier_id is None:
             checks["gps"] = UNREGISTERED
             violation = unregistered(read, checkpoint)
-            if not await stored.decided_before(conn, violation["violation_id"]):
+            if not await stored.decided_before(conn, violation.violation_id):
                 violations.append(violation)  # (one a plate and local day)
         else:
             violations += await self._gps(conn, read, checkpoint, carrier_id, track, checks)
@@ -120,13 +120,13 @@ class ReadWorker(Handler):
     async def _save(self, conn, decided: dict, violations: list[dict]) -> None:
         """Each read's checks name the violations it opened; those go through the outbox (one
         of each id: two reads of a batch may find the same day's or pair's verdict)."""
-        violations = list({v["violation_id"]: v for v in reversed(violations)}.values())[::-1]
+        violations = list({v.violation_id: v for v in reversed(violations)}.values())[::-1]
         for _, checks in decided.values():
             if checks["gps"] != PENDING:
                 READ_CHECKS.labels(checks["gps"]).inc()
         for v in violations:
-            checks = decided[(v["details"]["checkpoint_id"], v["details"]["read_id"])][1]
-            checks["violations"] = checks.get("violations", []) + [v["violation_id"]]
+            checks = decided[(v.details["checkpoint_id"], v.details["read_id"])][1]
+            checks["violations"] = checks.get("violations", []) + [v.violation_id]
         await stored.save_checks(conn, decided)
         await outbox.save_decided(conn, self.topics, violations)
 

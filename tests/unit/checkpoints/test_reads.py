@@ -79,20 +79,20 @@ def test_gps_missing_is_high_with_a_waybill_and_names_the_last_fix():
     t = now_ms()
     last = (t - 30 * 60_000, GATE.lat + 3000 * M_LAT, GATE.lon)
     v = gps_missing(read(t), GATE, "C1", "W1", last)
-    assert (v["kind"], v["severity"], v["status"], v["agencies"]) == ("gps_missing", "high", "closed",
+    assert (v.kind, v.severity, v.status, v.agencies) == ("gps_missing", "high", "closed",
                                                                       ["police", "transport", "emergency"])
-    assert v["details"]["checkpoint_id"] == "K1" and 2980 < v["details"]["last_fix_distance_m"] < 3020
-    assert gps_missing(read(t), GATE, "C1", None, None)["severity"] == "medium"
-    assert gps_missing(read(t), GATE, "C1", None, None)["details"]["last_fix_at"] is None
-    assert gps_missing(read(t), GATE, "C1", None, None)["violation_id"] == v["violation_id"]  # the read's
+    assert v.details["checkpoint_id"] == "K1" and 2980 < v.details["last_fix_distance_m"] < 3020
+    assert gps_missing(read(t), GATE, "C1", None, None).severity == "medium"
+    assert gps_missing(read(t), GATE, "C1", None, None).details["last_fix_at"] is None
+    assert gps_missing(read(t), GATE, "C1", None, None).violation_id == v.violation_id  # the read's
     validate("violation_event.schema.json", cloud_event("hazmat.violation.closed", v))
 
 
 def test_unregistered_is_one_a_plate_a_local_day():
     t = now_ms()
     a, b = unregistered(read(t), GATE), unregistered(read(t + 60_000, "R2"), GATE)
-    assert a["violation_id"] == b["violation_id"] and a["agencies"] == ["police", "transport"]
-    assert unregistered(read(t + 86_400_000), GATE)["violation_id"] != a["violation_id"]
+    assert a.violation_id == b.violation_id and a.agencies == ["police", "transport"]
+    assert unregistered(read(t + 86_400_000), GATE).violation_id != a.violation_id
 
 
 def test_cloned_needs_5_km_and_more_than_150_kmh():
@@ -103,7 +103,7 @@ def test_cloned_needs_5_km_and_more_than_150_kmh():
     found = clone_conflict(read(t), GATE, [at_km(40, 17), at_km(40, 10)], CFG)
     assert found is not None and round(found[2]) == 240
     v = cloned(read(t), GATE, "C1", found)
-    assert v["severity"] == "high" and v["agencies"] == ["police", "emergency"]
+    assert v.severity == "high" and v.agencies == ["police", "emergency"]
     other_first = cloned({**read(t + 600_000, "R9"), "checkpoint_id": "K2"}, GATE, "C1",
                          ((t, 0.0, 0.0, "read K1/R1"), 40_000.0, 240.0))
-    assert other_first["violation_id"] == v["violation_id"]  # one a pair, whichever came first
+    assert other_first.violation_id == v.violation_id  # one a pair, whichever came first

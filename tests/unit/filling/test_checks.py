@@ -37,7 +37,7 @@ WAYBILL = Waybill("W1", "UN1203", FILLED - 3600_000, FILLED + 3600_000)
 
 
 def kinds(violations) -> list[str]:
-    return [v["kind"] for v in violations]
+    return [v.kind for v in violations]
 
 
 def test_a_clean_record_raises_nothing_and_dates_expiring_today_still_count():
@@ -49,8 +49,8 @@ def test_quantity_equal_to_capacity_is_fine_one_kilo_more_is_overload():
     assert kinds(immediate_checks(record(quantity_kg=20_000), vehicle(), PEOPLE, [WAYBILL], (0, 0))[0]) == []
     violations, _ = immediate_checks(record(quantity_kg=20_001), vehicle(), PEOPLE, [WAYBILL], (29.9, 121.8))
     assert kinds(violations) == ["filling_overload"]
-    assert violations[0]["details"]["capacity_kg"] == 20_000 and violations[0]["agencies"] == ["market", "emergency"]
-    validate("violation.schema.json", violations[0])
+    assert violations[0].details["capacity_kg"] == 20_000 and violations[0].agencies == ["market", "emergency"]
+    validate("violation.schema.json", violations[0].wire())
 
 
 @pytest.mark.parametrize("change, words", [
@@ -113,5 +113,5 @@ def test_ids_are_per_record_and_kind_and_repeat_on_replay():
     first, _ = immediate_checks(record(quantity_kg=30_000), vehicle(), PEOPLE, [], (0, 0))
     again, _ = immediate_checks(record(quantity_kg=30_000), vehicle(), PEOPLE, [], (0, 0))
     other, _ = immediate_checks(record(id="F2", quantity_kg=30_000), vehicle(), PEOPLE, [], (0, 0))
-    assert [v["violation_id"] for v in first] == [v["violation_id"] for v in again]
-    assert not {v["violation_id"] for v in first} & {v["violation_id"] for v in other}
+    assert [v.violation_id for v in first] == [v.violation_id for v in again]
+    assert not {v.violation_id for v in first} & {v.violation_id for v in other}

@@ -1,4 +1,5 @@
-"""Drive the rules engine like the worker does, with brute-force zones, for rule tests."""
+"""Drive the rules engine like the worker does, with brute-force zones, for rule tests.
+The events are kept in their wire form (the Violation of the contract), as consumers see them."""
 from __future__ import annotations
 
 import math
@@ -68,12 +69,12 @@ class Run:
     def feed(self, *fixes: dict) -> list[tuple[str, dict]]:
         new = []
         for f in fixes:
-            new += step(self.state, f, self.zones(f), self.ctx)
+            new += [(t, v.wire()) for t, v in step(self.state, f, self.zones(f), self.ctx)]
         self.events += new
         return new
 
     def tick(self, now: int) -> list[tuple[str, dict]]:
-        new = tick(self.state, now, self.ctx)
+        new = [(t, v.wire()) for t, v in tick(self.state, now, self.ctx)]
         self.events += new
         return new
 

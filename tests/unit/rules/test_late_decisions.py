@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streams.rules.replay import WITHDRAWN_REASON, due_checkpoints, late_fixes, reconcile
 from streams.rules.state import VehicleState
-from streams.rules.violations import CLOSED, OPENED, close_violation, event_id, open_violation
+from streams.rules.violations import CLOSED, OPENED, Violation, close_violation, event_id, open_violation
 from tests.unit.rules.harness import MONDAY_10, Run, drive, fix
 
 T = MONDAY_10
@@ -27,8 +27,8 @@ def test_reconcile_sends_only_new_events_and_revisions_of_changed_records():
     new = _violation("night_driving", T + 10_000)
     events = [(OPENED, old), (CLOSED, replayed_closed), (OPENED, new)]
     sent = {event_id(old, OPENED), event_id(stored_closed, CLOSED)}
-    out, withdrawn = reconcile(events, ["P1"], {"P1": VehicleState("P1")}, {old["violation_id"]: stored_closed}, sent)
-    assert [(t, v["kind"], v["details"].get("revised", False)) for t, v in out] == [
+    out, withdrawn = reconcile(events, ["P1"], {"P1": VehicleState("P1")}, {old.violation_id: stored_closed}, sent)
+    assert [(t, v.kind, v.details.get("revised", False)) for t, v in out] == [
         (CLOSED, "speeding", True), (OPENED, "night_driving", False)]
     assert withdrawn == []
 
@@ -37,10 +37,10 @@ def test_reconcile_withdraws_what_the_replay_no_longer_yields_and_reopens_what_g
     gone = _violation("offline")
     goes_on = _violation("illegal_parking", T + 5_000)
     state = VehicleState("P1", open={"illegal_parking": goes_on})
-    stored = {gone["violation_id"]: gone, goes_on["violation_id"]: close_violation(goes_on, T + 50_000)}
+    stored = {gone.violation_id: gone, goes_on.violation_id: close_violation(goes_on, T + 50_000)}
     out, withdrawn = reconcile([], ["P1"], {"P1": state}, stored, set())
     assert withdrawn == [gone]
-    kinds = [(t, v["kind"], v["details"].get("withdrawn_reason"), v["details"].get("revised")) for t, v in out]
+    kinds = [(t, v.kind, v.details.get("withdrawn_reason"), v.details.get("revised")) for t, v in out]
     assert kinds == [(OPENED, "illegal_parking", None, True), (CLOSED, "offline", WITHDRAWN_REASON, None)]
 
 
@@ -55,10 +55,11 @@ def test_a_back_filled_gap_withdraws_its_offline_displacement():
     replay = Run()
     replay.feed(*start, *between, back)
     assert replay.kinds("offline_displacement") == []
-    stored = {displacement["violation_id"]: displacement}
-    out, withdrawn = reconcile(replay.events, ["P1"], {"P1": replay.state}, stored,
+    stored = {displacement["violation_id"]: Violation.from_wire(displacement)}
+    events = [(t, Violation.from_wire(v)) for t, v in replay.events]
+    out, withdrawn = reconcile(events, ["P1"], {"P1": replay.state}, stored,
                                {event_id(displacement, OPENED), event_id(displacement, CLOSED)})
-    assert withdrawn == [displacement] and out[-1][1]["details"]["withdrawn"] is True
+    assert withdrawn == [stored[displacement["violation_id"]]] and out[-1][1].details["withdrawn"] is True
 
 
 def test_due_checkpoints_take_the_empty_state_first_then_one_every_interval():

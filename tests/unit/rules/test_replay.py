@@ -11,7 +11,6 @@ from streams.batch import process
 from streams.rules.config import RuleConfig
 from streams.rules.engine import Context
 from streams.rules.state import VehicleState
-from streams.times import rfc3339
 from tests.unit.rules.harness import MONDAY_10, Run, drive, fix, park, square
 
 T = MONDAY_10
@@ -81,12 +80,11 @@ def test_a_confirmed_jump_is_stored_so_that_a_replay_of_the_track_decides_the_sa
     ctx = Context(GeofenceIndex(), lambda plate, ts: None, RuleConfig())
     live = process([dict(f) for f in track], {}, ctx)
     assert [f["ts"] for f in live.positions] == [f["ts"] for f in track if f is not spike]
-    assert [v["started_at"] for t, v in live.events if t.endswith("opened")] == [rfc3339(spike["ts"]),
-                                                                                  rfc3339(relocated[0]["ts"])]
+    assert [v.started_ms for t, v in live.events if t.endswith("opened")] == [spike["ts"], relocated[0]["ts"]]
     replay = process([dict(f) for f in live.positions], {}, ctx)
     # The spike cannot be replayed (the worker never withdraws a gps_jump for that reason).
-    relocation = [(t, v["violation_id"]) for t, v in live.events[2:]]
-    assert [(t, v["violation_id"]) for t, v in replay.events] == relocation
+    relocation = [(t, v.violation_id) for t, v in live.events[2:]]
+    assert [(t, v.violation_id) for t, v in replay.events] == relocation
 
 
 def _replayed(live_track: list[dict], checkpoint_after: int, new: list[dict]) -> list[int]:
@@ -114,3 +112,17 @@ def test_a_stored_fix_confirmed_by_a_new_one_is_not_stored_again():
     late = fix(T + 130_000, 1500, 1400, 54)  # reachable, but the stored fix after it is not
     fresh = fix(T + 145_000, 1750, 0, 54)  # agrees with that stored fix, not with the late one
     assert _replayed(live, 11, [late, fresh]) == [late["ts"], fresh["ts"]]
+
+
+def test_an_opened_event_says_what_was_known_when_it_opened_whatever_the_batch():
+    """Violations are values: the speeding opened at 30 s says 70 km/h even when the same
+    batch goes on to 90 (when they were dicts edited in place, the opened event of a batch
+    said the top speed at the batch's end)."""
+    track = drive(T, 40, speed=70) + drive(T + 50_000, 40, speed=90, east0=800)
+    ctx = Context(GeofenceIndex(), lambda plate, ts: None, RuleConfig())
+    whole = process([dict(f) for f in track], {}, ctx).events
+    states: dict = {}
+    one_by_one = [e for f in track for e in process([dict(f)], states, ctx).events]
+    assert [(t, v.wire()) for t, v in whole] == [(t, v.wire()) for t, v in one_by_one]
+    assert [v.details["max_speed_kmh"] for _, v in whole] == [70]
+    assert states["P1"].open["speeding"].details["max_speed_kmh"] == 90

@@ -1,13 +1,15 @@
 """Each vehicle rule: opening, closing, thresholds on both sides, jitter, windows."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import orjson
 
 from geofence.model import BanWindow
 from streams.rules.config import RuleConfig
 from tests.contracts import validate
 from tests.unit.rules.harness import MONDAY_10, Run, at, drive, fix, park, square, waybill
-from streams.rules.violations import CLOSED, cloud_event, event_id, revise_violation
+from streams.rules.violations import CLOSED, Violation, cloud_event, event_id, revise_violation
 
 T = MONDAY_10
 
@@ -58,7 +60,7 @@ def test_parked_gps_jitter_does_not_end_a_stop():
     run = Run()
     run.feed(*park(T, 40 * 60, every=20, jitter_m=35))
     assert run.kinds("illegal_parking") == [("opened", "illegal_parking")]
-    assert run.state.anchor_ts == T
+    assert run.state.stop.anchor_ts == T
 
 
 def test_no_illegal_parking_in_a_parking_lot_or_near_the_waybill_ends():
@@ -220,7 +222,7 @@ def test_two_fixes_that_agree_far_from_the_last_position_move_the_vehicle_there(
     run.feed(fix(T + 20_000, 5000, 0, 40))
     assert run.feed(fix(T + 30_000, 5110, 0, 40), fix(T + 40_000, 5220, 0, 40)) == []
     assert run.kinds("gps_jump") == [("opened", "gps_jump"), ("closed", "gps_jump")]
-    assert run.state.last_ts == T + 40_000 and run.state.unconfirmed is None
+    assert run.state.last_ts == T + 40_000 and run.state.jump.unconfirmed is None
 
 
 def test_a_resent_jump_confirms_nothing():
@@ -238,7 +240,7 @@ def test_two_jumps_that_disagree_are_two_gps_jumps():
     run.feed(fix(T + 20_000, 5000, 0, 40), fix(T + 30_000, -5000, 0, 40))
     assert run.kinds("gps_jump") == [("opened", "gps_jump"), ("closed", "gps_jump")] * 2
     assert run.state.last_ts == T + 10_000
-    assert run.feed(fix(T + 40_000, 330, 0, 40)) == [] and run.state.unconfirmed is None
+    assert run.feed(fix(T + 40_000, 330, 0, 40)) == [] and run.state.jump.unconfirmed is None
 
 
 def test_a_fast_but_short_hop_is_not_a_jump():
@@ -298,10 +300,10 @@ def test_offline_is_withdrawn_when_a_delayed_fix_shows_no_silence():
 def test_revisions_have_ids_of_their_own_that_follow_from_content():
     run = Run()
     run.feed(*drive(T, 60, speed=75), *drive(T + 70_000, 60, speed=50, east0=1500))
-    closed = [v for t, v in run.events if t.endswith("closed") and v["kind"] == "speeding"][0]
-    first, again = revise_violation(closed), revise_violation(dict(closed))
-    later = revise_violation(dict(closed, ended_at="2026-11-30T02:05:00.000Z"))
+    closed = Violation.from_wire([v for t, v in run.events if t.endswith("closed") and v["kind"] == "speeding"][0])
+    first, again = revise_violation(closed), revise_violation(replace(closed))
+    later = revise_violation(replace(closed, ended_ms=closed.ended_ms + 60_000))
     ids = {event_id(v, CLOSED) for v in (first, again, later)}
     assert len(ids) == 2 and event_id(closed, CLOSED) not in ids
-    assert all(i.startswith(f"{closed['violation_id']}.closed.") for i in ids)
+    assert all(i.startswith(f"{closed.violation_id}.closed.") for i in ids)
     validate("violation_event.schema.json", cloud_event(CLOSED, first))

@@ -111,7 +111,7 @@ def test_terminal_alarms_are_not_withdrawn_by_a_replay_of_the_stored_track():
 
 
 def test_a_stored_state_without_the_alarm_fields_still_loads():
-    assert VehicleState.from_json({"plate": "P1", "last_ts": T}).safety_ts == {}
+    assert VehicleState.from_json({"plate": "P1", "last_ts": T}).signals.safety_ts == {}
 
 
 @settings(max_examples=200, deadline=None)

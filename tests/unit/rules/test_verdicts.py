@@ -211,7 +211,8 @@ def test_a_stop_stored_by_an_older_version_without_a_sample_is_judged_at_its_anc
     from streams.rules.state import VehicleState
     run = Run()
     run.feed(*park(T, 60))
-    old = {k: v for k, v in orjson.loads(run.state.snapshot()).items() if k not in ("stop_fixes", "stop_judged")}
+    old = orjson.loads(run.state.snapshot())
+    old["stop"] = {k: v for k, v in old["stop"].items() if k not in ("stop_fixes", "stop_judged")}
     run.state = VehicleState.from_json(old)
     run.feed(*park(T + 120_000, 20 * 60))
     assert run.kinds("illegal_parking") == [("opened", "illegal_parking")]
