@@ -40,6 +40,7 @@ function alarmRow(v) {
     el("div", { class: "meta" }, `${v.carrier_id ?? "—"} · ${t("severity")} ${nameOf("severities", v.severity)} · ${t("since")} ${when(v.started_at)}`),
     el("div", { class: "actions" }, ack, resolve));
   if (v.violation_id === state.selectedViolation) row.classList.add("selected");
+  if (flashing(v.violation_id)) row.classList.add("flash");
   return row;
 }
 
@@ -75,9 +76,21 @@ function beep() {
   } catch (ignored) { /* no audio device: the flash still shows it */ }
 }
 
+// A new high alarm's row flashes for FLASH_MS (the CSS animation's 5 × 1 s) however often
+// the list is drawn again meanwhile (every live event redraws it).
+const FLASH_MS = 5000;
+
 function flash(id) {
-  const row = document.querySelector(`#alarms li[data-id="${CSS.escape(id)}"]`);
-  if (row) row.classList.add("flash");
+  state.flashing.set(id, Date.now() + FLASH_MS);
+  listSoon();
+}
+
+function flashing(id) {
+  const until = state.flashing.get(id);
+  if (until === undefined) return false;
+  if (until > Date.now()) return true;
+  state.flashing.delete(id);
+  return false;
 }
 
 async function acknowledge(id) {

@@ -17,6 +17,7 @@ const state = {
   violations: new Map(),  // violation_id -> Violation (with handling)
   selected: null, selectedViolation: null, violationMarker: null, feed: null, muted: false, resolving: null,
   playTimer: null,
+  flashing: new Map(),    // violation_id -> until when (ms) its row flashes: kept across redraws of the list
 };
 
 // -- live state ----------------------------------------------------------------------
@@ -88,7 +89,7 @@ function applyLive(m) {
     ringForSos();
     if (!before && v.status === "open" && v.severity === "high") {
       beep();
-      requestAnimationFrame(() => requestAnimationFrame(() => flash(v.violation_id)));
+      flash(v.violation_id);
     }
   }
 }
