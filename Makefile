@@ -49,7 +49,7 @@ run: $(STAMP) $(NPM_STAMP) postgis
 # written, and at any hour, also when "12 minutes ago" was yesterday (time-machine).
 TIME_SENSITIVE := tests/unit tests/integration/test_fixes_intake.py tests/integration/test_filling_intake.py \
 	tests/integration/test_hostile_input.py tests/integration/test_admin_resources.py \
-	tests/integration/test_signals_hostile.py tests/integration/test_plate_reads.py tests/integration/test_incidents.py
+	tests/integration/test_signals_hostile.py tests/integration/test_plate_reads.py
 
 test: $(STAMP) $(NPM_STAMP) postgis browser
 	$(VENV)/bin/pytest
