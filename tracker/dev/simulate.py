@@ -290,10 +290,13 @@ async def _post_all(session: aiohttp.ClientSession, tokens: dict[str, str], by_c
     for carrier, fixes in by_carrier.items():
         try:
             answer = await _call(session, "POST", "v1/fixes", tokens[carrier], fixes)
-        except SimulationError as exc:
-            if exc.status != 503:
+        except (SimulationError, aiohttp.ClientError) as exc:
+            # The server's trouble (a 5xx: the broker away, the process out of resources; no
+            # answer at all) costs a round, never the fleet, which runs inside `hazmat up`:
+            # the system it drives would go down with it. A 4xx is the simulator's own bug.
+            if isinstance(exc, SimulationError) and exc.status < 500:
                 raise
-            log.warning("%d simulated fixes not accepted, the broker is unavailable: %s", len(fixes), exc)
+            log.warning("%d simulated fixes not accepted this round: %.300s", len(fixes), exc)
             counts["unavailable"] += len(fixes)
             continue
         counts["accepted"] += answer["accepted"]
