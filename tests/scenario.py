@@ -3,6 +3,7 @@ must yield (the reference the worker tests compare with), and the plumbing to fe
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 import time
 import uuid
 
@@ -16,6 +17,7 @@ from streams.rules.config import RuleConfig
 from streams.rules.engine import Context
 from streams.rules.violations import event_id
 from streams.rules.waybills import active
+from streams.times import local_minute
 from tests.client import fleet_body
 
 M_LAT, M_LON = 1 / 110_574, 1 / 96_400
@@ -91,3 +93,12 @@ async def publish_in_chunks(bootstrap: str, topic: str, fixes: list[dict], chunk
             await asyncio.sleep(pause_s)
     finally:
         await publisher.close()
+
+
+def windows_elsewhere(now_ms: int) -> RuleConfig:
+    """Night driving and fatigue's night hours moved to a minute of the day that tracks of
+    the hours before now never reach: the tests hold at any hour (02:00-05:00 Beijing
+    time is night driving)."""
+    m = (local_minute(now_ms) + 60) % 1440
+    return replace(RuleConfig(), night_from_min=m, night_to_min=m + 1, fatigue_night_from_min=m,
+                   fatigue_night_to_min=m + 1)

@@ -10,11 +10,10 @@ import pytest
 
 from geofence.index import GeofenceIndex
 from streams.batch import process
-from streams.rules.config import RuleConfig
 from streams.rules.engine import Context
 from streams.rules.violations import CLOSED, event_id, revise_violation
-from streams.times import epoch_ms, local_minute, rfc3339
-from tests.scenario import M_LON, expected_event_ids, plates, publish_in_chunks, register_carrier
+from streams.times import epoch_ms, rfc3339
+from tests.scenario import M_LON, expected_event_ids, plates, publish_in_chunks, register_carrier, windows_elsewhere
 from tests.topic import read_topic
 from tests.waiting import until
 from tracker.db import replays
@@ -30,14 +29,6 @@ def fix(plate: str, carrier: str, t: int, t0: int, speed: float) -> dict:
     east = (t - t0) / 60_000 * 833.3  # the vehicle's position along its road at 50 km/h
     return {"plate": plate, "ts": t, "lat": 29.8, "lon": 121.6 + east * M_LON, "speed_kmh": speed,
             "heading_deg": 90.0, "carrier_id": carrier, "received_at": t, "source": "http"}
-
-
-def windows_elsewhere(now_ms: int) -> RuleConfig:
-    """Night driving and fatigue's night hours moved to a minute of the day that these
-    tracks (the six hours before now) never reach: the tests hold at any hour."""
-    m = (local_minute(now_ms) + 60) % 1440
-    return replace(RuleConfig(), night_from_min=m, night_to_min=m + 1, fatigue_night_from_min=m,
-                   fatigue_night_to_min=m + 1)
 
 
 POLLS_OF_10 = (10, WorkerTuning().chunk)

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import orjson
 import pytest
@@ -15,21 +16,26 @@ import pytest
 from streams.kafka import Publisher
 from tests import stack
 from tests.contracts import validate
-from tests.scenario import expected_event_ids, fleet_fixes, plates, publish_in_chunks, register_carrier
+from tests.scenario import (expected_event_ids, fleet_fixes, plates, publish_in_chunks, register_carrier,
+                            windows_elsewhere)
 from tests.topic import read_topic
 from tests.waiting import until
 from tracker.db import migrate
 from tracker.db.pool import create_pool
 from tracker.serve import create_topics, prepare, worker_running
+from tracker.settings import RULE_PREFIX
 
 pytestmark = pytest.mark.integration
 VEHICLES = 24
 
 
 def start_worker(settings, log) -> subprocess.Popen:
+    """`hazmat worker` with the test's settings, its rules' night windows among them."""
+    windows = {f"{RULE_PREFIX}{name.upper()}": str(getattr(settings.rules, name))
+               for name in ("night_from_min", "night_to_min", "fatigue_night_from_min", "fatigue_night_to_min")}
     env = dict(os.environ, HAZMAT_DATABASE_URL=settings.database_url, HAZMAT_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
                HAZMAT_TOPIC_PREFIX=settings.topic_prefix, HAZMAT_TOPIC_PARTITIONS=str(settings.topic_partitions),
-               HAZMAT_WORKER_GROUP=settings.worker_group, HAZMAT_METRICS_PORT="0")
+               HAZMAT_WORKER_GROUP=settings.worker_group, HAZMAT_METRICS_PORT="0", **windows)
     return subprocess.Popen([sys.executable, "-m", "tracker.cli", "worker"], env=env, stdout=log, stderr=log)
 
 
@@ -64,12 +70,12 @@ async def check_outcome(settings, topics, pool, fixes, expected: set[str]) -> No
 
 
 async def test_two_workers_one_killed_mid_stream_and_restarted(own_database, topics, tmp_path):
-    settings = own_database
+    settings = own_database.with_(rules=windows_elsewhere(int(time.time() * 1000)))  # (at any hour)
     await create_topics(settings)
     carrier, plate_list = plates(VEHICLES)
     await register_carrier(settings.database_url, carrier)
     fixes = fleet_fixes(plate_list, carrier)
-    expected = expected_event_ids(fixes)
+    expected = expected_event_ids(fixes, settings.rules)
     assert len(expected) == 2 * VEHICLES  # one speeding episode each, opened and closed
     pool = await create_pool(settings.asyncpg_dsn)
     log = open(tmp_path / "workers.log", "ab")

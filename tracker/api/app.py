@@ -38,6 +38,7 @@ from tracker.db import positions
 from tracker.db.pool import create_pool
 from tracker.intake.fleet import Fleet
 from tracker.metrics import HTTP_REQUESTS
+from tracker.outages import is_outage
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,14 @@ async def problem_middleware(request: web.Request, handler) -> web.StreamRespons
             raise
         kept = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After", "WWW-Authenticate")}
         return Problem(exc.status, exc.reason or exc.text or "", headers=kept).response()
-    except Exception:
+    except Exception as exc:
+        if request.transport is None or request.transport.is_closing():  # the client went away mid-request
+            log.info("%s %r: the client went away: %r", request.method, request.path, exc)
+            raise
+        if is_outage(exc):  # the database or broker away, the process out of connections or descriptors
+            log.warning("%s %r: unavailable: %r", request.method, request.path, exc)
+            return Problem(503, "a service this request needs is unavailable; try again shortly",
+                           headers={"Retry-After": "5"}).response()
         log.exception("unhandled error in %s %r", request.method, request.path)
         return Problem(500, "the server failed; the error is logged").response()
 

@@ -31,9 +31,10 @@ from tracker.db.batches import BatchResult, write_batch
 from tracker.db.states import state_row, stored_states
 from tracker.db.violations import violation_row
 from tracker.metrics import LATE_REPLAYS, LATE_UNREPLAYED, WITHDRAWALS
+from tracker.outages import is_outage
 from tracker.settings import Settings
 from tracker.workers import outbox
-from tracker.workers.loop import Handler, Partitions, chunks, decode, is_outage
+from tracker.workers.loop import Handler, Partitions, chunks, decode
 from tracker.workers.references import References
 from tracker.workers.writer import BackgroundWriter
 

@@ -30,31 +30,16 @@ import asyncpg
 import orjson
 
 from schemas import SchemaError, explain, list_validator, validator
-from streams.kafka import BrokerUnavailable, group_consumer, highwater, seek, seek_to_beginning
+from streams.kafka import group_consumer, highwater, seek, seek_to_beginning
 from streams.times import now_ms
 from streams.topics import Topics
 from tracker.db import offsets as stored
 from tracker.metrics import WORKER_BATCH_SECONDS, WORKER_DEADLETTERED, WORKER_FAILURES, WORKER_RECORDS, WORKER_REWINDS
+from tracker.outages import is_outage
 from tracker.settings import Settings
 from tracker.workers.references import References
 
 log = logging.getLogger(__name__)
-# Failures that say nothing about the records: the database or the broker is away.
-OUTAGES = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
-           asyncpg.TooManyConnectionsError, BrokerUnavailable, asyncio.TimeoutError)
-# SQLSTATE classes of server errors that say nothing about the records either:
-# connection (08), resources (53), operator intervention (57: shutdown, cancel), and
-# transaction rollbacks (40: serialisation failure, deadlock).
-OUTAGE_CLASSES = ("08", "40", "53", "57")
-
-
-def is_outage(exc: BaseException) -> bool:
-    if isinstance(exc, OUTAGES):
-        return True
-    state = getattr(exc, "sqlstate", None) if isinstance(exc, asyncpg.PostgresError) else None
-    return isinstance(state, str) and state[:2] in OUTAGE_CLASSES
-
-
 def chunks(records: dict[int, list], size: int) -> Iterator[dict[int, list]]:
     """A poll's records (per partition, in offset order) as consecutive polls of at most
     `size` records: each partition's records in contiguous slices, in order, and slices of
