@@ -50,11 +50,17 @@ def _pattern_words() -> dict[str, str]:
             if "pattern" in d and "description" in d}
 
 
+# A schema failure's message quotes the value; past this length its middle is left out.
+MESSAGE_MAX = 240
+
+
 def explain(exc: jsonschema_rs.ValidationError) -> tuple[str | None, str]:
     """(field path, message) of a schema failure, with the field as a dotted path; a value
     that does not match a shared pattern is told what the pattern asks for, not the regex."""
     path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.instance_path).lstrip(".") or None
     message = exc.message
+    if len(message) > MESSAGE_MAX:  # the value quoted whole: a 2 MB plate came back twice, and was dead-lettered so
+        message = f"{message[:80]}… ({len(message) - 200} characters left out) …{message[-120:]}"
     words = _pattern_words().get(getattr(exc.kind, "pattern", None))
     if words is not None:
         message = f"{message.split(' does not match ')[0][:60]} is not {words}"

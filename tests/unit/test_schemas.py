@@ -162,3 +162,16 @@ def _enum(schema: dict, path: list[str]) -> list:
 def test_schemas_spell_the_vocabularies(schema, path, name):
     """One place for each vocabulary (streams/vocabulary.py): the schemas say the same."""
     assert tuple(_enum(load(schema), path)) == getattr(vocabulary, name)
+
+
+def test_a_huge_value_is_not_quoted_whole_in_the_reason():
+    """A refusal's reason goes back to the sender and into the dead letter beside the item:
+    the value it quotes is cut in its middle, the reason itself kept."""
+    from schemas import MESSAGE_MAX, explain, validator
+
+    valid = validator("fix.schema.json")
+    fix = {"plate": "A" * 2_500_000, "ts": "2026-12-05T10:00:00Z", "lat": 29.9, "lon": 121.8}
+    error = next(e for e in valid.iter_errors(fix) if list(e.instance_path) == ["plate"])
+    field, reason = explain(error)
+    assert field == "plate" and len(reason) < MESSAGE_MAX + 60 and "characters left out" in reason
+    assert reason.startswith('plate: "AAAA') and reason.endswith(error.message[-40:])
