@@ -10,6 +10,7 @@ import pytest
 
 from schemas import HERE, load, validator
 from streams import vocabulary
+from streams.times import now_ms, rfc3339
 from tests.contracts import validate
 
 SCHEMAS = sorted(p.name for p in HERE.glob("*.schema.json"))
@@ -22,7 +23,7 @@ def test_schema_is_valid_2020_12(name):
 
 
 EXAMPLES = [
-    ("fix.schema.json", {"plate": "浙B12345", "ts": "2026-11-28T08:00:00+08:00", "lat": 29.9, "lon": 121.8,
+    ("fix.schema.json", {"plate": "浙B12345", "ts": rfc3339(now_ms()), "lat": 29.9, "lon": 121.8,
                          "speed_kmh": 0, "heading_deg": 0}, True),
     ("fix.schema.json", {"plate": "浙B12345", "ts": 1, "lat": 29.9, "lon": 121.8, "speed_kmh": 0,
                          "heading_deg": 360}, False),
@@ -32,9 +33,9 @@ EXAMPLES = [
                              "permit_valid_until": "2027-01-01", "tank_inspection_valid_until": "2027-02-30"}, False),
     ("violation_event.schema.json", {
         "specversion": "1.0", "id": "e1", "source": "hazmat/rules", "type": "hazmat.violation.opened",
-        "time": "2026-11-28T00:00:00Z", "subject": "浙B1", "datacontenttype": "application/json",
+        "time": rfc3339(now_ms()), "subject": "浙B1", "datacontenttype": "application/json",
         "data": {"violation_id": "v1", "kind": "speeding", "plate": "浙B1", "carrier_id": "C", "status": "open",
-                 "started_at": "2026-11-28T00:00:00Z", "ended_at": None, "lat": 29.9, "lon": 121.8,
+                 "started_at": rfc3339(now_ms()), "ended_at": None, "lat": 29.9, "lon": 121.8,
                  "geofence_id": None, "waybill_id": None, "severity": "medium", "agencies": ["police"],
                  "details": {"max_speed_kmh": 72, "limit_kmh": 60}}}, True),
 ]
@@ -170,7 +171,7 @@ def test_a_huge_value_is_not_quoted_whole_in_the_reason():
     from schemas import MESSAGE_MAX, explain, validator
 
     valid = validator("fix.schema.json")
-    fix = {"plate": "A" * 2_500_000, "ts": "2026-12-05T10:00:00Z", "lat": 29.9, "lon": 121.8}
+    fix = {"plate": "A" * 2_500_000, "ts": rfc3339(now_ms()), "lat": 29.9, "lon": 121.8}
     error = next(e for e in valid.iter_errors(fix) if list(e.instance_path) == ["plate"])
     field, reason = explain(error)
     assert field == "plate" and len(reason) < MESSAGE_MAX + 60 and "characters left out" in reason
