@@ -59,7 +59,7 @@ async def problem_middleware(request: web.Request, handler) -> web.StreamRespons
     except Exception as exc:
         if request.transport is None or request.transport.is_closing():  # the client went away mid-request
             log.info("%s %r: the client went away: %r", request.method, request.path, exc)
-            raise
+            return Problem(400, "the client went away").response()  # (read by nobody; raising logs a traceback)
         if is_outage(exc):  # the database or broker away, the process out of connections or descriptors
             log.warning("%s %r: unavailable: %r", request.method, request.path, exc)
             return Problem(503, "a service this request needs is unavailable; try again shortly",

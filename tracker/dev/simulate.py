@@ -290,7 +290,7 @@ async def _post_all(session: aiohttp.ClientSession, tokens: dict[str, str], by_c
     for carrier, fixes in by_carrier.items():
         try:
             answer = await _call(session, "POST", "v1/fixes", tokens[carrier], fixes)
-        except (SimulationError, aiohttp.ClientError) as exc:
+        except (SimulationError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
             # The server's trouble (a 5xx: the broker away, the process out of resources; no
             # answer at all) costs a round, never the fleet, which runs inside `hazmat up`:
             # the system it drives would go down with it. A 4xx is the simulator's own bug.
