@@ -195,8 +195,13 @@ def highwater(c: AIOKafkaConsumer, topic: str, partition: int) -> int | None:
     return c.highwater(TopicPartition(topic, partition))
 
 
-async def seek_to_beginning(c: AIOKafkaConsumer, topic: str, partition: int) -> None:
-    await c.seek_to_beginning(TopicPartition(topic, partition))
+async def seek_to_beginning(c: AIOKafkaConsumer, topic: str, partitions: Iterable[int]) -> None:
+    """All of them in one call: each call waits for a round of the client's offset look-ups
+    (~45 ms on the embedded broker; a worker's five members with 8 partitions each took
+    0.4 s of its start one partition at a time)."""
+    tps = [TopicPartition(topic, p) for p in partitions]
+    if tps:
+        await c.seek_to_beginning(*tps)
 
 
 async def from_now(c: AIOKafkaConsumer) -> None:

@@ -242,11 +242,9 @@ class PartitionedLoop:
             log.warning("%s: cannot reload from the database, processing paused: %r", self.group, exc)
             return
         own = self.partitions
-        for p in own.owned:
-            if p in offsets:
-                seek(own.consumer, self.topic, p, offsets[p])
-            else:
-                await seek_to_beginning(own.consumer, self.topic, p)
+        for p in own.owned & offsets.keys():
+            seek(own.consumer, self.topic, p, offsets[p])
+        await seek_to_beginning(own.consumer, self.topic, own.owned - offsets.keys())
         own.next = {p: offsets.get(p) for p in own.owned}
         self._stale = False
 
