@@ -76,15 +76,16 @@ def cmdline(pid: int) -> str:
 
 
 def processes(hazmat_pid: int, data_dir: Path) -> dict[str, list[int]]:
-    """The processes to measure: hazmat, the broker it started, and PostgreSQL (pg_ctl
-    daemonizes the postmaster, so it is found by its pid file)."""
+    """The processes to measure: hazmat, its stream worker processes, the broker it started,
+    and PostgreSQL (pg_ctl daemonizes the postmaster, so it is found by its pid file)."""
     broker = [p for p in children(hazmat_pid) if "broker" in cmdline(p)]
     postgres = []
     pidfile = data_dir / "pg" / "postmaster.pid"
     if pidfile.exists():
         postmaster = int(pidfile.read_text().split()[0])
         postgres = [postmaster, *children(postmaster)]
-    return {"hazmat": [hazmat_pid], "postgres": postgres, "broker": broker}
+    workers = [p for p in children(hazmat_pid) if "tracker.cli worker" in cmdline(p)]
+    return {"hazmat": [hazmat_pid], "workers": workers, "postgres": postgres, "broker": broker}
 
 
 async def count_batches(client: AIOKafkaClient, topic: str, partition: int, start: int) -> tuple[int, int]:
@@ -175,7 +176,8 @@ async def soak(args: argparse.Namespace) -> dict:
             raise SystemExit(f"hazmat up did not come up:\n{log.read().decode(errors='replace')[-3000:]}")
         print(f"up in {time.monotonic() - started:.1f} s; broker {bootstrap}; sampling every {args.interval} s "
               f"for {args.minutes} min", flush=True)
-        print(f"{'t_s':>6} {'hazmat_MB':>10} {'postgres_MB':>12} {'broker_MB':>10} {'fix_records':>12} "
+        print(f"{'t_s':>6} {'hazmat_MB':>10} {'workers_MB':>11} {'postgres_MB':>12} {'broker_MB':>10} "
+              f"{'fix_records':>12} "
               f"{'fix_batches':>12} {'batches/part':>18} {'worker_behind_s':>16}", flush=True)
         t0, last, batches, per_part = time.monotonic(), {}, 0, {}
         while True:
@@ -191,7 +193,8 @@ async def soak(args: argparse.Namespace) -> dict:
                       "worker_behind_s": behind}
             samples.append(sample)
             per_part = now
-            print(f"{t:6.0f} {pss['hazmat'] / 1024:10.1f} {pss['postgres'] / 1024:12.1f} {pss['broker'] / 1024:10.1f} "
+            print(f"{t:6.0f} {pss['hazmat'] / 1024:10.1f} {pss['workers'] / 1024:11.1f} "
+                  f"{pss['postgres'] / 1024:12.1f} {pss['broker'] / 1024:10.1f} "
                   f"{sample['fix_records']:12d} {batches:12d} {batches / max(1, len(now)):18.0f} "
                   f"{'-' if behind is None else f'{behind:.1f}':>16}", flush=True)
             if proc.poll() is not None:
@@ -220,7 +223,7 @@ async def soak(args: argparse.Namespace) -> dict:
 def summarize(samples: list[dict], partitions: dict[int, int], warmup_s: float) -> dict:
     steady = [s for s in samples if s["t_s"] >= warmup_s] or samples
     growth = {name: slope_per_day([(s["t_s"], s[f"{name}_kb"] / 1024) for s in steady])
-              for name in ("hazmat", "postgres", "broker")}
+              for name in ("hazmat", "workers", "postgres", "broker")}
     batches_day = slope_per_day([(s["t_s"], s["fix_batches"]) for s in steady])
     records_day = slope_per_day([(s["t_s"], s["fix_records"]) for s in steady])
     per_partition_day = batches_day / max(1, len(partitions))

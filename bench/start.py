@@ -6,7 +6,8 @@ two workers leaves partitions unowned.
     python -m bench.start --geofences 5000
 
 Each worker is a real `hazmat worker` process against an embedded PostgreSQL+PostGIS and
-the embedded broker; times are read from its own log lines ("... owns partitions ...").
+the embedded broker, started as `hazmat up` starts its workers (tracker.worker_processes);
+times are read from its own log lines ("... owns partitions ...").
 The ceiling beside it: the same process's imports alone (`hazmat --help`).
 """
 from __future__ import annotations
@@ -31,7 +32,9 @@ from geofence.features import check_feature
 from geofence.index import DEFAULT_RESOLUTION, cover_feature
 from tracker.db import geofences
 from tracker.serve import create_topics
+from tracker.cli import embedded_broker_settings
 from tracker.settings import Settings
+from tracker.worker_processes import worker_env
 
 OWNS = re.compile(r"(\S+) owns partitions")
 # The consumer-group members of one `hazmat worker` (tracker.serve.worker_running): the fix
@@ -104,7 +107,8 @@ def main() -> None:
         asyncio.run(create_topics(settings))
         written = asyncio.run(write_geofences(settings, features(args.geofences)))
         print(f"{args.geofences} geofences written through the API's path in {written:.1f} s")
-        env = dict(os.environ, HAZMAT_DATABASE_URL=db, HAZMAT_KAFKA_BOOTSTRAP=broker.bootstrap,
+        # As `hazmat up` starts its workers on the embedded broker (its session, its fetch wait).
+        env = dict(worker_env(embedded_broker_settings(settings, broker.bootstrap)),
                    HAZMAT_TOPIC_PREFIX=settings.topic_prefix, HAZMAT_TOPIC_PARTITIONS="8",
                    HAZMAT_WORKER_GROUP=settings.worker_group)
         started = time.perf_counter()

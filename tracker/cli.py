@@ -17,6 +17,7 @@ from tracker.dev.simulate import PROTOCOLS, SimulationError, simulate
 from tracker.maintenance import maintain, maintain_daily
 from tracker.serve import create_topics, prepare, serve
 from tracker.settings import DEFAULT_METRICS_PORT, Settings, SettingsError
+from tracker.worker_processes import WorkerExited, default_count
 
 log = logging.getLogger("hazmat")
 
@@ -42,11 +43,20 @@ def shown_token(token: str | None, settings: Settings) -> str:
     return token
 
 
+# The embedded broker completes a group join after about half the session, and in whole
+# seconds (bench/RESULTS.md, start): 4 s joins in 2 s, 6 s in 3 s. Apache Kafka refuses
+# sessions under 6 s (group.min.session.timeout.ms), hence the lower one only here.
+EMBEDDED_SESSION_TIMEOUT_MS = 4_000
+
+
 def embedded_broker_settings(settings: Settings, bootstrap: str) -> Settings:
-    """Settings for the embedded broker: its address, and fetch waits of at least
-    HAZMAT_EMBEDDED_FETCH_WAIT_MS (a fetch it cannot finish within the wait returns nothing)."""
-    wait = max(settings.worker.fetch_wait_ms, settings.embedded_fetch_wait_ms)
-    return settings.with_(kafka_bootstrap=bootstrap, worker=replace(settings.worker, fetch_wait_ms=wait))
+    """Settings for the embedded broker: its address, fetch waits of at least
+    HAZMAT_EMBEDDED_FETCH_WAIT_MS (a fetch it cannot finish within the wait returns
+    nothing), and a session of at most EMBEDDED_SESSION_TIMEOUT_MS (three heartbeats at least)."""
+    worker = settings.worker
+    session = max(min(worker.session_timeout_ms, EMBEDDED_SESSION_TIMEOUT_MS), 3 * worker.heartbeat_ms)
+    return settings.with_(kafka_bootstrap=bootstrap, worker=replace(
+        worker, fetch_wait_ms=max(worker.fetch_wait_ms, settings.embedded_fetch_wait_ms), session_timeout_ms=session))
 
 
 async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> None:
@@ -77,8 +87,12 @@ async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> No
         jt809_host = "127.0.0.1" if settings.jt809_host in ("0.0.0.0", "::") else settings.jt809_host
         jt809_address = (jt809_host, settings.jt809_port)
 
+        workers = default_count() if settings.up_workers is None else settings.up_workers
+
         def announce() -> None:
-            lines = ["hazmat is up (API, stream worker, JT/T 808 gateway and JT/T 809 platform links)"] + [f"  started: {s}" for s in started]
+            what = f"{workers} stream worker process{'es' if workers > 1 else ''}" if workers else "stream worker"
+            lines = [f"hazmat is up (API, {what}, JT/T 808 gateway and JT/T 809 platform links)"]
+            lines += [f"  started: {s}" for s in started]
             lines.append(f"  map: {api_url}/  API: {api_url}/v1")
             lines.append(f"  JT/T 808 gateway: {jt808_host}:{settings.jt808_port} (TCP)")
             lines.append(f"  JT/T 809 platform links: {jt809_host}:{settings.jt809_port} (TCP)")
@@ -91,7 +105,8 @@ async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> No
             lines.append("  stop with Ctrl-C")
             print("\n".join(lines), flush=True)
 
-        await serve(settings, api=True, worker=True, jt808=True, jt809=True, maintenance=True, started=announce,
+        await serve(settings, api=True, worker=not workers, worker_processes=workers, jt808=True, jt809=True,
+                    maintenance=True, started=announce,
                     alongside=(lambda: simulate(api_url, token, vehicles=simulated, protocol=protocol,
                                                 jt808=jt808_address, jt809=jt809_address, scene=True))
                     if simulated else None)
@@ -268,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_maintain(settings, args.daily))
         elif args.command == "migrate":
             asyncio.run(_migrate(settings, args.revision or ("base" if args.down else "head"), args.down))
-    except (SettingsError, StackError, SimulationError) as exc:
+    except (SettingsError, StackError, SimulationError, WorkerExited) as exc:
         print(f"hazmat: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

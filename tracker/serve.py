@@ -26,6 +26,7 @@ from tracker.workers.loop import PartitionedLoop
 from tracker.workers.references import References
 from tracker.workers.reads import ReadWorker
 from tracker.workers.reminders import Reminders
+from tracker.worker_processes import worker_processes_running
 
 
 # The cyclic collector at its default threshold (every 700 allocations) rescans what a
@@ -176,12 +177,13 @@ async def maintenance_running(settings: Settings):
         await pool.close()
 
 
-async def serve(settings: Settings, *, api: bool, worker: bool, jt808: bool = False,
+async def serve(settings: Settings, *, api: bool, worker: bool, worker_processes: int = 0, jt808: bool = False,
                 jt809: bool = False, maintenance: bool = False,
                 started: Callable[[], None] | None = None,
                 alongside: Callable[[], Awaitable[object]] | None = None) -> None:
     """Run the roles until Ctrl-C/SIGTERM; a worker that dies takes the process down with its
-    error. `maintenance`: the daily retention run too (`hazmat up`). `alongside` (say a
+    error. `worker_processes`: that many `hazmat worker` processes besides (`hazmat up`;
+    one that exits takes this one down too). `maintenance`: the daily retention run too (`hazmat up`). `alongside` (say a
     simulated fleet posting to the API) starts once the roles are up, and stops with them;
     its error takes the process down too."""
     tune_collector()
@@ -197,6 +199,8 @@ async def serve(settings: Settings, *, api: bool, worker: bool, jt808: bool = Fa
                 tasks.append(await stack.enter_async_context(upstream_running(settings)))
         if worker:
             tasks.append(await stack.enter_async_context(worker_running(settings)))
+        if worker_processes:
+            tasks.append(await stack.enter_async_context(worker_processes_running(settings, worker_processes)))
         if maintenance:
             tasks.append(await stack.enter_async_context(maintenance_running(settings)))
         if started is not None:

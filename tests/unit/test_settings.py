@@ -144,3 +144,22 @@ def test_the_embedded_broker_gets_fetch_waits_it_can_answer_within():
         .fetch_wait_ms == 800
     assert embedded_broker_settings(Settings.from_env({"HAZMAT_EMBEDDED_FETCH_WAIT_MS": "0"}), "b:1").worker \
         .fetch_wait_ms == 50
+
+
+def test_the_embedded_broker_gets_a_session_that_joins_in_two_seconds():
+    from tracker.cli import embedded_broker_settings
+
+    assert embedded_broker_settings(Settings.from_env({}), "b:1").worker.session_timeout_ms == 4_000
+    assert embedded_broker_settings(Settings.from_env({"HAZMAT_WORKER_SESSION_TIMEOUT_MS": "3000"}), "b:1") \
+        .worker.session_timeout_ms == 3_000
+    slow = Settings.from_env({"HAZMAT_WORKER_HEARTBEAT_MS": "2000", "HAZMAT_WORKER_SESSION_TIMEOUT_MS": "9000"})
+    assert embedded_broker_settings(slow, "b:1").worker.session_timeout_ms == 6_000  # three heartbeats
+
+
+def test_up_workers_are_counted_or_left_to_the_cores():
+    from tracker.worker_processes import default_count
+
+    assert Settings.from_env({}).up_workers is None and 1 <= default_count() <= 4
+    assert Settings.from_env({"HAZMAT_UP_WORKERS": "0"}).up_workers == 0
+    with pytest.raises(SettingsError, match="HAZMAT_UP_WORKERS"):
+        Settings.from_env({"HAZMAT_UP_WORKERS": "33"})
