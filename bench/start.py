@@ -17,7 +17,6 @@ import asyncio
 import os
 import platform
 import random
-import re
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ import uuid
 
 import orjson
 
+from bench.processes import WorkerProcess
 from bench.worker import geofence_features
 from tests import stack
 from tracker.db.pool import create_pool
@@ -36,7 +36,6 @@ from tracker.cli import embedded_broker_settings
 from tracker.settings import Settings
 from tracker.worker_processes import worker_env
 
-OWNS = re.compile(r"(\S+) owns partitions")
 # The consumer-group members of one `hazmat worker` (tracker.serve.worker_running): the fix
 # worker, the filling check, the plate-read check, the reminders, the dead-letter store.
 MEMBERS = 5
@@ -66,34 +65,6 @@ async def write_geofences(settings: Settings, items) -> float:
     finally:
         await pool.close()
     return time.perf_counter() - started
-
-
-class WorkerProcess:
-    """A `hazmat worker` whose log is read for the moment each member owns partitions."""
-
-    def __init__(self, env: dict) -> None:
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen([sys.executable, "-m", "tracker.cli", "worker"], env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.owned: dict[str, float] = {}
-        self.last = ""  # its last log line, to say why it stopped
-
-    def wait_owning(self, groups: int, timeout_s: float = 300) -> float:
-        """Seconds from start until `groups` members each logged owning partitions."""
-        deadline = time.perf_counter() + timeout_s
-        while len(self.owned) < groups and time.perf_counter() < deadline:
-            line = self.process.stderr.readline()
-            if not line:
-                raise RuntimeError(f"the worker exited ({self.process.wait()}): {self.last}")
-            self.last = line.strip()
-            match = OWNS.search(line)
-            if match:
-                self.owned.setdefault(match.group(1), time.perf_counter() - self.started)
-        return max(self.owned.values())
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(60)
 
 
 def main() -> None:

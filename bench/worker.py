@@ -1,7 +1,9 @@
 """Worker benchmark: fixes through one worker process end to end (consume -> rules ->
-COPY positions -> violations out), beside the consume-and-parse ceiling of the same
-client, the obvious alternative (one PostGIS ST_Intersects query per fix), latency from
-fix published to violation event at a steady 5 000 fixes/s, and memory per vehicle.
+COPY positions -> violations out), then through N `hazmat worker` processes sharing the
+partitions (`--processes`, as `hazmat up` runs them), beside the consume-and-parse
+ceiling of the same client, the obvious alternative (one PostGIS ST_Intersects query per
+fix), latency from fix published to violation event at a steady 5 000 fixes/s, and
+memory per vehicle.
 
 Run: `.venv/bin/python -m bench.worker` (also `make bench`). Broker and PostgreSQL run on
 the same machine as the worker.
@@ -24,6 +26,7 @@ import asyncpg
 import orjson
 import shapely
 
+from bench.processes import WorkerProcess
 from geofence.index import DEFAULT_RESOLUTION, cover_feature
 from geofence.model import compile_geofence
 from streams.batch import process
@@ -36,6 +39,7 @@ from tracker.db import geofences
 from tracker.db.pool import create_pool
 from tracker.serve import create_topics, tune_collector
 from tracker.settings import Settings
+from tracker.worker_processes import worker_env
 from tracker.workers.fixes import Worker
 from tracker.workers.loop import PartitionedLoop
 from tracker.workers.references import References
@@ -176,6 +180,37 @@ async def end_to_end(settings: Settings, pool: asyncpg.Pool, total: int) -> tupl
     return total / elapsed, (time.process_time() - cpu0) / total * 1e6, worker
 
 
+async def end_to_end_processes(settings: Settings, pool: asyncpg.Pool, total: int, count: int) -> tuple[float, float]:
+    """`count` real `hazmat worker` processes sharing the partitions: fixes/s from the moment
+    every member of every process owns its partitions (the group settled; what the first
+    one did before is left out) to the commit of the last fix, and their CPU a fix."""
+    env = dict(worker_env(settings), HAZMAT_TOPIC_PREFIX=settings.topic_prefix,
+               HAZMAT_TOPIC_PARTITIONS=str(settings.topic_partitions), HAZMAT_WORKER_GROUP=settings.worker_group)
+    workers = [WorkerProcess(env) for _ in range(count)]
+    done_sql = "SELECT coalesce(sum(next_offset), 0)::bigint FROM consumer_offsets WHERE group_id = $1"
+    try:
+        while not all(settings.worker_group in w.owned for w in workers):
+            for w in workers:
+                if w.process.poll() is not None:
+                    raise RuntimeError(f"a worker exited ({w.process.returncode}): {w.last}")
+            await asyncio.sleep(0.02)
+        started, cpu0 = time.perf_counter(), sum(w.cpu_s() for w in workers)
+        first = await pool.fetchval(done_sql, settings.worker_group)
+        while (done := await pool.fetchval(done_sql, settings.worker_group)) < total:
+            await asyncio.sleep(0.02)
+        elapsed, cpu = time.perf_counter() - started, sum(w.cpu_s() for w in workers) - cpu0
+        return (done - first) / elapsed, cpu / (done - first) * 1e6
+    finally:
+        for w in workers:
+            w.stop()
+
+
+async def forget_the_run(pool: asyncpg.Pool, settings: Settings) -> None:
+    """Everything a worker wrote, so that the next run of the backlog does the same work."""
+    await pool.execute("TRUNCATE positions, violations, violation_handling, violation_handling_history, outbox, "
+                       "vehicle_state, vehicle_checkpoints, deadletters")
+
+
 def state_memory(worker: Worker, fixes: list[dict]) -> float:
     """Bytes held per vehicle by the states the same stream builds (traced on a fresh run,
     after the timed one: tracing slows Python several times)."""
@@ -276,6 +311,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixes", type=int, default=300_000)
     parser.add_argument("--vehicles", type=int, default=668)
+    parser.add_argument("--processes", type=int, nargs="*", default=[2],
+                        help="also run the backlog through this many `hazmat worker` processes (each count in turn)")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{python_speed():.0f} ms for sum(range(10**7)) (a yardstick: machines of one kind differ ~3x)")
@@ -292,8 +329,8 @@ def main() -> None:
             fixes = fleet_stream(args.vehicles, args.fixes // args.vehicles, stream_start(), rng)
             await produce(settings.kafka_bootstrap, Topics(settings.topic_prefix).fixes, fixes)
             print(f"{len(fixes)} fixes of {args.vehicles} vehicles, {len(features)} geofences")
-            rate = await ceiling(settings.kafka_bootstrap, Topics(settings.topic_prefix).fixes, len(fixes))
-            print(f"ceiling, consume and parse alone: {rate:,.0f} fixes/s")
+            ceiling_rate = await ceiling(settings.kafka_bootstrap, Topics(settings.topic_prefix).fixes, len(fixes))
+            print(f"ceiling, consume and parse alone: {ceiling_rate:,.0f} fixes/s")
             # The stream is put away as one bytes object while the worker runs: a worker process
             # holds no such list, and its millions of objects made every collection slower.
             total, kept = len(fixes), orjson.dumps(fixes)
@@ -301,14 +338,23 @@ def main() -> None:
             gc.collect()
             e2e, cpu_us, worker = await end_to_end(settings, pool, total)
             fixes = orjson.loads(kept)
-            print(f"end to end, one worker: {e2e:,.0f} fixes/s ({cpu_us:.1f} us CPU per fix in the worker process)")
+            print(f"end to end, one worker: {e2e:,.0f} fixes/s = {e2e / ceiling_rate:.2f} of the ceiling "
+                  f"({cpu_us:.1f} us CPU per fix in the worker process)")
+            rates = {}
+            for count in args.processes:
+                await forget_the_run(pool, settings)
+                rates[count], cpu = await end_to_end_processes(settings.with_(worker_group=f"bench-{count}"), pool,
+                                                               total, count)
+                print(f"end to end, {count} `hazmat worker` process(es): {rates[count]:,.0f} fixes/s = "
+                      f"{rates[count] / ceiling_rate:.2f} of the ceiling ({cpu:.1f} us CPU per fix in them)")
             state_bytes = sum(len(s.snapshot()) for s in worker.states.values()) / len(worker.states)
             print(f"state per vehicle: {state_bytes:.0f} bytes as stored JSON, {state_memory(worker, fixes):.0f} bytes "
                   f"in memory ({len(worker.states)} vehicles)")
             sample = fixes[:5000]
             alt = await postgis_per_fix(pool, features, sample)
+            times = [f"one worker {e2e / alt:.1f}x"] + [f"{n} processes {r / alt:.1f}x" for n, r in rates.items()]
             print(f"alternative, one PostGIS ST_Intersects query per fix: {alt:,.0f} fixes/s "
-                  f"(end to end is {e2e / alt:.1f}x)")
+                  f"(end to end: {', '.join(times)})")
             for together, what in ((False, "one vehicle in 40 jumps each round"),
                                    (True, "burst: all vehicles jump in the same round")):
                 arrivals = sorted(await latency(settings, pool, 5000, 20, rng, together))

@@ -46,6 +46,9 @@ class StackError(RuntimeError):
     """The embedded stack cannot start; the message says what to install or fix."""
 
 
+MAX_CONNECTIONS = 200
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -211,7 +214,10 @@ class EmbeddedPostgres:
 
     def restart(self) -> None:
         """Start the server on its data directory and port (also after `stop`)."""
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.data_dir}"
+        # Connections: each API, gateway and maintenance pool, and 14 for each of `hazmat up`'s
+        # worker processes (docs/operations.md, Scaling): up to ~100 with four workers.
+        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.data_dir} "
+                   f"-c max_connections={MAX_CONNECTIONS}")
         result = self._run("pg_ctl", "start", "-D", str(self.data_dir), "-w", "-t", "60", "-o", options,
                            "-l", str(self.data_dir / "server.log"), check=False)
         if result.returncode != 0:
