@@ -1,8 +1,8 @@
 """Soak: `hazmat up --simulate N` on the embedded stack for a bounded time, sampling the
 memory of every process and the growth of the fix topic (issue 26, "run for weeks").
 
-Every `--interval` seconds it records the resident set (RSS) of the hazmat process and of
-the broker, the proportional set size (PSS: shared buffers split between the processes
+Every `--interval` seconds it records the resident set (RSS) of the hazmat process, of its
+stream worker processes (summed) and of the broker, the proportional set size (PSS: shared buffers split between the processes
 that share them, so the sum adds up) of PostgreSQL's postmaster and backends, how far
 behind the workers are (on their most delayed partition), and the record batches each
 partition of the fix topic gained (a raw fetch of the new range: the embedded broker's
