@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from streams.rules.engine import Context, Event, confirmed_by, step, tick
+from streams.rules.engine import Context, Event, Step, confirmed_by, tick
 from streams.rules.state import VehicleState
 
 
@@ -47,7 +47,7 @@ def process(fixes: list[dict], states: dict[str, VehicleState], ctx: Context) ->
             f = fixes[i]
             duplicate = state.last_ts == times[i]
             confirmed = state.jump.unconfirmed and confirmed_by(state, f, ctx.config)
-            events = step(state, f, zones[i], ctx)
+            events = Step(state, f, zones[i], ctx).run()
             if events:
                 out.events += events
                 if events[-1][1].kind == "gps_jump":  # a jump stays out of the track

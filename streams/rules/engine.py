@@ -140,7 +140,8 @@ class Step(Rules):
     __slots__ = ("fix", "t", "lat", "lon", "speed", "zones", "_zone_ids", "_waybill")
 
     def __init__(self, state: VehicleState, fix: dict, zones: frozenset[str], ctx: Context) -> None:
-        super().__init__(state, ctx)
+        # (Rules.__init__'s fields set here, not through it: one call less a fix.)
+        self.s, self.ctx, self.cfg, self.events = state, ctx, ctx.config, []
         self.fix, self.t, self.lat, self.lon, self.speed = fix, fix["ts"], fix["lat"], fix["lon"], fix["speed_kmh"]
         self._zone_ids = zones
         self.zones = NO_ZONES
@@ -202,6 +203,9 @@ class Step(Rules):
         closed) and the fix is kept out of state, unless it agrees with the jump before it:
         two fixes in a row outweigh the last position."""
         s, fix, cfg = self.s, self.fix, self.cfg
+        if surely_within_m(s.last_lat, s.last_lon, self.lat, self.lon, cfg.jump_min_m):  # most fixes: no jump
+            s.jump.unconfirmed = None
+            return False
         jump, distance, implied = is_jump(s.last_lat, s.last_lon, s.last_ts, fix, cfg)
         if jump and not _agrees(s.jump.unconfirmed, fix, cfg):
             s.jump.unconfirmed = fix
