@@ -17,7 +17,7 @@ from tracker.dev.simulate import PROTOCOLS, SimulationError, simulate
 from tracker.maintenance import maintain, maintain_daily
 from tracker.serve import create_topics, prepare, serve
 from tracker.settings import DEFAULT_METRICS_PORT, Settings, SettingsError
-from tracker.worker_processes import WorkerExited, default_count
+from tracker.worker_processes import WorkerExited, default_count, follow_parent
 
 log = logging.getLogger("hazmat")
 
@@ -177,6 +177,8 @@ def serve_metrics(settings: Settings) -> None:
 
 
 async def _worker(settings: Settings) -> None:
+    if settings.up_pid is not None:
+        follow_parent(settings.up_pid)
     _require_urls(settings)
     await create_topics(settings)  # migrations are `hazmat migrate`'s: workers start side by side
     serve_metrics(settings)

@@ -290,6 +290,9 @@ class Settings:
     # `hazmat up`'s stream workers as processes of their own (0: inside its one process;
     # None: half the cores, 1 to 4: tracker.worker_processes).
     up_workers: int | None = None
+    # Set by `hazmat up` for the workers it starts (not by hand): its process id, which a
+    # worker follows out (tracker.worker_processes.follow_parent).
+    up_pid: int | None = None
     max_body_bytes: int = 8 * 1024 * 1024
     max_batch_items: int = 10_000
     # How long an HTTP intake waits for the broker's acknowledgement before a 503.
@@ -366,6 +369,7 @@ class Settings:
             embedded_broker_warn_mb=_size_mb(env, "HAZMAT_EMBEDDED_BROKER_WARN_MB", d.embedded_broker_warn_mb, 64),
             embedded_fetch_wait_ms=_int(env, "HAZMAT_EMBEDDED_FETCH_WAIT_MS", d.embedded_fetch_wait_ms, 0, 10_000),
             up_workers=_int(env, "HAZMAT_UP_WORKERS", 0, 0, 32) if env.get("HAZMAT_UP_WORKERS") else None,
+            up_pid=_int(env, "HAZMAT_UP_PID", 0, 1, 2**22) if env.get("HAZMAT_UP_PID") else None,
             worker_group=env.get("HAZMAT_WORKER_GROUP") or d.worker_group,
             metrics_port=_int(env, "HAZMAT_METRICS_PORT", 0, 0, 65535) if env.get("HAZMAT_METRICS_PORT") else None,
             event_loop=_choice(env, "HAZMAT_EVENT_LOOP", ("asyncio", "uvloop")),

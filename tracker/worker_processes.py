@@ -7,8 +7,10 @@ had. Workers in processes of their own share the fix partitions as one consumer 
 benchmark's backlog 1.6x as fast as one on a 2-core machine (bench/RESULTS.md).
 
 They are children of `hazmat up`: told its URLs (the embedded stack's), stopped with it,
-and sent SIGTERM by the kernel should it die without stopping them. One that exits on its
-own takes `hazmat up` down with its status, as a worker inside the process always did.
+and sent SIGTERM by the kernel should it die without stopping them (each asks for that
+itself when it starts: `follow_parent`, not in the fork, where Python code may deadlock on
+a lock another thread held). One that exits on its own takes `hazmat up` down with its
+status, as a worker inside the process always did.
 """
 from __future__ import annotations
 
@@ -46,17 +48,20 @@ def worker_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ, HAZMAT_DATABASE_URL=settings.database_url, HAZMAT_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
                HAZMAT_WORKER_FETCH_WAIT_MS=str(settings.worker.fetch_wait_ms),
                HAZMAT_WORKER_SESSION_TIMEOUT_MS=str(settings.worker.session_timeout_ms),
-               HAZMAT_WORKER_HEARTBEAT_MS=str(settings.worker.heartbeat_ms))
+               HAZMAT_WORKER_HEARTBEAT_MS=str(settings.worker.heartbeat_ms), HAZMAT_UP_PID=str(os.getpid()))
     env.pop("HAZMAT_METRICS_PORT", None)
     return env
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: SIGTERM when the parent dies (Linux; elsewhere nothing)."""
+def follow_parent(parent_pid: int) -> None:
+    """In a worker `hazmat up` started: SIGTERM when `hazmat up` dies (Linux; elsewhere
+    nothing), and out at once if it died before this was asked."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     except (OSError, AttributeError):
-        pass
+        return
+    if os.getppid() != parent_pid:
+        raise WorkerExited(f"hazmat up (process {parent_pid}) is gone: this worker it started stops too")
 
 
 async def _watch(processes: list[asyncio.subprocess.Process]) -> None:
@@ -90,7 +95,7 @@ async def worker_processes_running(settings: Settings, count: int):
     try:
         for _ in range(count):
             processes.append(await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "tracker.cli", "worker", env=worker_env(settings), preexec_fn=_die_with_parent,
+                sys.executable, "-m", "tracker.cli", "worker", env=worker_env(settings),
                 start_new_session=True))  # Ctrl-C reaches `hazmat up`, which stops them in order
         log.info("stream worker processes started: %s", ", ".join(str(p.pid) for p in processes))
         watch = asyncio.ensure_future(_watch(processes))

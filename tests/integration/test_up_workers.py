@@ -116,3 +116,16 @@ async def test_a_worker_process_that_dies_takes_up_down_with_one_line(own_databa
         await gone(pids)  # the other one stopped with it
     finally:
         up.stop()
+
+
+async def test_workers_stop_when_up_is_killed(own_database, tmp_path):
+    """`hazmat up` killed outright (no chance to stop them): its workers get SIGTERM from the kernel."""
+    await create_topics(own_database)
+    up = Up(own_database, 1, tmp_path / "up.log")
+    try:
+        pids = await up.workers(1)
+        up.process.kill()
+        up.process.wait(10)
+        await gone(pids)
+    finally:
+        up.stop()
