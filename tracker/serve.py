@@ -183,9 +183,9 @@ async def serve(settings: Settings, *, api: bool, worker: bool, worker_processes
                 alongside: Callable[[], Awaitable[object]] | None = None) -> None:
     """Run the roles until Ctrl-C/SIGTERM; a worker that dies takes the process down with its
     error. `worker_processes`: that many `hazmat worker` processes besides (`hazmat up`;
-    one that exits takes this one down too). `maintenance`: the daily retention run too (`hazmat up`). `alongside` (say a
-    simulated fleet posting to the API) starts once the roles are up, and stops with them;
-    its error takes the process down too."""
+    one that exits takes this one down too). `maintenance`: the daily retention run too
+    (`hazmat up`). `alongside` (say a simulated fleet posting to the API) starts once the
+    roles are up, and stops with them; its error takes the process down too."""
     tune_collector()
     async with AsyncExitStack() as stack:
         tasks = []
