@@ -197,6 +197,9 @@ async def end_to_end_processes(settings: Settings, pool: asyncpg.Pool, total: in
         started, cpu0 = time.perf_counter(), sum(w.cpu_s() for w in workers)
         first = await pool.fetchval(done_sql, settings.worker_group)
         while (done := await pool.fetchval(done_sql, settings.worker_group)) < total:
+            for w in workers:
+                if w.process.poll() is not None:
+                    raise RuntimeError(f"a worker exited ({w.process.returncode}) after {done} of {total}: {w.last}")
             await asyncio.sleep(0.02)
         elapsed, cpu = time.perf_counter() - started, sum(w.cpu_s() for w in workers) - cpu0
         return (done - first) / elapsed, cpu / (done - first) * 1e6

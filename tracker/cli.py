@@ -17,9 +17,10 @@ from tracker.dev.simulate import PROTOCOLS, SimulationError, simulate
 from tracker.maintenance import maintain, maintain_daily
 from tracker.serve import create_topics, prepare, serve
 from tracker.settings import DEFAULT_METRICS_PORT, Settings, SettingsError
-from tracker.worker_processes import WorkerExited, default_count, follow_parent
+from tracker.worker_processes import WorkerExited, follow_parent, worker_count
 
 log = logging.getLogger("hazmat")
+LOG_FIELDS = "%(name)s %(message)s"
 
 
 def _remember_admin_token(data_dir: Path, token: str | None) -> str | None:
@@ -87,7 +88,7 @@ async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> No
         jt809_host = "127.0.0.1" if settings.jt809_host in ("0.0.0.0", "::") else settings.jt809_host
         jt809_address = (jt809_host, settings.jt809_port)
 
-        workers = default_count() if settings.up_workers is None else settings.up_workers
+        workers = worker_count(settings)
 
         def announce() -> None:
             what = f"{workers} stream worker process{'es' if workers > 1 else ''}" if workers else "stream worker"
@@ -177,7 +178,9 @@ def serve_metrics(settings: Settings) -> None:
 
 
 async def _worker(settings: Settings) -> None:
-    if settings.up_pid is not None:
+    if settings.up_pid is not None:  # started by `hazmat up`: its lines in that log marked as its own
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s [worker %(process)d] {LOG_FIELDS}"))
         follow_parent(settings.up_pid)
     _require_urls(settings)
     await create_topics(settings)  # migrations are `hazmat migrate`'s: workers start side by side
@@ -265,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s {LOG_FIELDS}")
     try:
         settings = Settings.from_env()
         use_event_loop(settings.event_loop)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import signal
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -26,7 +27,9 @@ from tracker.workers.loop import PartitionedLoop
 from tracker.workers.references import References
 from tracker.workers.reads import ReadWorker
 from tracker.workers.reminders import Reminders
-from tracker.worker_processes import worker_processes_running
+from tracker.worker_processes import WorkerExited, worker_processes_running
+
+log = logging.getLogger(__name__)
 
 
 # The cyclic collector at its default threshold (every 700 allocations) rescans what a
@@ -42,12 +45,13 @@ def tune_collector() -> None:
 
 
 async def wait_for_stop_signal() -> None:
-    stop = asyncio.Event()
+    """Until SIGINT or SIGTERM, logged by name (a process stopped from outside says so)."""
+    received: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, lambda sig=sig: received.done() or received.set_result(sig))
     try:
-        await stop.wait()
+        log.info("stopping: %s", signal.Signals(await received).name)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
@@ -212,5 +216,10 @@ async def serve(settings: Settings, *, api: bool, worker: bool, worker_processes
         done, _ = await asyncio.wait([stop, *tasks], return_when=asyncio.FIRST_COMPLETED)
         stop.cancel()
         for task in done:
-            if task is not stop:
-                task.result()
+            if task is stop:
+                continue
+            if stop in done and not task.cancelled() and isinstance(task.exception(), WorkerExited):
+                # (a stop sent to the whole process group reached a worker process as well)
+                log.info("stopping, and so was a worker process: %s", task.exception())
+                continue
+            task.result()

@@ -287,8 +287,9 @@ class Settings:
     # the wait with nothing, and its fetches slow down with the batches they walk
     # (docs/operations.md), so a short wait starves consumers within hours.
     embedded_fetch_wait_ms: int = 500
-    # `hazmat up`'s stream workers as processes of their own (0: inside its one process;
-    # None: half the cores, 1 to 4: tracker.worker_processes).
+    # `hazmat up`'s stream workers as processes of their own, at most 8 and at most the
+    # partitions (0: inside its one process; None: half the cores, 1 to 4:
+    # tracker.worker_processes; the embedded PostgreSQL's 200 connections allow 8).
     up_workers: int | None = None
     # Set by `hazmat up` for the workers it starts (not by hand): its process id, which a
     # worker follows out (tracker.worker_processes.follow_parent).
@@ -368,7 +369,7 @@ class Settings:
             topic_retention_mb=_size_mb(env, "HAZMAT_TOPIC_RETENTION_MB", d.topic_retention_mb, 4),
             embedded_broker_warn_mb=_size_mb(env, "HAZMAT_EMBEDDED_BROKER_WARN_MB", d.embedded_broker_warn_mb, 64),
             embedded_fetch_wait_ms=_int(env, "HAZMAT_EMBEDDED_FETCH_WAIT_MS", d.embedded_fetch_wait_ms, 0, 10_000),
-            up_workers=_int(env, "HAZMAT_UP_WORKERS", 0, 0, 32) if env.get("HAZMAT_UP_WORKERS") else None,
+            up_workers=_int(env, "HAZMAT_UP_WORKERS", 0, 0, 8) if env.get("HAZMAT_UP_WORKERS") else None,
             up_pid=_int(env, "HAZMAT_UP_PID", 0, 1, 2**22) if env.get("HAZMAT_UP_PID") else None,
             worker_group=env.get("HAZMAT_WORKER_GROUP") or d.worker_group,
             metrics_port=_int(env, "HAZMAT_METRICS_PORT", 0, 0, 65535) if env.get("HAZMAT_METRICS_PORT") else None,

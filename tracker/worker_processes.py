@@ -26,6 +26,7 @@ from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
 
+NOT_FOR_WORKERS = ("HAZMAT_METRICS_PORT", "HAZMAT_ADMIN_TOKEN")
 STOP_WAIT_S = 30.0  # a worker commits its batch in flight before it exits; then it is killed
 PR_SET_PDEATHSIG = 1
 
@@ -36,20 +37,31 @@ class WorkerExited(RuntimeError):
 
 def default_count() -> int:
     """Half the machine's cores, 1 to 4: the other half runs the API, the gateways, the
-    broker and PostgreSQL (more workers than fix partitions would idle anyway)."""
+    broker and PostgreSQL."""
     return max(1, min(4, (os.cpu_count() or 1) // 2))
+
+
+def worker_count(settings: Settings) -> int:
+    """HAZMAT_UP_WORKERS, or the default; never more than the fix topic's partitions (a
+    worker without one would only idle, holding its memory and connections)."""
+    wanted = default_count() if settings.up_workers is None else settings.up_workers
+    if wanted > settings.topic_partitions:
+        log.warning("%d stream worker processes asked for, %d started: the fix topic has %d partitions",
+                    wanted, settings.topic_partitions, settings.topic_partitions)
+    return min(wanted, settings.topic_partitions)
 
 
 def worker_env(settings: Settings) -> dict[str, str]:
     """This process's environment with what `hazmat up` decided itself: the URLs (the
     embedded stack's), the fetch wait and the session (tracker.cli.embedded_broker_settings).
     No metrics port: each worker takes the default one or any free one, so several share
-    the machine."""
+    the machine. No secrets a worker does not use (the admin token, the upstream link's)."""
     env = dict(os.environ, HAZMAT_DATABASE_URL=settings.database_url, HAZMAT_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
                HAZMAT_WORKER_FETCH_WAIT_MS=str(settings.worker.fetch_wait_ms),
                HAZMAT_WORKER_SESSION_TIMEOUT_MS=str(settings.worker.session_timeout_ms),
                HAZMAT_WORKER_HEARTBEAT_MS=str(settings.worker.heartbeat_ms), HAZMAT_UP_PID=str(os.getpid()))
-    env.pop("HAZMAT_METRICS_PORT", None)
+    for name in [n for n in env if n in NOT_FOR_WORKERS or n.startswith("HAZMAT_JT809_UPSTREAM")]:
+        del env[name]
     return env
 
 
@@ -73,8 +85,16 @@ async def _watch(processes: list[asyncio.subprocess.Process]) -> None:
         for wait in waits:
             wait.cancel()
     process = waits[next(iter(done))]
-    raise WorkerExited(f"the stream worker process {process.pid} exited with status {process.returncode} "
-                       "(its log lines above say why)")
+    raise WorkerExited(f"the stream worker process {process.pid} {ended(process.returncode)}")
+
+
+def ended(status: int) -> str:
+    """How a worker process ended, for the line that takes `hazmat up` down."""
+    if status < 0:
+        return f"was killed by {signal.Signals(-status).name}"
+    if status == 0:
+        return "stopped: something outside `hazmat up` stopped it (its log names the signal)"
+    return f"exited with status {status} (its log lines above, marked with its process id, say why)"
 
 
 async def _stop(process: asyncio.subprocess.Process) -> None:

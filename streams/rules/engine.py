@@ -60,6 +60,7 @@ class Rules:
     __slots__ = ("s", "ctx", "cfg", "events")
 
     def __init__(self, state: VehicleState, ctx: Context) -> None:
+        # (Step.__init__ sets these itself, for speed: a field added here goes there too.)
         self.s, self.ctx, self.cfg = state, ctx, ctx.config
         self.events: list[Event] = []
 

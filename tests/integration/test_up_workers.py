@@ -112,7 +112,7 @@ async def test_a_worker_process_that_dies_takes_up_down_with_one_line(own_databa
         pids = await up.workers(2)
         os.kill(pids[0], signal.SIGKILL)
         assert await asyncio.to_thread(up.process.wait, 60) == 2
-        assert f"hazmat: the stream worker process {pids[0]} exited with status -9" in up.text()
+        assert f"hazmat: the stream worker process {pids[0]} was killed by SIGKILL" in up.text()
         await gone(pids)  # the other one stopped with it
     finally:
         up.stop()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from streams.rules.config import RuleConfig
@@ -157,9 +159,32 @@ def test_the_embedded_broker_gets_a_session_that_joins_in_two_seconds():
 
 
 def test_up_workers_are_counted_or_left_to_the_cores():
-    from tracker.worker_processes import default_count
+    from tracker.worker_processes import default_count, worker_count
 
-    assert Settings.from_env({}).up_workers is None and 1 <= default_count() <= 4
-    assert Settings.from_env({"HAZMAT_UP_WORKERS": "0"}).up_workers == 0
+    assert Settings.from_env({}).up_workers is None and worker_count(Settings.from_env({})) == default_count()
+    assert 1 <= default_count() <= 4
+    assert worker_count(Settings.from_env({"HAZMAT_UP_WORKERS": "0"})) == 0
+    assert worker_count(Settings.from_env({"HAZMAT_UP_WORKERS": "8", "HAZMAT_TOPIC_PARTITIONS": "2"})) == 2
     with pytest.raises(SettingsError, match="HAZMAT_UP_WORKERS"):
-        Settings.from_env({"HAZMAT_UP_WORKERS": "33"})
+        Settings.from_env({"HAZMAT_UP_WORKERS": "9"})
+
+
+def test_workers_of_up_get_its_urls_and_none_of_its_secrets(monkeypatch):
+    from tracker.worker_processes import worker_env
+
+    monkeypatch.setenv("HAZMAT_ADMIN_TOKEN", "secret-admin")
+    monkeypatch.setenv("HAZMAT_JT809_UPSTREAM_PASSWORD", "secret-upstream")
+    monkeypatch.setenv("HAZMAT_METRICS_PORT", "9200")
+    settings = Settings.from_env({}).with_(database_url="postgresql://u:p@h/db", kafka_bootstrap="b:1")
+    env = worker_env(settings)
+    assert (env["HAZMAT_DATABASE_URL"], env["HAZMAT_KAFKA_BOOTSTRAP"]) == ("postgresql://u:p@h/db", "b:1")
+    assert not {"HAZMAT_ADMIN_TOKEN", "HAZMAT_JT809_UPSTREAM_PASSWORD", "HAZMAT_METRICS_PORT"} & env.keys()
+    assert Settings.from_env(env).up_pid == os.getpid()
+
+
+def test_how_a_worker_process_ended_is_said_plainly():
+    from tracker.worker_processes import ended
+
+    assert ended(-9) == "was killed by SIGKILL"
+    assert "outside `hazmat up`" in ended(0)
+    assert ended(2).startswith("exited with status 2")

@@ -215,7 +215,7 @@ class EmbeddedPostgres:
     def restart(self) -> None:
         """Start the server on its data directory and port (also after `stop`)."""
         # Connections: each API, gateway and maintenance pool, and 14 for each of `hazmat up`'s
-        # worker processes (docs/operations.md, Scaling): up to ~100 with four workers.
+        # worker processes (docs/operations.md, Scaling): ~150 with the most, eight.
         options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.data_dir} "
                    f"-c max_connections={MAX_CONNECTIONS}")
         result = self._run("pg_ctl", "start", "-D", str(self.data_dir), "-w", "-t", "60", "-o", options,
