@@ -10,10 +10,9 @@ from pathlib import Path
 
 from prometheus_client import start_http_server
 
-from tracker.db import migrate
 from tracker.db.pool import create_pool
 from tracker.dev.localstack import EmbeddedBroker, EmbeddedPostgres, StackError, private_dir, write_private
-from tracker.dev.simulate import PROTOCOLS, SimulationError, simulate
+from tracker.dev.simulation import PROTOCOLS, SimulationError
 from tracker.maintenance import maintain, maintain_daily
 from tracker.serve import create_topics, prepare, serve
 from tracker.settings import DEFAULT_METRICS_PORT, Settings, SettingsError
@@ -61,6 +60,8 @@ def embedded_broker_settings(settings: Settings, bootstrap: str) -> Settings:
 
 
 async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> None:
+    from tracker.dev.simulate import simulate
+
     started: list[str] = []
     postgres = broker = watch = None
     try:
@@ -121,6 +122,8 @@ async def _up(settings: Settings, simulated: int, protocol: str = "mixed") -> No
 
 
 async def _simulate(settings: Settings, args: argparse.Namespace) -> None:
+    from tracker.dev.simulate import simulate
+
     token = args.admin_token or settings.admin_token
     if not token:
         raise SettingsError("give --admin-token or set HAZMAT_ADMIN_TOKEN")
@@ -205,6 +208,8 @@ async def _jt809(settings: Settings) -> None:
 async def _migrate(settings: Settings, revision: str, down: bool) -> None:
     if not settings.database_url:
         raise SettingsError("set HAZMAT_DATABASE_URL")
+    from tracker.db import migrate  # (Alembic and SQLAlchemy: a third of a second other commands need not pay)
+
     await (migrate.downgrade if down else migrate.upgrade)(settings.sqlalchemy_url, revision)
 
 

@@ -8,14 +8,9 @@ import signal
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from aiohttp import web
-
 from streams.kafka import Publisher, ensure_topics
 from streams.topics import Topics, retention_configs
-from tracker.api.app import create_app
-from tracker.api.server import ApiRunner
 from tracker.auth import bootstrap_admin
-from tracker.db import migrate
 from tracker.db.offsets import forget_offsets
 from tracker.db.pool import create_pool
 from tracker.maintenance import maintain_daily
@@ -67,6 +62,8 @@ async def prepare(settings: Settings, *, new_broker: bool = False) -> str | None
 
     With `new_broker` (the embedded broker keeps nothing between runs) stored consumer
     offsets belong to topics that no longer exist and are dropped."""
+    from tracker.db import migrate  # (Alembic and SQLAlchemy: imported by the processes that migrate)
+
     await migrate.upgrade(settings.sqlalchemy_url)
     await create_topics(settings)
     pool = await create_pool(settings.asyncpg_dsn, max_size=2)
@@ -80,6 +77,11 @@ async def prepare(settings: Settings, *, new_broker: bool = False) -> str | None
 
 @asynccontextmanager
 async def api_running(settings: Settings):
+    from aiohttp import web  # the API's modules are imported by the processes that serve it
+
+    from tracker.api.app import create_app
+    from tracker.api.server import ApiRunner
+
     runner = ApiRunner(create_app(settings))
     await runner.setup()
     try:

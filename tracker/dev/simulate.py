@@ -34,10 +34,10 @@ from streams.alarms import BIT_OF, SOS_BITS
 from streams.times import now_ms
 from tracker.dev.fleet_platform import FleetPlatform
 from tracker.dev.scene import Scene
+from tracker.dev.simulation import PROTOCOLS, SimulationError
 from tracker.dev.terminal import Terminal, TerminalError, location, safety_item
 
 log = logging.getLogger(__name__)
-PROTOCOLS = ("http", "jt808", "jt809", "mixed")
 BLIND_AREA = 1  # 0x0704 type: back-fill of positions kept while the terminal had no signal
 # Beilun district and its surroundings (WGS-84): minLon, minLat, maxLon, maxLat.
 AREA = (121.70, 29.80, 122.00, 30.00)
@@ -109,14 +109,6 @@ def registry(tankers: list[Tanker]) -> dict:
                      for t in tankers],
         "drivers": [],
     }
-
-
-class SimulationError(RuntimeError):
-    """The API refused a request of the simulator; `status` is the HTTP status."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 async def _call(session: aiohttp.ClientSession, method: str, path: str, token: str, body) -> dict:
