@@ -49,6 +49,30 @@ async def test_a_simulated_fleet_is_registered_moves_and_is_tracked(api, setting
     await until(tracked)  # the worker keeps a state for every simulated vehicle
 
 
+async def test_a_fleet_started_again_goes_on_from_where_it_was_tracked(api, settings, topics, worker):
+    """A second run (`hazmat up` restarted on the same database) starts each vehicle at its
+    last tracked position, not at its seed's place: no jump, no gps_jump alarm."""
+    vehicles, interval = 8, 0.5
+    url = str(api.client.make_url("/"))
+    await simulate(url, api.admin_token, vehicles=vehicles, carriers=2, interval_s=interval, rounds=3)
+    last = {f["plate"]: (f["lat"], f["lon"])
+            for _, f in await read_topic(settings.kafka_bootstrap, topics.fixes, vehicles * 3)}
+
+    async def tracked():  # the worker has every vehicle at its last fix
+        rows = await api.client.app[POOL].fetch("SELECT plate, lat, lon FROM vehicle_state")
+        return {r["plate"]: (r["lat"], r["lon"]) for r in rows} == last
+
+    await until(tracked)
+    await simulate(url, api.admin_token, vehicles=vehicles, carriers=2, interval_s=interval, rounds=1)
+    newest: dict[str, dict] = {}  # (a plate's fixes are in order in its partition)
+    for _, f in await read_topic(settings.kafka_bootstrap, topics.fixes, vehicles * 4):
+        newest[f["plate"]] = f
+    assert set(newest) == set(last)
+    for f in newest.values():  # one round on from there (the seed's places are kilometres away)
+        lat, lon = last[f["plate"]]
+        assert haversine_m(lat, lon, f["lat"], f["lon"]) <= f["speed_kmh"] / 3.6 * interval + 0.1
+
+
 async def test_a_mixed_fleet_reports_through_terminals_and_the_api(api, settings, topics, gateway):
     """Half the fleet are JT/T 808 terminals (2013 and 2019); with a tunnel at every chance,
     each terminal keeps its positions a few rounds and back-fills them as a blind-area batch."""
