@@ -181,9 +181,10 @@ def serve_metrics(settings: Settings) -> None:
 
 
 async def _worker(settings: Settings) -> None:
-    if settings.up_pid is not None:  # started by `hazmat up`: its lines in that log marked as its own
-        for handler in logging.getLogger().handlers:
+    if settings.up_pid is not None:  # started by `hazmat up`: its lines in that log marked as its own,
+        for handler in logging.getLogger().handlers:  # and the client's group chatter left out (the banner
             handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s [worker %(process)d] {LOG_FIELDS}"))
+        logging.getLogger("aiokafka").setLevel(logging.WARNING)  # stays in view; "owns partitions" says it all)
         follow_parent(settings.up_pid)
     _require_urls(settings)
     await create_topics(settings)  # migrations are `hazmat migrate`'s: workers start side by side
