@@ -6,6 +6,7 @@ import pytest
 
 from geofence.features import check_feature, shape_problems
 from geofence.index import GeofenceIndex
+from geofence.metric import haversine_m
 from geofence.model import compile_geofence
 from streams.times import now_ms
 from tests.contracts import validate
@@ -77,3 +78,19 @@ def test_the_checkpoints_are_the_parks_gates_and_read_who_passes():
     assert read_at[dark.plate] == list(range(1, 400, READ_EVERY))
     passes = read_at[passer.plate]
     assert len(passes) >= 4 and all(b - a >= 6 for a, b in zip(passes, passes[1:]))
+
+
+def test_a_scene_started_again_goes_on_from_where_its_actors_were_tracked():
+    """`hazmat up` restarted: each shuttling actor resumes near its last tracked place
+    (within one round's travel), not at the start of its way, which would be a gps_jump."""
+    interval = 10.0
+    before = Scene("SIM00", {}, [])
+    for round_no in range(37):  # some way along, past a turn for the expressway's
+        last = {f["plate"]: (f["lat"], f["lon"]) for f in before.fixes(round_no * 10_000, interval)}
+    again = Scene("SIM00", {}, [])
+    again.resume(last)
+    for f in again.fixes(0, interval):
+        lat, lon = last[f["plate"]]
+        assert haversine_m(lat, lon, f["lat"], f["lon"]) <= f["speed_kmh"] / 3.6 * interval + 10.0
+    fresh = {f["plate"]: f for f in Scene("SIM00", {}, []).fixes(0, interval)}
+    assert haversine_m(*last["浙BS9904"], fresh["浙BS9904"]["lat"], fresh["浙BS9904"]["lon"]) > 1000  # (else no test)

@@ -96,6 +96,15 @@ class Actor:
         return {"plate": self.plate, "ts": ts_ms, "lat": round(lat, 7), "lon": round(lon, 7),
                 "speed_kmh": speed, "heading_deg": round(heading, 1)}
 
+    def go_on_from(self, lat: float, lon: float) -> None:
+        """A shuttling actor resumes at the point of its way there and back nearest to
+        (lat, lon), where it was last tracked (sampled every 10 m: once, at the start)."""
+        if len(self.path) == 1:
+            return
+        way = 2 * sum(self.legs)
+        steps = [i * 10.0 for i in range(int(way // 10) + 1)]
+        self.travelled_m = min(steps, key=lambda m: _metres((lat, lon), self._where(m)[:2]))
+
     def _where(self, along: float) -> tuple[float, float, float]:
         """The point `along` metres on the path there and back again, and the heading."""
         total = sum(self.legs)
@@ -179,6 +188,12 @@ class Scene:
         log.info("scene: %d sample geofences, %d misbehaving vehicles, %d filling stations, %d checkpoints",
                  len(features), len(scene.actors), len(scene.stations), len(scene.cameras))
         return scene
+
+    def resume(self, last: dict[str, tuple[float, float]]) -> None:
+        """The actors go on from where they were last tracked (tracker.dev.simulate.resume)."""
+        for actor in self.actors:
+            if actor.plate in last:
+                actor.go_on_from(*last[actor.plate])
 
     def fixes(self, ts_ms: int, seconds: float) -> list[dict]:
         out = [a.fix(ts_ms, seconds) for a in self.actors]

@@ -119,23 +119,25 @@ async def _call(session: aiohttp.ClientSession, method: str, path: str, token: s
         return answer
 
 
-async def resume(session: aiohttp.ClientSession, admin_token: str, tankers: list[Tanker]) -> None:
+async def resume(session: aiohttp.ClientSession, admin_token: str, tankers: list[Tanker]) -> dict[str, tuple]:
     """Each tanker the system already tracks goes on from its last position there: a fleet
     started again (`hazmat up` restarted on the same database) would otherwise appear at
     its seed's places at once, and every tanker that had driven a kilometre since would be
-    a gps_jump, an alarm about the simulator, not about a vehicle."""
+    a gps_jump, an alarm about the simulator, not about a vehicle. Returns the positions
+    (plate -> (lat, lon)) for the scene's vehicles to go on from too."""
     try:
         tracked = await _call(session, "GET", "v1/vehicles", admin_token, None)
     except (SimulationError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
         log.warning("the simulated fleet starts from its seed's places: the last positions could not be read "
                     "(%.300s)", exc)
-        return
-    last = {f["properties"]["plate"]: f["geometry"]["coordinates"] for f in tracked["features"]}
+        return {}
+    last = {f["properties"]["plate"]: tuple(f["geometry"]["coordinates"][::-1]) for f in tracked["features"]}
     for tanker in tankers:
         if tanker.plate in last:
-            tanker.lon, tanker.lat = last[tanker.plate]
+            tanker.lat, tanker.lon = last[tanker.plate]
     log.info("%d of %d simulated vehicles go on from their last tracked position",
              sum(t.plate in last for t in tankers), len(tankers))
+    return last
 
 
 class SimulatedTerminal:
@@ -252,7 +254,7 @@ async def simulate(api_url: str, admin_token: str, *, vehicles: int = 668, carri
     posting = [tankers[n] for n in others if n not in by_terminal]
     async with aiohttp.ClientSession(base_url=api_url.rstrip("/") + "/") as session:
         await _call(session, "PUT", "v1/registry", admin_token, registry(tankers))
-        await resume(session, admin_token, tankers)
+        last = await resume(session, admin_token, tankers)
         tokens = {}
         for carrier in sorted({t.carrier_id for t in posting} | ({tankers[0].carrier_id} if scene else set())):
             issued = await _call(session, "POST", "v1/tokens", admin_token,
@@ -270,6 +272,8 @@ async def simulate(api_url: str, admin_token: str, *, vehicles: int = 668, carri
         await asyncio.gather(*(p.connect() for p in platforms))
         staged = await Scene.set_up(session, admin_token, tankers[0].carrier_id,
                                     [t.plate for t in tankers]) if scene else None
+        if staged is not None:
+            staged.resume(last)
         log.info("simulating %d vehicles of %d carriers (%d through JT/T 808 terminals at %s:%d, %d carriers through "
                  "JT/T 809 platforms at %s:%d), a fix each every %s s", len(tankers), len(carrier_ids), len(terminals),
                  *jt808, len(platforms), *jt809, interval_s)
