@@ -146,9 +146,14 @@ class StreamServer:
             self._gauge.dec()
 
     async def _tick(self) -> None:
+        """For as long as the server listens: a failure of one tick is logged, never the end
+        of the ticking (idle connections would stay open for good)."""
         while True:
             await asyncio.sleep(TICK_S)
             now = time.monotonic()
-            for connection in list(self.connections):
-                connection.tick(now)
-            await self.tick(now)
+            try:
+                for connection in list(self.connections):
+                    connection.tick(now)
+                await self.tick(now)
+            except Exception:  # noqa: BLE001 - logged; the next tick tries again
+                self._log.exception("the periodic work failed; the next tick runs again")
