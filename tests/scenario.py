@@ -19,6 +19,7 @@ from streams.rules.violations import event_id
 from streams.rules.waybills import active
 from streams.times import local_minute
 from tests.client import fleet_body
+from tracker.settings import RULE_PREFIX
 
 M_LAT, M_LON = 1 / 110_574, 1 / 96_400
 
@@ -102,3 +103,9 @@ def windows_elsewhere(now_ms: int) -> RuleConfig:
     m = (local_minute(now_ms) + 60) % 1440
     return replace(RuleConfig(), night_from_min=m, night_to_min=m + 1, fatigue_night_from_min=m,
                    fatigue_night_to_min=m + 1)
+
+
+def windows_env(config: RuleConfig) -> dict[str, str]:
+    """The night windows of `config` as the environment of a `hazmat` process started by a test."""
+    return {f"{RULE_PREFIX}{name.upper()}": str(getattr(config, name))
+            for name in ("night_from_min", "night_to_min", "fatigue_night_from_min", "fatigue_night_to_min")}

@@ -14,12 +14,12 @@ import time
 import pytest
 
 from tests.integration.test_worker_reliability import check_outcome
-from tests.scenario import expected_event_ids, fleet_fixes, plates, publish_in_chunks, register_carrier, windows_elsewhere
+from tests.scenario import (expected_event_ids, fleet_fixes, plates, publish_in_chunks, register_carrier,
+                            windows_elsewhere, windows_env)
 from tests.waiting import until
 from tracker.dev.localstack import free_port
 from tracker.db.pool import create_pool
 from tracker.serve import create_topics
-from tracker.settings import RULE_PREFIX
 
 pytestmark = pytest.mark.integration
 STARTED = re.compile(r"stream worker processes started: ([\d, ]+)")
@@ -29,8 +29,7 @@ class Up:
     """`hazmat up` on the test's database and broker, its log read on the side."""
 
     def __init__(self, settings, workers: int, log_path) -> None:
-        windows = {f"{RULE_PREFIX}{name.upper()}": str(getattr(settings.rules, name))
-                   for name in ("night_from_min", "night_to_min", "fatigue_night_from_min", "fatigue_night_to_min")}
+        windows = windows_env(settings.rules)
         env = dict(os.environ, HAZMAT_DATABASE_URL=settings.database_url, HAZMAT_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
                    HAZMAT_TOPIC_PREFIX=settings.topic_prefix, HAZMAT_TOPIC_PARTITIONS=str(settings.topic_partitions),
                    HAZMAT_WORKER_GROUP=settings.worker_group, HAZMAT_UP_WORKERS=str(workers),

@@ -17,13 +17,12 @@ from streams.kafka import Publisher
 from tests import stack
 from tests.contracts import validate
 from tests.scenario import (expected_event_ids, fleet_fixes, plates, publish_in_chunks, register_carrier,
-                            windows_elsewhere)
+                            windows_elsewhere, windows_env)
 from tests.topic import read_topic
 from tests.waiting import until
 from tracker.db import migrate
 from tracker.db.pool import create_pool
 from tracker.serve import create_topics, prepare, worker_running
-from tracker.settings import RULE_PREFIX
 
 pytestmark = pytest.mark.integration
 VEHICLES = 24
@@ -31,8 +30,7 @@ VEHICLES = 24
 
 def start_worker(settings, log) -> subprocess.Popen:
     """`hazmat worker` with the test's settings, its rules' night windows among them."""
-    windows = {f"{RULE_PREFIX}{name.upper()}": str(getattr(settings.rules, name))
-               for name in ("night_from_min", "night_to_min", "fatigue_night_from_min", "fatigue_night_to_min")}
+    windows = windows_env(settings.rules)
     env = dict(os.environ, HAZMAT_DATABASE_URL=settings.database_url, HAZMAT_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
                HAZMAT_TOPIC_PREFIX=settings.topic_prefix, HAZMAT_TOPIC_PARTITIONS=str(settings.topic_partitions),
                HAZMAT_WORKER_GROUP=settings.worker_group, HAZMAT_METRICS_PORT="0", **windows)
