@@ -44,10 +44,20 @@ class Fleet:
     drivers: dict[str, tuple[str, str]]  # carrier -> (driver, escort)
 
 
+PLATE_CHARS = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # (no I, no O: plates leave them out)
+
+
 def fleet_body() -> tuple[Fleet, dict]:
+    """Two carriers of two vehicles each, unique to the call: the session's database holds
+    every test's fleet, and a plate two fleets share belongs to the one registered last
+    (plates from three hex digits collided within a run: a fix of the other carrier)."""
     tag = uuid.uuid4().hex[:6].upper()
     carriers = [f"C{tag}A", f"C{tag}B"]
-    plates = {c: [f"浙B{tag[:3]}{c[-1]}{n}" for n in range(2)] for c in carriers}
+    code, n = "", uuid.uuid4().int
+    for _ in range(5):  # 34^5 = 45 million codes
+        n, digit = divmod(n, len(PLATE_CHARS))
+        code += PLATE_CHARS[digit]
+    plates = {c: [f"浙B{code}{2 * i + k}" for k in range(2)] for i, c in enumerate(carriers)}
     drivers = {c: (f"D{c}", f"E{c}") for c in carriers}
     body = {
         "carriers": [{"id": c, "name": f"Carrier {c}", "license_no": f"L-{c}"} for c in carriers],
